@@ -1,0 +1,47 @@
+"""Run sources: crawl (network or mirror) and replay (archive only)."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import settings
+from .context import ArchiveTransport, Context, LiveTransport, Transport
+from .fetcher import Fetcher
+from .sources import Source, get_sources
+
+log = logging.getLogger("regtrail")
+
+
+def _run(source: Source, transport: Transport, run_key: str, root: Path) -> Counter:
+    context = Context(source=source, run_key=run_key, root=root, transport=transport)
+    try:
+        source.crawl(context)
+    finally:
+        context.flush()
+    log.info("%s: %s", source.name, dict(context.stats))
+    return context.stats
+
+
+def default_run_key(prefix: str) -> str:
+    return f"{prefix}:{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+
+
+def crawl(names: list[str] | None = None, *, run_key: str | None = None, root: Path | None = None) -> dict[str, Counter]:
+    """Fetch, archive, parse and append events for the named sources (all by default)."""
+    root = root or settings.home()
+    run_key = run_key or default_run_key("cli")
+    results = {}
+    for source in get_sources(names):
+        fetcher = Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
+        results[source.name] = _run(source, LiveTransport(fetcher), run_key, root)
+    return results
+
+
+def replay(names: list[str] | None = None, *, root: Path | None = None) -> dict[str, Counter]:
+    """Re-parse archived documents with the current parsers; appends only records that changed."""
+    root = root or settings.home()
+    run_key = default_run_key("replay")
+    return {s.name: _run(s, ArchiveTransport(root, s.name), run_key, root) for s in get_sources(names)}
