@@ -1,0 +1,30 @@
+# regtrail: `make demo` runs the pipeline end to end on the bundled mirror; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export REGTRAIL_HOME ?= $(CURDIR)/data
+
+.PHONY: venv demo test lint mirror clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+demo: venv
+	$(BIN)/python -m scrapers.demo
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+mirror: venv
+	$(BIN)/python -m scrapers.mirror --port 8765
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
