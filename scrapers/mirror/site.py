@@ -39,17 +39,12 @@ LIST_TITLES = {
 }
 THIRD_COLUMN = {"deep_synthesis": "角色", "algo_recommendation": "算法类别"}
 
-# Other notices of the same channel: the listing is not made only of the lists we want.
+# Another notice of the same channel (PAGES.md): the listing is not made only of the lists we want.
 OTHER_NOTICES: tuple[dict[str, str], ...] = (
     {
         "url": "https://www.cac.gov.cn/2024-04/02/c_1713729983803145.htm",
         "title": "国家互联网信息办公室关于发布生成式人工智能服务已备案信息的公告",
         "published": "2024-04-02",
-    },
-    {
-        "url": "https://www.cac.gov.cn/2024-09/13/c_1727911340129651.htm",
-        "title": "国家互联网信息办公室关于发布第十五批境内区块链信息服务备案编号的公告",
-        "published": "2024-09-13",
     },
 )
 
@@ -109,7 +104,7 @@ class Site:
         """HTML pages served (notices and listings)."""
         return sum(
             1 for r in self.routes.values()
-            if isinstance(r, Response) and r.headers.get("Content-Type", "").startswith("text/html")
+            if isinstance(r, Response) and r.status == 200 and r.headers.get("Content-Type", "").startswith("text/html")
         )
 
     def count(self, kind: str) -> int:
@@ -226,8 +221,9 @@ def synthetic_available() -> bool:
 STANDARD_PARAGRAPHS = (
     "根据《{rule}》，现公开发布{what}。相关备案信息可通过互联网信息服务算法备案系统"
     "（https://beian.cac.gov.cn）进行查询。",
-    "如对公开发布的备案信息有异议，请发送邮件至 suanfabeian@cac.gov.cn 反映。",
+    "如对公开发布的备案信息有异议，请发送邮件至 {email} 反映。",
 )
+OBJECTION_EMAIL = "beian-objection@mirror.invalid"  # placeholder: the real address is not recorded
 RULES = {
     "deep_synthesis": ("互联网信息服务深度合成管理规定", "境内深度合成服务算法备案信息"),
     "algo_recommendation": ("互联网信息服务算法推荐管理规定", "境内互联网信息服务算法备案信息"),
@@ -272,7 +268,7 @@ def notice_page(title: str, published: dt.datetime, list_type: str | None, attac
     paragraphs: list[str] = []
     if list_type:
         rule, what = RULES[list_type]
-        paragraphs += [p.format(rule=rule, what=what) for p in STANDARD_PARAGRAPHS]
+        paragraphs += [p.format(rule=rule, what=what, email=OBJECTION_EMAIL) for p in STANDARD_PARAGRAPHS]
         paragraphs.append("特此公告。")
     else:
         paragraphs.append("现将有关信息予以公告。")
@@ -371,7 +367,7 @@ def download_handler(att: Attachment) -> Handler:
 
 # --------------------------------------------------------------------------- build
 
-def _quirks(list_type: str, index: int, certainty: str) -> dict[str, bool]:
+def _quirks(index: int, certainty: str) -> dict[str, bool]:
     """Irregularities of real files, spread over synthetic batches so parsers meet them all."""
     return {
         "auto_number": "序号" in certainty or index % 3 == 1,
@@ -425,7 +421,7 @@ def build_site(
             published=_parse_date(entry["published"]), notice_url=notice_url,
             token=_token(list_type, batch_label, notice_url), kind=kind,
             real_path=real if kind == "real" else None, expected_count=entry.get("expected_count"),
-            quirks=_quirks(list_type, index, str(entry.get("certainty") or "")),
+            quirks=_quirks(index, str(entry.get("certainty") or "")),
         )
         site.attachments.append(att)
         download_url = f"https://{HOST}{att.href}"
@@ -439,8 +435,8 @@ def build_site(
     deep = configs.get("deep_synthesis")
     if deep:
         listing_urls = deep.get("listing", {}).get("urls", [])
-        notices = [(n, True) for n in deep.get("notices", [])] + [(dict(n), False) for n in extra_deep_synthesis]
-        for index, (notice, _in_config) in enumerate(notices):
+        notices = [*deep.get("notices", []), *(dict(n) for n in extra_deep_synthesis)]
+        for index, notice in enumerate(notices):
             url = notice["url"]
             published = _parse_date(notice["published"])
             att = make_attachment("deep_synthesis", notice, "附件", url, index)

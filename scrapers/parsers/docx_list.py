@@ -474,7 +474,8 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
 
     label, title = _heading(blocks[:block_index])
     if title is None and header_pos > 0:  # title written as a merged first row of the table
-        title = None
+        first = next(_children(tbl, W_TR))
+        title = _WS_RE.sub("", "".join(c.text for c in _row_cells(first, numbered_styles)[0])) or None
     list_type = _list_type(title)
     batch_label = _batch_label(title)
     rows, unknown = _build_rows(header, header_cells, widths, all_rows, list_type)
@@ -616,7 +617,7 @@ def _build_rows(
     rows: list[dict] = []
     above: dict[int, str] = {}  # grid column -> text of the cell above (for vMerge)
     extra_seen: set[str] = set()
-    for cells, _is_hdr in raw_rows:
+    for cells, _ in raw_rows:
         if not cells:
             continue
         if all(not c.text for c in cells):
