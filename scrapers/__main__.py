@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     p_crawl = commands.add_parser("crawl", help="fetch, archive, parse and append events")
     p_crawl.add_argument("sources", nargs="*", help="source names (default: all)")
     p_crawl.add_argument("--run-key", help="run identifier; rerunning with the same key adds no events")
+    p_ingest = commands.add_parser("ingest", help="fetch, archive, parse and append events for one-off URLs")
+    p_ingest.add_argument("urls", nargs="+", help="document URLs (notice pages, list attachments)")
     p_replay = commands.add_parser("replay", help="re-parse the archive with the current parsers, no network")
     p_replay.add_argument("sources", nargs="*", help="source names (default: all)")
     args = parser.parse_args(argv)
@@ -64,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(canonical_json(record) + "\n")
         return 0
     try:
-        results = runner.crawl(args.sources, run_key=args.run_key) if args.command == "crawl" \
-            else runner.replay(args.sources)
+        if args.command == "crawl":
+            results = runner.crawl(args.sources, run_key=args.run_key)
+        elif args.command == "ingest":
+            results = runner.ingest(args.urls)
+        else:
+            results = runner.replay(args.sources)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2

@@ -45,7 +45,7 @@ class Document:
 
 
 class Transport(Protocol):
-    def fetch(self, ctx: "Context", url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
+    def fetch(self, ctx: Context, url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
         ...
 
 
@@ -62,17 +62,12 @@ def _accept(raw: RawResponse, expect: str) -> tuple[str | None, str | None, str]
             return "truncated", f"Content-Length {declared} but {len(raw.body)} bytes received", detected
     if detected == "empty":
         return "empty_body", "empty body (a download without the notice page as Referer answers this way)", detected
-    if expect == "html":
-        if detected not in {"html", "unknown"}:
-            return "not_html", f"expected an HTML page, got {detected}", detected
-        if looks_like_waf_challenge(decode_html(raw.body[:65536])):
-            return "waf_challenge", "web-application-firewall challenge page instead of content", detected
-    elif expect == "document":
-        if detected == "html":
-            text = decode_html(raw.body[:65536])
-            if looks_like_waf_challenge(text):
-                return "waf_challenge", "web-application-firewall challenge page instead of the document", detected
-            return "not_a_document", "expected a document (DOCX/PDF), got an HTML page", detected
+    if detected == "html" and looks_like_waf_challenge(decode_html(raw.body[:65536])):
+        return "waf_challenge", "web-application-firewall challenge page instead of content", detected
+    if expect == "html" and detected not in {"html", "unknown"}:
+        return "not_html", f"expected an HTML page, got {detected}", detected
+    if expect == "document" and detected == "html":
+        return "not_a_document", "expected a document (DOCX/PDF), got an HTML page", detected
     return None, None, detected
 
 
@@ -84,7 +79,7 @@ class LiveTransport:
         self.attempts = attempts
         self.backoff = backoff
 
-    def fetch(self, ctx: "Context", url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
+    def fetch(self, ctx: Context, url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
         sequence = ctx.next_sequence(url)
         for attempt in range(1, self.attempts + 1):
             started_at = events.utcnow()
@@ -136,7 +131,7 @@ class ArchiveTransport:
             if row["ok"] and row["archive_path"]:
                 self.latest[row["url"]] = row
 
-    def fetch(self, ctx: "Context", url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
+    def fetch(self, ctx: Context, url: str, *, purpose: str, referer: str | None, expect: str) -> Document | None:
         row = self.latest.get(url)
         if row is None:
             log.warning("%s: %s is not in the archive; skipped in replay", ctx.source.name, url)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -70,7 +71,7 @@ KINDS = {"fetch": FETCH_SCHEMA, "records": RECORD_SCHEMA}
 
 def utcnow() -> datetime:
     """The current time, UTC, microsecond precision."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass

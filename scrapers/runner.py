@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import settings
@@ -26,10 +26,12 @@ def _run(source: Source, transport: Transport, run_key: str, root: Path) -> Coun
 
 
 def default_run_key(prefix: str) -> str:
-    return f"{prefix}:{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+    return f"{prefix}:{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
 
 
-def crawl(names: list[str] | None = None, *, run_key: str | None = None, root: Path | None = None) -> dict[str, Counter]:
+def crawl(
+    names: list[str] | None = None, *, run_key: str | None = None, root: Path | None = None
+) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for the named sources (all by default)."""
     root = root or settings.home()
     run_key = run_key or default_run_key("cli")
@@ -38,6 +40,21 @@ def crawl(names: list[str] | None = None, *, run_key: str | None = None, root: P
         fetcher = Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
         results[source.name] = _run(source, LiveTransport(fetcher), run_key, root)
     return results
+
+
+def ingest(urls: list[str], *, root: Path | None = None) -> dict[str, Counter]:
+    """Fetch, archive, parse and append events for one-off document URLs."""
+    from .sources import adhoc
+
+    root = root or settings.home()
+    source = get_sources(["adhoc"])[0]
+    context = Context(source=source, run_key=default_run_key("ingest"), root=root,
+                      transport=LiveTransport(Fetcher(rate_limit=float(source.config["rate_limit_per_second"]))))
+    try:
+        adhoc.ingest(context, urls)
+    finally:
+        context.flush()
+    return {source.name: context.stats}
 
 
 def replay(names: list[str] | None = None, *, root: Path | None = None) -> dict[str, Counter]:

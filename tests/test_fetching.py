@@ -11,6 +11,7 @@ from scrapers.context import Context, LiveTransport
 from scrapers.fetcher import Fetcher, mirror_url
 from scrapers.sources import Source
 
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 DOCX_LIKE = b"PK\x03\x04" + b"word/document.xml" + b"\x00" * 100
 
 
@@ -40,7 +41,7 @@ def test_fetch_events_for_success_failure_and_retry(home: Path, http_server) -> 
         return 200, {"Content-Type": "application/octet-stream", "ETag": '"e1"'}, DOCX_LIKE
 
     origin = http_server({
-        "/h.example/page.htm": lambda _: (200, {"Content-Type": "text/html; charset=utf-8"}, "<html>页</html>".encode()),
+        "/h.example/page.htm": lambda _: (200, HTML, "<html>页</html>".encode()),
         "/h.example/flaky.htm": flaky,
         "/h.example/waf.htm": lambda _: (200, {}, "<html><title>知道创宇云防御</title></html>".encode()),
         "/h.example/file?id=1": download,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -37,7 +38,7 @@ def get_sources(names: list[str] | None = None) -> list[Source]:
     """The named sources (all when `names` is empty); unknown names raise KeyError listing the known ones."""
     sources = load_sources()
     if not names:
-        return list(sources.values())
+        return [s for s in sources.values() if s.config.get("crawl_all", True)]
     unknown = [n for n in names if n not in sources]
     if unknown:
         raise KeyError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sources)}")

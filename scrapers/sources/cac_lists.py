@@ -48,8 +48,13 @@ def discover(context: Context) -> list[str]:
 def crawl_notice(context: Context, url: str) -> None:
     """One notice page and its attachments."""
     page = context.fetch(url, purpose="notice")
-    if page is None:
-        return
+    if page is not None:
+        handle_notice(context, page)
+
+
+def handle_notice(context: Context, page: Document) -> None:
+    """Emit the notice record of a fetched notice page, then fetch and parse its attachments."""
+    url = page.url
     try:
         notice = cac_pages.parse_notice(page.text(), url)
     except PageParseError as exc:
