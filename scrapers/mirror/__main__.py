@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -34,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
           f"attachments, {site.count('synthetic')} synthetic)", flush=True)
     missing = site.count("missing")
     if missing:
-        print(f"regtrail mirror: {missing} attachments have no real file and answer 404 "
-              "(--synthetic fill serves synthetic lists instead)", file=sys.stderr, flush=True)
+        hint = "(--synthetic fill serves synthetic lists instead)" if site.synthetic == "missing" else ""
+        print(f"regtrail mirror: {missing} attachments have no content and answer 404 {hint}".rstrip(),
+              file=sys.stderr, flush=True)
     if args.print_origin_file:
         target = args.print_origin_file
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_text(handle.origin + "\n", encoding="utf-8")
         tmp.replace(target)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

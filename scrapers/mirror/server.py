@@ -106,6 +106,7 @@ def start_mirror(site: Site | None = None, host: str = "127.0.0.1", port: int = 
     verbose = os.environ.get("REGTRAIL_MIRROR_VERBOSE", "") == "1"
     server = ThreadingHTTPServer((host, port), _make_handler(site, log, verbose))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name=f"regtrail-mirror-{server.server_address[1]}", daemon=True)
+    name = f"regtrail-mirror-{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     return MirrorHandle(server, thread, site, log)

@@ -104,7 +104,8 @@ class Site:
         """HTML pages served (notices and listings)."""
         return sum(
             1 for r in self.routes.values()
-            if isinstance(r, Response) and r.status == 200 and r.headers.get("Content-Type", "").startswith("text/html")
+            if isinstance(r, Response) and r.status == 200
+            and r.headers.get("Content-Type", "").startswith("text/html")
         )
 
     def count(self, kind: str) -> int:
@@ -163,7 +164,7 @@ def _cacheable(body: bytes, content_type: str, modified: dt.datetime, **extra: s
     headers = {
         "Content-Type": content_type,
         "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
-        "Last-Modified": format_datetime(modified.astimezone(dt.timezone.utc), usegmt=True),
+        "Last-Modified": format_datetime(modified.astimezone(dt.UTC), usegmt=True),
         **extra,
     }
     return Response(200, headers, body)
@@ -210,6 +211,8 @@ def _token(list_type: str, batch_label: str, notice_url: str) -> str:
 
 def synthetic_available() -> bool:
     """Whether the synthetic-DOCX module can be imported."""
+    if sys.modules.get(SYNTHETIC_MODULE) is not None:
+        return True
     try:
         return importlib.util.find_spec(SYNTHETIC_MODULE) is not None
     except (ImportError, ValueError):
@@ -247,7 +250,8 @@ def _page(title: str, body: str, page_id: str) -> bytes:
 <div class="container">
 {body}
 </div>
-<div class="footer"><p>主办：中共中央网络安全和信息化委员会办公室　中华人民共和国国家互联网信息办公室</p></div>
+<div class="footer"><p>主办：中共中央网络安全和信息化委员会办公室
+中华人民共和国国家互联网信息办公室</p></div>
 <script type="text/javascript">
 var _pageStat = {{siteId: "cac", pageId: "{page_id}", channel: "A093702"}};
 (function () {{ var s = document.createElement("script"); s.async = true;
@@ -340,7 +344,8 @@ def _synthetic_docx(att: Attachment) -> bytes:
     module = importlib.import_module(SYNTHETIC_MODULE)
     count = att.expected_count or DEFAULT_SYNTHETIC_COUNT
     rows = module.synthetic_rows(att.list_type, att.batch_label, count, seed=0)
-    header = ["序号", "算法名称", THIRD_COLUMN[att.list_type], "主体名称", "应用产品", "主要用途", "备案编号", "备注"]
+    header = ["序号", "算法名称", THIRD_COLUMN[att.list_type], "主体名称", "应用产品", "主要用途",
+              "备案编号", "备注"]
     return module.build_list_docx(
         title=att.title, attachment_label=att.attachment_label, header=header, rows=rows, **att.quirks
     )
@@ -360,7 +365,8 @@ def download_handler(att: Attachment) -> Handler:
         if not good_referer(headers.get("referer")):
             return Response(200, {"Content-Type": "text/html;charset=UTF-8"}, b"")
         body = content.get()
-        return _cacheable(body, "application/octet-stream", att.published, **{"Content-Disposition": disposition})
+        extra = {"Content-Disposition": disposition}
+        return _cacheable(body, "application/octet-stream", att.published, **extra)
 
     return handle
 
@@ -451,8 +457,8 @@ def build_site(
         url = notice["url"]
         published = _parse_date(notice["published"])
         atts = [
-            make_attachment("algo_recommendation", entry, str(entry.get("attachment_label") or f"附件{i + 1}"),
-                            url, i)
+            make_attachment("algo_recommendation", entry,
+                            str(entry.get("attachment_label") or f"附件{i + 1}"), url, i)
             for i, entry in enumerate(algo.get("lists", []))
         ]
         body = notice_page(notice["title"], published, "algo_recommendation", atts, url)
