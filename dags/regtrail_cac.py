@@ -20,7 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from scrapers import airflow_env  # noqa: E402
-from scrapers.sources import load_sources  # noqa: E402
+from scrapers.sources import get_sources  # noqa: E402
 
 ENV = airflow_env.apply()
 DBT_DIR = REPO / "dbt_project"
@@ -48,7 +48,7 @@ def _crawl(source: str, run_id: str) -> dict:
 )
 def regtrail_cac():
     crawls = []
-    for name in load_sources():
+    for name in (s.name for s in get_sources()):
         crawl = task(task_id=f"crawl_{name}", outlets=[EVENT_LOG], retries=2)(_crawl)
         crawls.append(crawl(source=name, run_id="{{ run_id }}"))
 

@@ -352,11 +352,62 @@ def _int_val(el: etree._Element | None, default: int) -> int:
         return default
 
 
-def _row_cells(tr: etree._Element, numbered_styles: frozenset[str]) -> tuple[list[_Cell], bool]:
+@dataclass(frozen=True)
+class _Ctx:
+    numbered_styles: frozenset[str]
+    careful: bool  # the document has hidden/deleted text, text boxes or nested tables
+
+
+# Markers (namespace-prefix independent) of content the fast cell-text path would misread.
+_CAREFUL_MARKERS = (b"vanish", b"moveFrom", b":del ", b":del>", b"<del ", b"<del>", b"txbxContent",
+                    b"AlternateContent", b"ruby", b"specVanish")
+
+
+def _needs_careful_path(xml: bytes) -> bool:
+    return any(m in xml for m in _CAREFUL_MARKERS) or xml.count(b"tbl>") > 2
+
+
+_FAST_TAGS = (W_P, W_T, W_TAB, W_BR, W_CR, W_NO_BREAK_HYPHEN)
+
+
+def _cell_text_fast(tc: etree._Element) -> str:
+    """Cell text through one C-level tree walk (valid when _needs_careful_path is false)."""
+    texts: list[str] = []
+    cur: list[str] = []
+    for el in tc.iter(*_FAST_TAGS):
+        tag = el.tag
+        if tag == W_T:
+            t = el.text
+            if t:
+                cur.append(t)
+        elif tag == W_P:
+            if cur:
+                texts.append("".join(cur))
+                cur = []
+        elif tag == W_TAB:
+            if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
+                cur.append(" ")
+        elif tag == W_NO_BREAK_HYPHEN:
+            cur.append("-")
+        else:
+            cur.append("\n")
+    if cur:
+        texts.append("".join(cur))
+    if len(texts) == 1 and "\n" not in texts[0]:
+        return _clean(texts[0])
+    return _join_pieces(texts)
+
+
+def _cell_text_careful(tc: etree._Element) -> str:
+    return _join_pieces([_paragraph_text(p) for p in _children(tc, W_P)])
+
+
+def _row_cells(tr: etree._Element, ctx: _Ctx) -> tuple[list[_Cell], bool]:
     """Cells of one table row positioned on the grid, and whether the row is a repeating header."""
     col = 0
     is_header = False
     cells: list[_Cell] = []
+    careful = ctx.careful
     for child in tr:
         tag = child.tag
         if tag == W_TRPR:
@@ -367,15 +418,18 @@ def _row_cells(tr: etree._Element, numbered_styles: frozenset[str]) -> tuple[lis
                 span, vcont, hcont = 1, False, False
                 tcpr = tc.find(W_TCPR)
                 if tcpr is not None:
-                    span = max(_int_val(tcpr.find(W_GRIDSPAN), 1), 1)
+                    gs = tcpr.find(W_GRIDSPAN)
+                    if gs is not None:
+                        span = max(_int_val(gs, 1), 1)
                     vm = tcpr.find(W_VMERGE)
                     vcont = vm is not None and (vm.get(W_VAL) or "continue") == "continue"
                     hm = tcpr.find(W_HMERGE)
                     hcont = hm is not None and (hm.get(W_VAL) or "continue") == "continue"
-                paras = list(_children(tc, W_P))
-                texts = [_paragraph_text(p) for p in paras]
-                text = _join_pieces(texts)
-                numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in paras)
+                text = _cell_text_careful(tc) if careful else _cell_text_fast(tc)
+                numbered = False
+                if not text:
+                    paras = _children(tc, W_P) if careful else tc.iter(W_P)
+                    numbered = any(_paragraph_numbered(p, ctx.numbered_styles) for p in paras)
                 if hcont and cells:  # legacy horizontal merge: widen the previous cell
                     cells[-1].span += span
                 else:
@@ -435,10 +489,10 @@ def parse_list_docx(data: bytes) -> ParsedList:
     body = root.find(W_BODY)
     if body is None:
         raise ListParseError(f"{main_part} has no w:body: not a Word document")
-    return _parse_body(body, numbered_styles)
+    return _parse_body(body, _Ctx(numbered_styles, _needs_careful_path(xml)))
 
 
-def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> ParsedList:
+def _parse_body(body: etree._Element, ctx: _Ctx) -> ParsedList:
     blocks = list(_body_blocks(body))
     tables = [(i, b) for i, b in enumerate(blocks) if b.tag == W_TBL]
     if not tables:
@@ -447,13 +501,13 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
     main = None
     seen_headers: list[str] = []
     for pos, (block_index, tbl) in enumerate(tables):
-        found = _find_header(tbl, numbered_styles)
+        found = _find_header(tbl, ctx)
         if found is not None:
             main = (pos, block_index, tbl, *found)
             break
         first = next(_children(tbl, W_TR), None)
         if first is not None:
-            seen_headers.append("|".join(_header_index(_row_cells(first, numbered_styles)[0]))[:80])
+            seen_headers.append("|".join(_header_index(_row_cells(first, ctx)[0]))[:80])
     if main is None:
         raise ListParseError(
             f"no table with a 备案编号 column found ({len(tables)} table(s); first row(s): {seen_headers[:3]})"
@@ -468,14 +522,14 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
     # Continuation tables (the list broken into several tables) join the main one.
     all_rows = rows_after
     for _, other in tables[pos + 1 :]:
-        other_rows = [_row_cells(tr, numbered_styles) for tr in _children(other, W_TR)]
+        other_rows = [_row_cells(tr, ctx) for tr in _children(other, W_TR)]
         if other_rows and _is_continuation(other_rows, header, header_cells):
             all_rows = all_rows + other_rows
 
     label, title = _heading(blocks[:block_index])
     if title is None and header_pos > 0:  # title written as a merged first row of the table
         first = next(_children(tbl, W_TR))
-        title = _WS_RE.sub("", "".join(c.text for c in _row_cells(first, numbered_styles)[0])) or None
+        title = _WS_RE.sub("", "".join(c.text for c in _row_cells(first, ctx)[0])) or None
     list_type = _list_type(title)
     batch_label = _batch_label(title)
     rows, unknown = _build_rows(header, header_cells, widths, all_rows, list_type)
@@ -500,14 +554,14 @@ def _body_blocks(body: etree._Element) -> Iterator[etree._Element]:
 
 
 def _find_header(
-    tbl: etree._Element, numbered_styles: frozenset[str]
+    tbl: etree._Element, ctx: _Ctx
 ) -> tuple[int, list[_Cell], list[tuple[list[_Cell], bool]]] | None:
     """Locate the header row (the first row, or one of the first three when a title row precedes it)."""
     trs = list(_children(tbl, W_TR))
     for i, tr in enumerate(trs[:3]):
-        cells, _ = _row_cells(tr, numbered_styles)
+        cells, _ = _row_cells(tr, ctx)
         if "备案编号" in _header_index(cells):
-            rest = [_row_cells(t, numbered_styles) for t in trs[i + 1 :]]
+            rest = [_row_cells(t, ctx) for t in trs[i + 1 :]]
             return i, cells, rest
     return None
 
@@ -614,6 +668,8 @@ def _build_rows(
         if key is None:
             extra_names[idx] = name or f"列{idx + 1}"
 
+    column_cache: dict[tuple[int, int], int | None] = {}
+    header_initials = {name[0] for name in header if name}
     rows: list[dict] = []
     above: dict[int, str] = {}  # grid column -> text of the cell above (for vMerge)
     extra_seen: set[str] = set()
@@ -622,7 +678,7 @@ def _build_rows(
             continue
         if all(not c.text for c in cells):
             continue  # fully empty row (auto numbers alone do not make a row)
-        if _header_index(cells) == header:
+        if any(c.text and c.text[0] in header_initials for c in cells) and _header_index(cells) == header:
             continue  # repeated header row
         values: list[list[str]] = [[] for _ in header]
         seq_numbered = False
@@ -634,7 +690,10 @@ def _build_rows(
             else:
                 for g in range(cell.start, cell.start + cell.span):
                     above[g] = text
-            idx = _column_of(cell, col_ranges, widths)
+            layout = (cell.start, cell.span)
+            idx = column_cache[layout] if layout in column_cache else column_cache.setdefault(
+                layout, _column_of(cell, col_ranges, widths)
+            )
             if idx is None:
                 if text:
                     stray.append(text)

@@ -1,0 +1,40 @@
+"""The DAG file imports cleanly under Airflow 3 and has the expected shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from scrapers import airflow_env, settings
+
+PROBE = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={dags!r})
+dag = bag.dags.get("regtrail_cac")
+print(json.dumps({
+    "errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "dags": sorted(bag.dags),
+    "tasks": sorted(dag.task_ids) if dag else [],
+    "upstream_of_prepare": sorted(dag.get_task("prepare_build").upstream_task_ids) if dag else [],
+    "schedule": str(dag.timetable.summary) if dag else None,
+}))
+"""
+
+
+def test_dag_imports_without_errors(tmp_path: Path) -> None:
+    env = {**os.environ, **airflow_env.airflow_environ(tmp_path)}
+    code = PROBE.format(dags=str(settings.REPO_ROOT / "dags"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["errors"] == {}
+    assert report["dags"] == ["regtrail_cac"]
+    tasks = report["tasks"]
+    assert {"crawl_cac_deep_synthesis", "crawl_cac_algo_recommendation", "prepare_build", "publish"} <= set(tasks)
+    assert "crawl_adhoc" not in tasks
+    assert any(t.startswith("dbt.fct_filings") for t in tasks), tasks
+    assert report["upstream_of_prepare"] == ["crawl_cac_algo_recommendation", "crawl_cac_deep_synthesis"]

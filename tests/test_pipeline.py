@@ -1,0 +1,128 @@
+"""End to end: `airflow dags test` of the real DAG against the bundled mirror, then the warehouse.
+
+Expectations are computed independently from the real CSV conversions in ../shared/cac_data/csv,
+not from the pipeline's own output.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scrapers import airflow_env, events, settings
+from scrapers.mirror.server import start_mirror
+from scrapers.mirror.site import build_site
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+MARTS = ["fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches"]
+
+
+@dataclass
+class Pipeline:
+    home: Path
+    env: dict[str, str]
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess:
+        out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, cwd=settings.REPO_ROOT,
+                             capture_output=True, text=True, timeout=1200)
+        assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-4000:])
+        return out
+
+    def dag_test(self, logical_date: str) -> None:
+        self.airflow("dags", "test", "regtrail_cac", logical_date)
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def marts(self) -> dict[str, list[tuple]]:
+        return {m: self.query(f"select * from {m} order by all") for m in MARTS}
+
+    def event_counts(self) -> tuple[int, int]:
+        return events.read_events(self.home, "fetch").num_rows, events.read_events(self.home, "records").num_rows
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[Pipeline]:
+    home = tmp_path_factory.mktemp("pipeline")
+    with start_mirror(build_site(shared.parent)) as mirror:
+        env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": mirror.origin}
+        run = Pipeline(home, env)
+        dbt_dir = str(settings.REPO_ROOT / "dbt_project")
+        subprocess.run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir],
+                       env=env, check=True, cwd=settings.REPO_ROOT)
+        run.airflow("db", "migrate")
+        run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
+        run.dag_test("2026-01-01")
+        yield run
+
+
+def _csv_rows(shared: Path) -> list[dict[str, str]]:
+    rows = []
+    for path in sorted((shared / "csv").glob("*.csv")):
+        with open(path, encoding="utf-8") as handle:
+            rows += list(csv.DictReader(handle))
+    return rows
+
+
+def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, shared: Path) -> None:
+    rows = _csv_rows(shared)
+    per_list: dict[tuple[str, str], int] = {}
+    for row in rows:
+        per_list[(row["list_type"], row["batch_label"])] = per_list.get((row["list_type"], row["batch_label"]), 0) + 1
+    batches = {(t, b): (n, e, ok) for t, b, n, e, ok in pipeline.query(
+        "select list_type, batch_label, parsed_rows, expected_count, reconciled from fct_list_batches")}
+    assert {k: v[0] for k, v in batches.items()} == per_list
+    assert all(ok for _, _, ok in batches.values())
+    assert all(n == e for n, e, _ in batches.values() if e is not None)
+
+    filings = pipeline.query("select count(*), count(distinct filing_number) from fct_filings")[0]
+    assert filings[0] == filings[1] == len({r["备案编号"] for r in rows})
+    listed = pipeline.query("select count(*) from fct_timeline_events where event_type = 'filing_listed'")[0][0]
+    assert listed == len({(r["备案编号"], r["list_type"], r["batch_label"]) for r in rows})
+    cancelled = {r["备案编号"] for r in rows if "已注销" in r["备注"]}
+    status = dict(pipeline.query("select filing_number, status from fct_filings where status = 'cancelled'"))
+    assert set(status) == cancelled
+
+
+def test_recurring_filing_numbers_keep_their_first_listing(pipeline: Pipeline) -> None:
+    rows = pipeline.query(
+        "select filing_number, first_list_id, lists_count from fct_filings "
+        "where first_list_id like 'algo_recommendation:%' and lists_count > 1 "
+        "and filing_number in (select filing_number from fct_timeline_events "
+        "                      where list_id = 'deep_synthesis:2023年6月')"
+    )
+    assert len(rows) == 11, rows
+
+
+def test_missing_attachments_are_recorded_failures(pipeline: Pipeline) -> None:
+    failures = pipeline.query("select error_kind, count(*) from fct_fetch_failures group by all")
+    assert failures == [("http_status", 20)]
+
+
+def test_published_warehouse_has_no_wal_and_build_file_is_gone(pipeline: Pipeline) -> None:
+    assert (pipeline.home / "warehouse.duckdb").exists()
+    assert not (pipeline.home / "warehouse.duckdb.wal").exists()
+    assert not (pipeline.home / "build" / "warehouse.duckdb").exists()
+
+
+def test_rerun_adds_no_events_and_leaves_marts_identical(pipeline: Pipeline) -> None:
+    before_counts, before_marts = pipeline.event_counts(), pipeline.marts()
+    pipeline.dag_test("2026-01-01")
+    assert pipeline.event_counts() == before_counts
+    assert pipeline.marts() == before_marts
+
+    pipeline.dag_test("2026-01-02")
+    fetch, records = pipeline.event_counts()
+    assert records == before_counts[1], "a new run over unchanged pages adds no record events"
+    assert fetch > before_counts[0], "every HTTP attempt of a new run is on record"
+    assert pipeline.marts() == before_marts
