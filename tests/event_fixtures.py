@@ -19,7 +19,7 @@ rows that cover the cases the warehouse must handle:
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -219,8 +219,8 @@ AR_ROWS = [
 ]
 
 # When each document was fetched (the two clocks: published_at comes from the regulator).
-AR_OBSERVED = datetime(2025, 6, 2, 1, 15, 0, tzinfo=timezone.utc)
-DS_OBSERVED = datetime(2025, 6, 2, 1, 20, 0, tzinfo=timezone.utc)
+AR_OBSERVED = datetime(2025, 6, 2, 1, 15, 0, tzinfo=UTC)
+DS_OBSERVED = datetime(2025, 6, 2, 1, 20, 0, tzinfo=UTC)
 REPLAY_OBSERVED = AR_OBSERVED  # replay re-parses the archived bytes; observed_at stays the fetch time
 
 
@@ -348,7 +348,9 @@ def _list_records(
     parser_version: str = "1",
 ) -> None:
     list_id = f"{list_type}:{batch_label}"
-    title_prefix = "境内深度合成服务算法备案清单" if list_type == "deep_synthesis" else "境内互联网信息服务算法备案清单"
+    title_prefix = (
+        "境内深度合成服务算法备案清单" if list_type == "deep_synthesis" else "境内互联网信息服务算法备案清单"
+    )
     log.record_event(
         source,
         run_key,
@@ -372,7 +374,9 @@ def _list_records(
     )
     for index, row in enumerate(rows, start=1):
         payload = _filing_payload(row, index, list_type, batch_label)
-        log.record_event(source, run_key, "filing", payload["filing_number"], payload, document, parser_version)
+        log.record_event(
+            source, run_key, "filing", payload["filing_number"], payload, document, parser_version
+        )
 
 
 def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
@@ -387,37 +391,79 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     # --- deep synthesis, crawl run 1 -------------------------------------------------------------
     run = "cli-20250602T011800Z"
     log.fetch_event(
-        DS, run, DS_LISTING_URL, purpose="listing", started_at=datetime(2025, 6, 2, 1, 18, tzinfo=timezone.utc),
-        elapsed_ms=30000.0, ok=False, error_kind="timeout", error="read timed out after 30 s",
+        DS,
+        run,
+        DS_LISTING_URL,
+        purpose="listing",
+        started_at=datetime(2025, 6, 2, 1, 18, tzinfo=UTC),
+        elapsed_ms=30000.0,
+        ok=False,
+        error_kind="timeout",
+        error="read timed out after 30 s",
     )
     ds_notice_fetch = log.fetch_event(
-        DS, run, DS_NOTICE_URL, purpose="notice", started_at=datetime(2025, 6, 2, 1, 19, tzinfo=timezone.utc),
-        status=200, ok=True, content_type="text/html; charset=utf-8",
-        last_modified="Fri, 01 Sep 2023 09:00:00 GMT", payload_digest=_digest_of("ds notice page"),
-        payload_size=24113, archive_path="archive/cac_deep_synthesis/aa/ds-notice.warc.gz",
+        DS,
+        run,
+        DS_NOTICE_URL,
+        purpose="notice",
+        started_at=datetime(2025, 6, 2, 1, 19, tzinfo=UTC),
+        status=200,
+        ok=True,
+        content_type="text/html; charset=utf-8",
+        last_modified="Fri, 01 Sep 2023 09:00:00 GMT",
+        payload_digest=_digest_of("ds notice page"),
+        payload_size=24113,
+        archive_path="archive/cac_deep_synthesis/aa/ds-notice.warc.gz",
     )
     log.fetch_event(
-        DS, run, DS_ATTACHMENT_URL, purpose="attachment", referer=DS_NOTICE_URL,
-        started_at=datetime(2025, 6, 2, 1, 19, 30, tzinfo=timezone.utc), status=200, ok=False,
-        error_kind="empty_body", error="empty body (download refused)", content_type="text/html",
+        DS,
+        run,
+        DS_ATTACHMENT_URL,
+        purpose="attachment",
+        referer=DS_NOTICE_URL,
+        started_at=datetime(2025, 6, 2, 1, 19, 30, tzinfo=UTC),
+        status=200,
+        ok=False,
+        error_kind="empty_body",
+        error="empty body (download refused)",
+        content_type="text/html",
         payload_size=0,
     )
     ds_list_fetch = log.fetch_event(
-        DS, run, DS_ATTACHMENT_URL, purpose="attachment", referer=DS_NOTICE_URL, started_at=DS_OBSERVED,
-        status=200, ok=True, content_type="application/octet-stream",
-        payload_digest=_digest_of("ds 2023-08 docx"), payload_size=61234,
+        DS,
+        run,
+        DS_ATTACHMENT_URL,
+        purpose="attachment",
+        referer=DS_NOTICE_URL,
+        started_at=DS_OBSERVED,
+        status=200,
+        ok=True,
+        content_type="application/octet-stream",
+        payload_digest=_digest_of("ds 2023-08 docx"),
+        payload_size=61234,
         archive_path="archive/cac_deep_synthesis/bb/ds-2023-08.warc.gz",
     )
     ds_broken_fetch = log.fetch_event(
-        DS, run, DS_BROKEN_URL, purpose="attachment", referer="https://www.cac.gov.cn/2023-06/20/c_1688910683316256.htm",
-        started_at=datetime(2025, 6, 2, 1, 21, tzinfo=timezone.utc), status=200, ok=True,
-        content_type="application/octet-stream", payload_digest=_digest_of("ds 2023-06 challenge"),
-        payload_size=5120, archive_path="archive/cac_deep_synthesis/cc/ds-2023-06.warc.gz",
+        DS,
+        run,
+        DS_BROKEN_URL,
+        purpose="attachment",
+        referer="https://www.cac.gov.cn/2023-06/20/c_1688910683316256.htm",
+        started_at=datetime(2025, 6, 2, 1, 21, tzinfo=UTC),
+        status=200,
+        ok=True,
+        content_type="application/octet-stream",
+        payload_digest=_digest_of("ds 2023-06 challenge"),
+        payload_size=5120,
+        archive_path="archive/cac_deep_synthesis/cc/ds-2023-06.warc.gz",
     )
 
     notice_doc = _document(ds_notice_fetch, date(2023, 9, 1), "day", "cac_notice")
     log.record_event(
-        DS, run, "notice", DS_NOTICE_URL,
+        DS,
+        run,
+        "notice",
+        DS_NOTICE_URL,
         {
             "title": DS_NOTICE_TITLE,
             "pubtime": "2023年09月01日 17:00",
@@ -427,12 +473,25 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     )
     ds_doc = _document(ds_list_fetch, date(2023, 9, 1), "day", "cac_list_docx")
     _list_records(
-        log, DS, run, ds_doc, DS_ROWS, "deep_synthesis", "2023年8月", "附件", DS_NOTICE_URL,
-        DS_NOTICE_TITLE, DS_FILE_NAME, ds_expected_count,
+        log,
+        DS,
+        run,
+        ds_doc,
+        DS_ROWS,
+        "deep_synthesis",
+        "2023年8月",
+        "附件",
+        DS_NOTICE_URL,
+        DS_NOTICE_TITLE,
+        DS_FILE_NAME,
+        ds_expected_count,
     )
     broken_doc = _document(ds_broken_fetch, date(2023, 6, 20), "day", "cac_list_docx")
     log.record_event(
-        DS, run, "parse_failure", DS_BROKEN_URL,
+        DS,
+        run,
+        "parse_failure",
+        DS_BROKEN_URL,
         {
             "error": "not a DOCX or PDF: HTML challenge page",
             "detected_type": "html",
@@ -445,19 +504,38 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     # --- algorithm recommendation, crawl run 1 (parser v1) ---------------------------------------
     run = "cli-20250602T011400Z"
     ar_notice_fetch = log.fetch_event(
-        AR, run, AR_NOTICE_URL, purpose="notice", started_at=datetime(2025, 6, 2, 1, 14, tzinfo=timezone.utc),
-        status=200, ok=True, content_type="text/html; charset=utf-8",
-        payload_digest=_digest_of("ar notice page"), payload_size=31877,
+        AR,
+        run,
+        AR_NOTICE_URL,
+        purpose="notice",
+        started_at=datetime(2025, 6, 2, 1, 14, tzinfo=UTC),
+        status=200,
+        ok=True,
+        content_type="text/html; charset=utf-8",
+        payload_digest=_digest_of("ar notice page"),
+        payload_size=31877,
         archive_path="archive/cac_algo_recommendation/dd/ar-notice.warc.gz",
     )
     ar_list_fetch = log.fetch_event(
-        AR, run, AR_ATTACHMENT_URL, purpose="attachment", referer=AR_NOTICE_URL, started_at=AR_OBSERVED,
-        status=200, ok=True, content_type="application/octet-stream", etag='"8519-5e6194c3a5e80"',
-        payload_digest=_digest_of("ar 2022-08 docx"), payload_size=34095,
+        AR,
+        run,
+        AR_ATTACHMENT_URL,
+        purpose="attachment",
+        referer=AR_NOTICE_URL,
+        started_at=AR_OBSERVED,
+        status=200,
+        ok=True,
+        content_type="application/octet-stream",
+        etag='"8519-5e6194c3a5e80"',
+        payload_digest=_digest_of("ar 2022-08 docx"),
+        payload_size=34095,
         archive_path="archive/cac_algo_recommendation/ee/ar-2022-08.warc.gz",
     )
     log.record_event(
-        AR, run, "notice", AR_NOTICE_URL,
+        AR,
+        run,
+        "notice",
+        AR_NOTICE_URL,
         {
             "title": AR_NOTICE_TITLE,
             "pubtime": "2022年08月12日 16:30",
@@ -469,15 +547,37 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     # Parser v1 dropped the second paragraph of a split cell: products lost "（网站）".
     v1_rows = [row if row[6] != REPARSED_NUMBER else row[:4] + ("360搜索",) + row[5:] for row in AR_ROWS]
     _list_records(
-        log, AR, run, ar_doc, v1_rows, "algo_recommendation", "2022年8月", "附件1", AR_NOTICE_URL,
-        AR_NOTICE_TITLE, AR_FILE_NAME, 5, parser_version="1",
+        log,
+        AR,
+        run,
+        ar_doc,
+        v1_rows,
+        "algo_recommendation",
+        "2022年8月",
+        "附件1",
+        AR_NOTICE_URL,
+        AR_NOTICE_TITLE,
+        AR_FILE_NAME,
+        5,
+        parser_version="1",
     )
 
     # --- algorithm recommendation, replay with parser v2 (no fetch) ------------------------------
     replay = "replay-20250610T080000Z"
     _list_records(
-        log, AR, replay, ar_doc, AR_ROWS, "algo_recommendation", "2022年8月", "附件1", AR_NOTICE_URL,
-        AR_NOTICE_TITLE, AR_FILE_NAME, 5, parser_version="2",
+        log,
+        AR,
+        replay,
+        ar_doc,
+        AR_ROWS,
+        "algo_recommendation",
+        "2022年8月",
+        "附件1",
+        AR_NOTICE_URL,
+        AR_NOTICE_TITLE,
+        AR_FILE_NAME,
+        5,
+        parser_version="2",
     )
 
     log.write()
@@ -486,6 +586,9 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     # same events again under a new segment name.
     first_ds_records = log.records[(DS, "cli-20250602T011800Z")][:3]
     _write_segment(
-        home / "events" / "records" / f"source={DS}", "cli-20250602T011800Z-retry", first_ds_records, RECORD_SCHEMA
+        home / "events" / "records" / f"source={DS}",
+        "cli-20250602T011800Z-retry",
+        first_ds_records,
+        RECORD_SCHEMA,
     )
     return home

@@ -123,3 +123,11 @@
 {% macro duckdb__month_start(year, month) -%}
   make_date(cast({{ year }} as integer), cast({{ month }} as integer), 1)
 {%- endmacro %}
+
+{# Aggregate strings into a sorted list. #}
+{% macro string_list_agg(column) -%}
+  {{ return(adapter.dispatch('string_list_agg', 'regtrail')(column)) }}
+{%- endmacro %}
+{% macro duckdb__string_list_agg(column) -%}
+  list({{ column }} order by {{ column }})
+{%- endmacro %}

@@ -27,7 +27,10 @@ renamed as (
         cast({{ json_int('payload', 'row_index') }} as integer) as row_index,
         {{ json_text('payload', 'list_type') }} as list_type,
         {{ json_text('payload', 'batch_label') }} as batch_label,
-        {{ json_text('payload', 'list_id') }} as list_id,
+        coalesce(
+            {{ json_text('payload', 'list_id') }},
+            {{ json_text('payload', 'list_type') }} || ':' || {{ json_text('payload', 'batch_label') }}
+        ) as list_id,
         document_url,
         document_digest,
         published_at,

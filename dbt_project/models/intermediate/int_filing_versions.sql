@@ -1,0 +1,70 @@
+-- One row per filing number per list, ordered per filing by published_at then observed_at, with the
+-- previous version's fields, which fields changed, and flags read from 备注.
+with
+
+observations as (
+
+    select * from {{ ref('int_filing_observations') }}
+
+),
+
+ordered as (
+
+    select
+        *,
+        row_number() over (
+            partition by filing_number
+            order by published_at nulls last, observed_at, list_id
+        ) as version_number,
+        count(*) over (partition by filing_number) as versions_count
+    from observations
+
+),
+
+with_previous as (
+
+    select
+        *,
+        lag(list_id) over by_version as previous_list_id,
+        lag(published_at) over by_version as previous_published_at,
+        lag(algorithm_name) over by_version as previous_algorithm_name,
+        lag(entity_name) over by_version as previous_entity_name,
+        lag(products) over by_version as previous_products,
+        lag(purpose) over by_version as previous_purpose,
+        lag(role) over by_version as previous_role,
+        lag(algorithm_category) over by_version as previous_algorithm_category,
+        lag(remark) over by_version as previous_remark
+    from ordered
+    window by_version as (partition by filing_number order by version_number)
+
+),
+
+final as (
+
+    select
+        *,
+        version_number = 1 as is_first,
+        version_number = versions_count as is_latest,
+        {{ is_cancellation_remark('remark') }} as is_cancelled,
+        {{ is_change_remark('remark') }} as has_change_remark,
+        remark is not null and remark is distinct from previous_remark as is_new_remark,
+        {{ remark_month('remark') }} as remark_month,
+        {{ string_list_compact([
+            "case when version_number > 1 and algorithm_name is distinct from previous_algorithm_name
+                then 'algorithm_name' end",
+            "case when version_number > 1 and entity_name is distinct from previous_entity_name
+                then 'entity_name' end",
+            "case when version_number > 1 and products is distinct from previous_products
+                then 'products' end",
+            "case when version_number > 1 and purpose is distinct from previous_purpose
+                then 'purpose' end",
+            "case when role is not null and previous_role is not null and role <> previous_role
+                then 'role' end",
+            "case when algorithm_category is not null and previous_algorithm_category is not null
+                and algorithm_category <> previous_algorithm_category then 'algorithm_category' end",
+        ]) }} as changed_fields
+    from with_previous
+
+)
+
+select * from final

@@ -1,0 +1,88 @@
+-- One row per filing number: its current fields (from the latest list that shows it), when and in
+-- which batch it was first listed, how many lists show it, and whether it is cancelled.
+with
+
+versions as (
+
+    select * from {{ ref('int_filing_versions') }}
+
+),
+
+latest as (
+
+    select * from versions where is_latest
+
+),
+
+first_listing as (
+
+    select * from versions where is_first
+
+),
+
+history as (
+
+    select
+        filing_number,
+        count(*) as lists_count,
+        max(published_at) as last_listed_date,
+        min(first_observed_at) as first_observed_at,
+        max(observed_at) as last_observed_at,
+        max(case when has_change_remark or {{ list_length('changed_fields') }} > 0 then 1 else 0 end) = 1
+            as has_changes
+    from versions
+    group by filing_number
+
+),
+
+cancellations as (
+
+    select
+        filing_number,
+        min({{ utc_date('observed_at') }}) as cancelled_date
+    from versions
+    where is_cancelled
+    group by filing_number
+
+),
+
+final as (
+
+    select
+        latest.filing_number,
+        latest.algorithm_name,
+        latest.role,
+        latest.algorithm_category,
+        latest.entity_name,
+        latest.products,
+        latest.purpose,
+        latest.remark,
+        latest.list_type,
+        latest.list_id as last_list_id,
+        latest.batch_label as last_batch_label,
+        first_listing.published_at as first_listed_date,
+        first_listing.published_precision as first_listed_precision,
+        first_listing.list_id as first_list_id,
+        first_listing.batch_label as first_batch_label,
+        history.last_listed_date,
+        cast(history.lists_count as integer) as lists_count,
+        case when cancellations.filing_number is not null then 'cancelled' else 'active' end as status,
+        cancellations.cancelled_date,
+        history.has_changes,
+        {{ filing_number_part('latest.filing_number', 'region') }} as region_code,
+        {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
+        {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
+        history.first_observed_at,
+        history.last_observed_at
+
+    from latest
+    inner join first_listing
+        on latest.filing_number = first_listing.filing_number
+    inner join history
+        on latest.filing_number = history.filing_number
+    left join cancellations
+        on latest.filing_number = cancellations.filing_number
+
+)
+
+select * from final

@@ -1,0 +1,282 @@
+"""Warehouse tests: real `dbt build` runs over a small event log (tests/event_fixtures.py).
+
+Marked `dbt`: each build takes a few seconds (two builds in this module). Select or skip them with
+`pytest -m dbt` / `pytest -m "not dbt"`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from tests.event_fixtures import (
+    AR_LIST_ID,
+    AR_NOTICE_URL,
+    CANCELLED_NUMBER,
+    CHANGED_NUMBER,
+    CROSS_LIST_NUMBER,
+    DS_LIST_ID,
+    DS_NOTICE_URL,
+    DUPLICATED_NUMBER,
+    REPARSED_NUMBER,
+    VARIANT_NUMBER,
+    write_sample_log,
+)
+
+pytestmark = pytest.mark.dbt
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def run_dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
+    """`dbt build` of dbt_project/ over the event log in `home`, into `work/build.duckdb`."""
+    env = dict(
+        os.environ,
+        REGTRAIL_HOME=str(home),
+        REGTRAIL_BUILD_DB=str(work / "build.duckdb"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    command = [
+        str(DBT),
+        "build",
+        "--project-dir",
+        "dbt_project",
+        "--profiles-dir",
+        "dbt_project",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def node_statuses(work: Path) -> dict[str, str]:
+    """Status of each node in the last build, by node name."""
+    results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
+    # unique_id: <resource_type>.regtrail.<name>[.<hash>]
+    return {result["unique_id"].split(".")[2]: result["status"] for result in results["results"]}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    work = tmp_path_factory.mktemp("dbt_ok")
+    home = write_sample_log(work / "home")
+    result = run_dbt_build(home, work)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return home, work, result
+
+
+@pytest.fixture()
+def db(build):
+    _, work, _ = build
+    connection = duckdb.connect(str(work / "build.duckdb"), read_only=True)
+    yield connection
+    connection.close()
+
+
+def rows(db, sql: str, *params) -> list[tuple]:
+    return db.execute(sql, list(params)).fetchall()
+
+
+def one(db, sql: str, *params):
+    result = rows(db, sql, *params)
+    assert len(result) == 1, result
+    return result[0]
+
+
+def test_build_passes_and_warns_only_on_filing_number_format(build):
+    _, work, result = build
+    statuses = node_statuses(work)
+    assert statuses["filing_number_format_fct_filings_filing_number"] == "warn"
+    others = {
+        name: status for name, status in statuses.items() if not name.startswith("filing_number_format")
+    }
+    assert set(others.values()) <= {"success", "pass"}, others
+    assert "reconcile_parsed_rows_with_row_count" in statuses
+    assert "reconcile_parsed_rows_with_expected_count" in statuses
+
+
+def test_malformed_filing_number_is_stored_as_warning(db):
+    stored = rows(
+        db, "select filing_number from main_dbt_test__audit.filing_number_format_fct_filings_filing_number"
+    )
+    assert stored == [(VARIANT_NUMBER,)]
+
+
+def test_duplicate_events_in_the_log_are_ignored(build, db):
+    home, _, _ = build
+    raw_ids = []
+    for segment in (home / "events" / "records").rglob("*.parquet"):
+        raw_ids += pq.read_table(segment, columns=["event_id"]).column("event_id").to_pylist()
+    assert len(raw_ids) > len(set(raw_ids))  # the sample log contains a retry duplicate
+    assert one(db, "select count(*) from stg_regtrail__record_events")[0] == len(set(raw_ids))
+
+
+def test_marts_counts(db):
+    assert one(db, "select count(*) from fct_filings")[0] == 8
+    assert one(db, "select count(*) from int_filing_observations")[0] == 9
+    counts = dict(rows(db, "select event_type, count(*) from fct_timeline_events group by all"))
+    assert counts == {"filing_listed": 9, "filing_changed": 3, "filing_cancelled": 1}
+    assert one(db, "select count(*) from dim_entities")[0] == 7
+    assert one(db, "select count(*) from fct_list_batches")[0] == 2
+
+
+def test_filing_in_two_lists(db):
+    filing = one(
+        db,
+        "select first_listed_date, first_list_id, first_batch_label, last_listed_date, lists_count,"
+        " list_type, role from fct_filings where filing_number = ?",
+        CROSS_LIST_NUMBER,
+    )
+    assert filing == (
+        date(2022, 8, 12),
+        AR_LIST_ID,
+        "2022年8月",
+        date(2023, 9, 1),
+        2,
+        "deep_synthesis",
+        "服务提供者",
+    )
+    listed = rows(
+        db,
+        "select event_date, list_id, source_url from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_listed' order by event_date",
+        CROSS_LIST_NUMBER,
+    )
+    assert listed == [
+        (date(2022, 8, 12), AR_LIST_ID, AR_NOTICE_URL),
+        (date(2023, 9, 1), DS_LIST_ID, DS_NOTICE_URL),
+    ]
+    changed = one(
+        db,
+        "select event_date, list_id, description from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_changed'",
+        CROSS_LIST_NUMBER,
+    )
+    assert changed[:2] == (date(2023, 9, 1), DS_LIST_ID)
+    assert "purpose" in changed[2]
+
+
+def test_cancelled_filing(db):
+    status, cancelled_date = one(
+        db, "select status, cancelled_date from fct_filings where filing_number = ?", CANCELLED_NUMBER
+    )
+    assert status == "cancelled"
+    assert cancelled_date == date(2025, 6, 2)  # the list gives no date: first observed
+    event = one(
+        db,
+        "select event_date, date_basis from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_cancelled'",
+        CANCELLED_NUMBER,
+    )
+    assert event == (date(2025, 6, 2), "observed")
+    assert one(db, "select count(*) from fct_filings where status = 'cancelled'")[0] == 1
+    entity = one(
+        db,
+        "select filings_count, active_filings_count from dim_entities where entity_name_zh = ?",
+        "杭州优卖网络科技有限公司",
+    )
+    assert entity == (1, 0)
+
+
+def test_change_remark_becomes_filing_changed(db):
+    description, basis = one(
+        db,
+        "select description, date_basis from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_changed'",
+        CHANGED_NUMBER,
+    )
+    assert "变更内容：新增产品360办公助手(其他)" in description
+    assert basis == "observed"
+    # a 备注 that starts with a month is dated by it
+    event = one(
+        db,
+        "select event_date, published_precision, date_basis from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_changed'",
+        VARIANT_NUMBER,
+    )
+    assert event == (date(2023, 12, 1), "month", "remark")
+
+
+def test_newest_parser_version_wins(db):
+    assert one(db, "select count(*) from stg_cac__filings where list_id = ?", AR_LIST_ID)[0] == 10
+    assert (
+        one(db, "select products from fct_filings where filing_number = ?", REPARSED_NUMBER)[0]
+        == "360搜索（网站）"
+    )
+    assert rows(
+        db, "select distinct parser_version from int_filing_observations where list_id = ?", AR_LIST_ID
+    ) == [("2",)]
+    assert one(db, "select parser_version from fct_list_batches where list_id = ?", AR_LIST_ID)[0] == "2"
+
+
+def test_duplicate_within_a_list(db):
+    observation = one(
+        db,
+        "select row_index, rows_in_list from int_filing_observations where filing_number = ?",
+        DUPLICATED_NUMBER,
+    )
+    assert observation == (4, 2)
+    assert (
+        one(
+            db,
+            "select count(*) from fct_timeline_events"
+            " where filing_number = ? and event_type = 'filing_listed'",
+            DUPLICATED_NUMBER,
+        )[0]
+        == 1
+    )
+
+
+def test_list_batches_reconcile(db):
+    batches = rows(
+        db,
+        "select list_id, row_count, expected_count, parsed_rows, distinct_filings, duplicate_rows, reconciled"
+        " from fct_list_batches order by list_id",
+    )
+    assert batches == [
+        (AR_LIST_ID, 5, 5, 5, 5, 0, True),
+        (DS_LIST_ID, 5, 5, 5, 4, 1, True),
+    ]
+
+
+def test_fetch_failures(db):
+    failures = rows(
+        db, "select stage, error_kind, resolved from fct_fetch_failures order by stage, error_kind"
+    )
+    assert failures == [
+        ("fetch", "empty_body", True),
+        ("fetch", "timeout", False),
+        ("parse", "parse_failure", False),
+    ]
+
+
+def test_timeline_event_ids_are_deterministic(db):
+    event_id = one(
+        db,
+        "select event_id from fct_timeline_events"
+        " where filing_number = ? and list_id = ? and event_type = 'filing_listed'",
+        CROSS_LIST_NUMBER,
+        DS_LIST_ID,
+    )[0]
+    assert event_id == hashlib.md5(f"filing_listed|{CROSS_LIST_NUMBER}|{DS_LIST_ID}".encode()).hexdigest()
+
+
+def test_wrong_expected_count_fails_the_build(tmp_path):
+    home = write_sample_log(tmp_path / "home", ds_expected_count=6)
+    result = run_dbt_build(home, tmp_path)
+    assert result.returncode != 0
+    statuses = node_statuses(tmp_path)
+    assert statuses["reconcile_parsed_rows_with_expected_count"] == "fail"
+    assert statuses["reconcile_parsed_rows_with_row_count"] == "pass"
