@@ -11,9 +11,14 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from airflow.sdk import Asset, dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode
+# Cosmos looks for dbt on PATH when it is imported: make it the one beside this interpreter.
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+from airflow.sdk import Asset, dag, task  # noqa: E402
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig  # noqa: E402
+from cosmos.constants import InvocationMode, LoadMode  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -69,7 +74,9 @@ def regtrail_cac():
             profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml"
         ),
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
+        ),
         operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
     )
 

@@ -32,7 +32,9 @@ CSV_FIELDS = {
     "主体名称": "entity_name", "应用产品": "products", "主要用途": "purpose", "备案编号": "filing_number",
     "备注": "remark",
 }  # fmt: skip
-TYPE_CODES = {"生成合成类": "01", "个性化推送类": "02", "排序精选类": "03", "检索过滤类": "04", "调度决策类": "06"}
+TYPE_CODES = {
+    "生成合成类": "01", "个性化推送类": "02", "排序精选类": "03", "检索过滤类": "04", "调度决策类": "06",
+}  # fmt: skip
 FILING_NUMBER = re.compile(r"^网信算备\d{6}\d{7}(0[1-6])(\d{2})\d{4}号$")
 
 
@@ -203,8 +205,8 @@ def test_synthetic_round_trip(list_type: str, flags: dict[str, bool]) -> None:
 def test_auto_number_cells_are_empty_numbered_paragraphs() -> None:
     rows = synthetic_rows("deep_synthesis", "2024年4月", 5)
     data = build_list_docx(
-        title=list_title("deep_synthesis", "2024年4月"), attachment_label="附件", header=HEADERS["deep_synthesis"],
-        rows=[["", *r[1:]] for r in rows], auto_number=True,
+        title=list_title("deep_synthesis", "2024年4月"), attachment_label="附件",
+        header=HEADERS["deep_synthesis"], rows=[["", *r[1:]] for r in rows], auto_number=True,
     )  # fmt: skip
     parsed = parse_list_docx(data)
     assert [(r["seq"], r["seq_auto"]) for r in parsed.rows] == [(str(i), True) for i in range(1, 6)]
@@ -286,7 +288,9 @@ def test_deleted_hidden_tab_and_break_text() -> None:
         inserted = w("ins", id="2", author="x", date="2024-01-01T00:00:00Z")
         inserted.append(run("(APP)"))
         remark = trs[1].findall(f"{W}tc")[7]
-        set_cell_text(remark, [run("变更内容："), deleted, run("隐藏", hidden=True), run("新增产品A"), inserted])
+        set_cell_text(remark, [run("变更内容："), deleted, run("新增产品A"), inserted])
+        name = trs[3].findall(f"{W}tc")[1]
+        set_cell_text(name, [run(rows[2][1]), run("（内部备注）", hidden=True)])
         br_run = run("第一行")
         br_run.append(w("br"))
         br_run.append(w("t", "第二行"))
@@ -312,6 +316,24 @@ def test_grid_before_and_spans_map_cells_by_grid_position() -> None:
     parsed = parse_list_docx(edit_document(plain_docx(rows, hidden_grid_column=True), edit))
     assert as_lists(parsed, "deep_synthesis") == rows
     assert parsed.rows[1]["seq_auto"] is False
+
+
+def test_hidden_grid_column_as_its_own_empty_cell() -> None:
+    """Rows may cover the narrow grid column with a span or with a separate empty cell."""
+    rows = synthetic_rows("deep_synthesis", "2023年8月", 4, seed=9)
+
+    def edit(root: etree._Element) -> None:
+        tr = table_rows(root)[2]  # its 角色 cell spans the hidden grid column
+        role = tr.findall(f"{W}tc")[2]
+        role.find(f"{W}tcPr").remove(role.find(f"{W}tcPr/{W}gridSpan"))
+        filler = w("tc")
+        filler.append(w("p"))
+        role.addnext(filler)
+
+    data = edit_document(plain_docx(rows, hidden_grid_column=True), edit)
+    parsed = parse_list_docx(data)
+    assert as_lists(parsed, "deep_synthesis") == rows
+    assert parsed.unknown_columns == [] and all(r["extra"] == {} for r in parsed.rows)
 
 
 def test_nested_table_in_a_cell_is_ignored() -> None:
@@ -343,9 +365,10 @@ def test_unknown_columns_are_reported_not_dropped() -> None:
 
 def test_heading_variants() -> None:
     rows = synthetic_rows("deep_synthesis", "2023年8月", 2)
-    parsed = parse_list_docx(plain_docx(rows, attachment_label=None, title="境内深度合成服务算法备案清单（2023年08月）"))
+    title = "境内深度合成服务算法备案清单（2023年08月）"
+    parsed = parse_list_docx(plain_docx(rows, attachment_label=None, title=title))
     assert parsed.attachment_label is None
-    assert parsed.title == "境内深度合成服务算法备案清单（2023年08月）"
+    assert parsed.title == title
     assert (parsed.list_type, parsed.batch_label) == ("deep_synthesis", "2023年8月")
     other = parse_list_docx(plain_docx(rows, attachment_label="附件2", title="某某清单"))
     assert (other.attachment_label, other.list_type, other.batch_label) == ("附件2", None, None)
@@ -393,7 +416,8 @@ def test_synthetic_builder_is_deterministic_and_opens_in_python_docx() -> None:
     data = build_list_docx(**kwargs)  # type: ignore[arg-type]
     assert data == build_list_docx(**kwargs)  # type: ignore[arg-type]
     document = docx.Document(io.BytesIO(data))
-    assert [p.text for p in document.paragraphs if p.text] == ["附件", list_title("deep_synthesis", "2024年1月")]
+    texts = [p.text for p in document.paragraphs if p.text]
+    assert texts == ["附件", list_title("deep_synthesis", "2024年1月")]
     assert len(document.tables) == 1 and len(document.tables[0].rows) == 21
 
 
@@ -444,7 +468,10 @@ BAD_INPUTS = {
     "empty": (lambda: b"", r"empty document \(0 bytes\)"),
     "truncated_zip": (truncated_docx, r"corrupt or truncated ZIP"),
     "docx_without_table": (docx_without_table, r"contains no table"),
-    "table_without_filing_numbers": (docx_with_other_table, r"no table with a 备案编号 column.*属地\|模型名称\|备案号"),
+    "table_without_filing_numbers": (
+        docx_with_other_table,
+        r"no table with a 备案编号 column.*属地\|模型名称\|备案号",
+    ),
     "zip_without_document": (zip_without_document, r"no word/document\.xml"),
     "plain_text": (lambda: "序号,算法名称\n".encode(), r"not a DOCX \(not a ZIP archive\)"),
     "legacy_doc": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, r"legacy Word \.doc"),
