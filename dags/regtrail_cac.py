@@ -18,7 +18,7 @@ if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
 
 from airflow.sdk import Asset, dag, task  # noqa: E402
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig  # noqa: E402
-from cosmos.constants import InvocationMode, LoadMode  # noqa: E402
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -55,7 +55,7 @@ def regtrail_cac():
     crawls = []
     for name in (s.name for s in get_sources()):
         crawl = task(task_id=f"crawl_{name}", outlets=[EVENT_LOG], retries=2)(_crawl)
-        crawls.append(crawl(source=name, run_id="{{ run_id }}"))
+        crawls.append(crawl(source=name, run_id="{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"))
 
     @task
     def prepare_build() -> str:
@@ -76,6 +76,8 @@ def regtrail_cac():
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
+            # Singular tests span several models: run every test once all models are built.
+            test_behavior=TestBehavior.AFTER_ALL,
         ),
         operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
     )
