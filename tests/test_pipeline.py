@@ -94,14 +94,24 @@ def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, 
     assert set(status) == cancelled
 
 
-def test_recurring_filing_numbers_keep_their_first_listing(pipeline: Pipeline) -> None:
-    rows = pipeline.query(
+def test_recurring_filing_numbers_keep_their_first_listing(pipeline: Pipeline, shared: Path) -> None:
+    rows = _csv_rows(shared)
+    deep_2023_06 = {r["备案编号"] for r in rows if (r["list_type"], r["batch_label"]) == ("deep_synthesis", "2023年6月")}
+    earlier = {r["备案编号"] for r in rows if r["list_type"] == "algo_recommendation"}
+    recurring = deep_2023_06 & earlier
+    assert len(recurring) >= 10, "the real lists repeat 2022 algorithm filings in the 2023-06 list"
+    found = pipeline.query(
         "select filing_number, first_list_id, lists_count from fct_filings "
-        "where first_list_id like 'algo_recommendation:%' and lists_count > 1 "
-        "and filing_number in (select filing_number from fct_timeline_events "
-        "                      where list_id = 'deep_synthesis:2023年6月')"
+        "where filing_number in (select filing_number from fct_timeline_events "
+        "                        where list_id = 'deep_synthesis:2023年6月') and lists_count > 1"
     )
-    assert len(rows) == 11, rows
+    assert {f for f, _, _ in found} == recurring
+    assert all(first.startswith("algo_recommendation:2022") for _, first, _ in found)
+    per_filing = pipeline.query(
+        "select filing_number, count(*) from fct_timeline_events where event_type = 'filing_listed' "
+        "group by all having count(*) > 1"
+    )
+    assert {f for f, _ in per_filing} >= recurring
 
 
 def test_missing_attachments_are_recorded_failures(pipeline: Pipeline) -> None:
