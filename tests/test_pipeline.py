@@ -96,7 +96,8 @@ def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, 
 
 def test_recurring_filing_numbers_keep_their_first_listing(pipeline: Pipeline, shared: Path) -> None:
     rows = _csv_rows(shared)
-    deep_2023_06 = {r["备案编号"] for r in rows if (r["list_type"], r["batch_label"]) == ("deep_synthesis", "2023年6月")}
+    first_deep = ("deep_synthesis", "2023年6月")
+    deep_2023_06 = {r["备案编号"] for r in rows if (r["list_type"], r["batch_label"]) == first_deep}
     earlier = {r["备案编号"] for r in rows if r["list_type"] == "algo_recommendation"}
     recurring = deep_2023_06 & earlier
     assert len(recurring) >= 10, "the real lists repeat 2022 algorithm filings in the 2023-06 list"
