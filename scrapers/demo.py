@@ -93,7 +93,16 @@ def main() -> int:
     with mirror_running() as origin:
         print(f"mirror: {origin}; REGTRAIL_HOME={env['REGTRAIL_HOME']}", flush=True)
         prepare_airflow()
-        run([str(BIN / "airflow"), "dags", "test", "regtrail_cac"])
+        log_file = Path(env["REGTRAIL_HOME"]) / "logs" / "demo-dags-test.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        print(f"+ airflow dags test regtrail_cac   (log: {log_file})", flush=True)
+        with open(log_file, "w") as log:
+            done = subprocess.run([str(BIN / "airflow"), "dags", "test", "regtrail_cac"], cwd=settings.REPO_ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            print(log_file.read_text(errors="replace")[-6000:])
+            print(f"the DAG run failed; full log in {log_file}", file=sys.stderr)
+            return done.returncode
     print(summary(settings.warehouse_path()))
     print(f"\ndemo wall time {time.monotonic() - started:.1f} s; warehouse {settings.warehouse_path()}")
     return 0
