@@ -63,13 +63,15 @@ def summary(warehouse: Path, entity: str = "华为") -> str:
     lines = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            "select list_type, batch_label, published_at, parsed_rows, expected_count, reconciled "
-            "from fct_list_batches order by list_type, published_at"
+            "select list_type, batch_label, published_at, parsed_rows, expected_count, reconciled, status, "
+            "failure from fct_list_batches "
+            "order by list_type, strptime(replace(batch_label, '月', ''), '%Y年%m')"
         ).fetchall()
-        lines.append(f"{'list type':<20} {'batch':<10} {'published':<11} {'rows':>5} {'expected':>8}  ok")
-        for list_type, label, published, parsed, expected, ok in rows:
-            lines.append(f"{list_type:<20} {label:<10} {str(published):<11} {parsed:>5} "
-                         f"{'' if expected is None else expected:>8}  {'yes' if ok else 'NO'}")
+        lines.append(f"{'list type':<20} {'batch':<10} {'published':<11} {'rows':>5} {'expected':>8}  reconciled")
+        for list_type, label, published, parsed, expected, ok, status, failure in rows:
+            verdict = ("yes" if ok else "NO") if status == "parsed" else f"not available: {failure}"
+            lines.append(f"{list_type:<20} {label:<10} {str(published or ''):<11} {parsed or '':>5} "
+                         f"{'' if expected is None else expected:>8}  {verdict}")
         totals = con.execute(
             "select (select count(*) from fct_filings), (select count(*) from fct_timeline_events), "
             "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures)"

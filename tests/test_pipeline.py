@@ -80,7 +80,8 @@ def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, 
     for row in rows:
         per_list[(row["list_type"], row["batch_label"])] = per_list.get((row["list_type"], row["batch_label"]), 0) + 1
     batches = {(t, b): (n, e, ok) for t, b, n, e, ok in pipeline.query(
-        "select list_type, batch_label, parsed_rows, expected_count, reconciled from fct_list_batches")}
+        "select list_type, batch_label, parsed_rows, expected_count, reconciled from fct_list_batches "
+        "where status = 'parsed'")}
     assert {k: v[0] for k, v in batches.items()} == per_list
     assert all(ok for _, _, ok in batches.values())
     assert all(n == e for n, e, _ in batches.values() if e is not None)
@@ -115,9 +116,14 @@ def test_recurring_filing_numbers_keep_their_first_listing(pipeline: Pipeline, s
     assert {f for f, _ in per_filing} >= recurring
 
 
-def test_missing_attachments_are_recorded_failures(pipeline: Pipeline) -> None:
+def test_missing_attachments_are_recorded_failures(pipeline: Pipeline, shared: Path) -> None:
     failures = pipeline.query("select error_kind, count(*) from fct_fetch_failures group by all")
-    assert failures == [("http_status", 20)]
+    available = {p.stem for p in (shared / "original_docx").glob("*.docx")}
+    announced = pipeline.query("select list_type, batch_label, status, failure_kind from fct_list_batches")
+    missing = [(t, b, s, k) for t, b, s, k in announced if s != "parsed"]
+    assert len(announced) == 37 and len(missing) == 37 - len(available)
+    assert failures == [("http_status", len(missing))]
+    assert {k for _, _, _, k in missing} == {"http_status"}
 
 
 def test_published_warehouse_has_no_wal_and_build_file_is_gone(pipeline: Pipeline) -> None:

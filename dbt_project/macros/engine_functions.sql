@@ -131,3 +131,11 @@
 {% macro duckdb__string_list_agg(column) -%}
   list({{ column }} order by {{ column }})
 {%- endmacro %}
+
+{# A JSON array of objects as a list of typed structs (`struct_type`: a JSON structure description). #}
+{% macro json_struct_list(column, struct_type) -%}
+  {{ return(adapter.dispatch('json_struct_list', 'regtrail')(column, struct_type)) }}
+{%- endmacro %}
+{% macro duckdb__json_struct_list(column, struct_type) -%}
+  from_json({{ column }}, '[{{ struct_type }}]')
+{%- endmacro %}

@@ -63,7 +63,7 @@ def handle_notice(context: Context, page: Document) -> None:
     payload = {
         "title": notice.title,
         "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
-        "attachments": [a.as_dict() for a in notice.attachments],
+        "attachments": [announced(context.config, url, a) for a in notice.attachments],
     }
     context.emit("notice", url, payload, document=page, parser=cac_pages.PARSER_NAME,
                  parser_version=cac_pages.PARSER_VERSION, published_at=notice.published,
@@ -72,6 +72,13 @@ def handle_notice(context: Context, page: Document) -> None:
         document = context.fetch(attachment.url, purpose="attachment", referer=url, expect="document")
         if document is not None:
             parse_attachment(context, notice, attachment, document)
+
+
+def announced(config: dict[str, Any], notice_url: str, attachment: Attachment) -> dict[str, Any]:
+    """An attachment as the notice announces it, with its batch label and the expected row count."""
+    batch_label = cac_pages.batch_label_from_name(attachment.file_name)
+    return {**attachment.as_dict(), "batch_label": batch_label,
+            "expected_count": expected_count(config, notice_url, batch_label)}
 
 
 def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | None, str | None]:
