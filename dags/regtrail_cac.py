@@ -92,6 +92,3 @@ def regtrail_cac():
 
 
 regtrail_cac()
-
-if os.environ.get("REGTRAIL_DAG_DEBUG"):
-    print(f"regtrail_cac parsed with manifest={MANIFEST.exists()}", file=sys.stderr)

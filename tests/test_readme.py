@@ -1,0 +1,47 @@
+"""The README's promises checked against the code, so the docs cannot drift."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from scrapers import settings
+
+README = (settings.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _first_code_block(text: str) -> list[str]:
+    block = re.search(r"```\n(.*?)```", text, re.S)
+    assert block, "README has no code block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_the_two_setup_commands() -> None:
+    assert _first_code_block(README) == ["make demo", "make test"]
+    makefile = (settings.REPO_ROOT / "Makefile").read_text()
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make test" in (settings.REPO_ROOT / ".ci" / "run").read_text()
+
+
+def _cli_subcommands(module: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+                         cwd=settings.REPO_ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    match = re.search(r"\{([a-z,\-]+)\}", out.stdout)
+    assert match, out.stdout
+    return set(match.group(1).split(","))
+
+
+def test_every_cli_command_is_documented_and_every_documented_one_exists() -> None:
+    documented = set(re.findall(r"python -m scrapers ([a-z]+)", README))
+    assert documented == _cli_subcommands("scrapers")
+
+
+def test_every_setting_is_documented_and_used() -> None:
+    documented = set(re.findall(r"^\| `(REGTRAIL_[A-Z_]+)`", README, re.M))
+    used = set()
+    for path in list((settings.REPO_ROOT / "scrapers").rglob("*.py")) + list((settings.REPO_ROOT / "dags").glob("*.py")):
+        used |= set(re.findall(r"\"(REGTRAIL_[A-Z_]+)\"", path.read_text(encoding="utf-8")))
+    internal = {"REGTRAIL_MIRROR_VERBOSE"}  # a debugging switch of the mirror server
+    assert documented == used - internal, (documented ^ (used - internal))
