@@ -41,7 +41,8 @@ def test_every_cli_command_is_documented_and_every_documented_one_exists() -> No
 def test_every_setting_is_documented_and_used() -> None:
     documented = set(re.findall(r"^\| `(REGTRAIL_[A-Z_]+)`", README, re.M))
     used = set()
-    for path in list((settings.REPO_ROOT / "scrapers").rglob("*.py")) + list((settings.REPO_ROOT / "dags").glob("*.py")):
+    code = [*(settings.REPO_ROOT / "scrapers").rglob("*.py"), *(settings.REPO_ROOT / "dags").glob("*.py")]
+    for path in code:
         used |= set(re.findall(r"\"(REGTRAIL_[A-Z_]+)\"", path.read_text(encoding="utf-8")))
     internal = {"REGTRAIL_MIRROR_VERBOSE"}  # a debugging switch of the mirror server
     assert documented == used - internal, (documented ^ (used - internal))
