@@ -16,7 +16,7 @@ import importlib.util
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -98,6 +98,8 @@ class Site:
     attachments: list[Attachment] = field(default_factory=list)
     synthetic: str = "missing"
     shared_dir: Path | None = None
+    cancellation_notices: list[Any] = field(default_factory=list)
+    news_articles: list[Any] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -194,6 +196,15 @@ def batch_month(batch_label: str) -> str:
     return f"{match[1]}-{int(match[2]):02d}"
 
 
+def load_named_source(name: str, sources_dir: Path = SOURCES_DIR) -> dict[str, Any] | None:
+    """The config of the source called `name`, or None."""
+    path = sources_dir / f"{name}.yml"
+    if not path.is_file():
+        return None
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return config if isinstance(config, dict) and config.get("name") == name else None
+
+
 def load_sources(sources_dir: Path = SOURCES_DIR) -> dict[str, dict[str, Any]]:
     """The source configs by list_type."""
     configs: dict[str, dict[str, Any]] = {}
@@ -230,6 +241,7 @@ OBJECTION_EMAIL = "beian-objection@mirror.invalid"  # placeholder: the real addr
 RULES = {
     "deep_synthesis": ("互联网信息服务深度合成管理规定", "境内深度合成服务算法备案信息"),
     "algo_recommendation": ("互联网信息服务算法推荐管理规定", "境内互联网信息服务算法备案信息"),
+    "genai_service": ("生成式人工智能服务管理暂行办法", "生成式人工智能服务已备案信息"),
 }
 
 
@@ -266,7 +278,7 @@ def _page_id(url: str) -> str:
     return Path(urlsplit(url).path).stem
 
 
-def notice_page(title: str, published: dt.datetime, list_type: str | None, attachments: list[Attachment],
+def notice_page(title: str, published: dt.datetime, list_type: str | None, attachments: Sequence[Any],
                 url: str) -> bytes:
     """A notice page: title, #pubtime, #BodyLabel with the standard paragraphs and attachment links."""
     paragraphs: list[str] = []
@@ -466,8 +478,19 @@ def build_site(
         site.add(url, _cacheable(body, "text/html; charset=utf-8", modified))
         list_on(listing_urls, url, notice["title"], published)
 
+    genai = load_named_source("cac_genai", sources_dir)
+    if genai:
+        add_genai_pages(site, genai, list_on)
+    cancellations = load_named_source("cac_cancellations", sources_dir)
+    if cancellations:
+        add_cancellation_notices(site, cancellations)
+    if load_named_source("news", sources_dir):
+        add_news_sites(site)
+
     all_listing_urls = list(listings)
     for other in OTHER_NOTICES:
+        if (urlsplit(other["url"]).netloc, urlsplit(other["url"]).path) in site.routes:
+            continue  # built from a source config above
         published = _parse_date(other["published"])
         body = notice_page(other["title"], published, None, [], other["url"])
         site.add(other["url"], _cacheable(body, "text/html; charset=utf-8", published))
@@ -480,3 +503,144 @@ def build_site(
     site.add(f"https://{HOST}/robots.txt", _cacheable(ROBOTS, "text/plain; charset=utf-8",
                                                       dt.datetime(2022, 1, 1, tzinfo=CST)))
     return site
+
+
+# --------------------------------------------------------------------------- generative-AI lists
+
+@dataclass
+class GeneratedFile:
+    """An attachment generated at build time (genAI lists): link text, name and lazily built bytes."""
+
+    attachment_label: str
+    file_name: str
+    token: str
+    published: dt.datetime
+    build: Callable[[], bytes]
+    _body: bytes | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def href(self) -> str:
+        return f"{DOWNLOAD_PATH}?filepath={self.token}&fText={quote(self.file_name)}"
+
+    def body(self) -> bytes:
+        with self._lock:
+            if self._body is None:
+                self._body = self.build()
+            return self._body
+
+
+def generated_download(item: GeneratedFile) -> Handler:
+    """The download endpoint for a generated attachment (empty 200 without a cac.gov.cn Referer)."""
+    disposition = f"attachment; filename*=UTF-8''{quote(item.file_name)}"
+
+    def handle(headers: Mapping[str, str]) -> Response:
+        if not good_referer(headers.get("referer")):
+            return Response(200, {"Content-Type": "text/html;charset=UTF-8"}, b"")
+        return _cacheable(item.body(), "application/octet-stream", item.published,
+                          **{"Content-Disposition": disposition})
+
+    return handle
+
+
+def add_genai_pages(site: Site, config: Mapping[str, Any],
+                    list_on: Callable[[Iterable[str], str, str, dt.datetime], None]) -> None:
+    """The genAI notice page (one attachment per period, DOCX or PDF) and the yearly summary pages."""
+    from . import genai_fixtures as fixtures
+
+    rows = fixtures.generate_rows(config)
+    listing_urls = (config.get("listing") or {}).get("urls", [])
+    for notice in config.get("notices", []):
+        url = notice["url"]
+        published = _parse_date(notice["published"])
+        files: list[GeneratedFile] = []
+        for entry in notice.get("attachments", []):
+            period = str(entry["period"])
+            label = str(entry.get("label") or "附件")
+            pdf = period in fixtures.PDF_PERIODS
+            if notice.get("kind") == "summary":
+                parts = [rows[p] for p in entry.get("summary_of", []) if p in rows]
+                tables = {k: [r for part in parts for r in part[k]] for k in ("filing", "registration")}
+                title = f"生成式人工智能服务已备案和已登记信息（{period}）"
+            else:
+                tables, title = rows[period], None
+            has_registrations = bool(tables["registration"]) or notice.get("kind") == "summary" or period != "2024年4月"
+            name = (title or fixtures.list_title(period, has_registrations)) + (".pdf" if pdf else ".docx")
+
+            def build(period: str = period, label: str = label, tables: Any = tables, pdf: bool = pdf,
+                      title: str | None = title) -> bytes:
+                return fixtures.build_attachment(period, label, tables, pdf=pdf, title=title)
+
+            item = GeneratedFile(label, name, _token("genai_service", period, url), _parse_date(entry["published"]),
+                                 build)
+            files.append(item)
+            site.add(f"https://{HOST}{item.href}", generated_download(item))
+        body = notice_page(notice["title"], published, "genai_service", files, url)
+        modified = max([published, *(f.published for f in files)])
+        site.add(url, _cacheable(body, "text/html; charset=utf-8", modified))
+        list_on(listing_urls, url, notice["title"], published)
+
+
+# --------------------------------------------------------------------------- cancellation notices
+
+def served_filings(site: Site) -> list[Any]:
+    """Every filing row of the lists the mirror serves (real CSV conversions or synthetic rows)."""
+    import csv
+
+    from .cancellation_fixtures import Candidate
+
+    found = []
+    for att in site.attachments:
+        rows: list[list[str]] = []
+        if att.kind == "real" and site.shared_dir is not None:
+            path = site.shared_dir / "cac_data" / "csv" / f"{att.list_type}_{batch_month(att.batch_label)}.csv"
+            if path.is_file():
+                with open(path, encoding="utf-8", newline="") as handle:
+                    rows = [[r["序号"], r["算法名称"], r.get("角色") or r.get("算法类别") or "", r["主体名称"],
+                             r["应用产品"], r["主要用途"], r["备案编号"], r["备注"]] for r in csv.DictReader(handle)]
+        elif att.kind == "synthetic":
+            module = importlib.import_module(SYNTHETIC_MODULE)
+            rows = module.synthetic_rows(att.list_type, att.batch_label, att.expected_count or DEFAULT_SYNTHETIC_COUNT,
+                                         seed=0)
+        for row in rows:
+            if row[6].startswith("网信算备"):
+                listed = att.published.date()
+                found.append(Candidate(row[6], row[1], row[2], row[3], row[4], listed, "已注销" in row[7]))
+    return found
+
+
+def add_cancellation_notices(site: Site, config: Mapping[str, Any]) -> None:
+    """The filing system's notice-list API and one PDF per cancellation notice."""
+    from . import cancellation_fixtures as fixtures
+
+    listing = config["listing"]
+    notices = fixtures.pick_notices(config, served_filings(site))
+    site.cancellation_notices = notices
+    newest = max((_parse_date(n.published) for n in notices), default=dt.datetime(2025, 1, 1, tzinfo=CST))
+    site.add(listing["url"], _cacheable(fixtures.notice_list_json(notices), "application/json;charset=UTF-8", newest))
+    for notice in notices:
+        item = GeneratedFile("附件", f"{notice.title}.pdf", notice.notice_id, _parse_date(notice.published),
+                             lambda notice=notice: fixtures.notice_pdf(notice))
+
+        def handle(headers: Mapping[str, str], item: GeneratedFile = item) -> Response:
+            return _cacheable(item.body(), "application/pdf", item.published,
+                              **{"Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.file_name)}"})
+
+        site.add(listing["download_url"].format(notice_id=notice.notice_id), handle)
+
+
+# --------------------------------------------------------------------------- news
+
+def add_news_sites(site: Site) -> None:
+    """Article pages and feeds of the news outlets (scrapers.mirror.news_fixtures)."""
+    from . import news_fixtures as fixtures
+
+    site.news_articles = list(fixtures.ARTICLES)
+    for article in fixtures.ARTICLES:
+        body = fixtures.article_page(article)
+        site.add(article.url, _cacheable(body, "text/html; charset=utf-8", article.published))
+    for host, (url, kind) in fixtures.FEEDS.items():
+        newest = max(a.published for a in fixtures.ARTICLES if a.host == host)
+        content_type = "application/rss+xml; charset=utf-8" if kind == "rss" else "application/atom+xml; charset=utf-8"
+        site.add(url, _cacheable(fixtures.feed(host), content_type, newest))
+        site.add(f"https://{host}/robots.txt", _cacheable(ROBOTS, "text/plain; charset=utf-8", newest))

@@ -1,9 +1,14 @@
-"""One-off documents: `python -m scrapers ingest URL...` through the same fetcher and archive."""
+"""One-off documents: `python -m scrapers ingest URL...` through the same fetcher and archive.
+
+CAC notice pages (algorithm lists or generative-AI lists), list attachments, and news articles are
+recognised from their content and handed to the parser of the source they belong to.
+"""
 
 from __future__ import annotations
 
 from ..context import Context
-from . import cac_lists
+from ..parsers import cac_pages
+from . import cac_genai, cac_lists, news
 
 
 def crawl(context: Context) -> None:
@@ -17,11 +22,15 @@ def ingest(context: Context, urls: list[str]) -> None:
         if document is None:
             continue
         if document.detected_type == "html":
-            if 'id="BodyLabel"' in document.text():
-                cac_lists.handle_notice(context, document)
+            text = document.text()
+            if 'id="BodyLabel"' in text:
+                try:
+                    genai = cac_genai.is_genai_notice(cac_pages.parse_notice(text, url))
+                except cac_pages.PageParseError:
+                    genai = False
+                (cac_genai if genai else cac_lists).handle_notice(context, document)
             else:
-                context.fail(document, "HTML page without a known structure (no parser matched)",
-                             parser="adhoc", parser_version="1")
+                news.handle_article(context, document)
         else:
             notice = cac_lists.Notice(url=url, title="", pubtime=None)
             attachment = cac_lists.Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)

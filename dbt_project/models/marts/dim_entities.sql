@@ -1,5 +1,6 @@
--- One row per organisation name that appears in a list (names normalised; a renamed company keeps
--- one row per name). English names, aliases and corporate groups are not sourced yet.
+-- One row per organisation (normalised Chinese name) that appears in a filing list, a generative-AI
+-- list or a cancellation notice. English name, aliases and corporate group come from the reviewed
+-- seed entity_aliases; a renamed company keeps one row per name.
 with
 
 versions as (
@@ -14,6 +15,35 @@ filings as (
 
 ),
 
+approvals as (
+
+    select * from {{ ref('int_genai_approvals') }}
+
+),
+
+notice_cancellations as (
+
+    select * from {{ ref('int_filing_cancellations') }}
+
+),
+
+seed as (
+
+    select * from {{ ref('entity_aliases') }}
+    where entity_name_zh is not null
+
+),
+
+all_names as (
+
+    select entity_name from versions where entity_name is not null
+    union
+    select entity_name from approvals where entity_name is not null
+    union
+    select entity_name from notice_cancellations where entity_name is not null
+
+),
+
 listed_under_name as (
 
     select
@@ -22,6 +52,18 @@ listed_under_name as (
         max(published_at) as last_listed_date,
         count(distinct filing_number) as filings_count
     from versions
+    where entity_name is not null
+    group by entity_name
+
+),
+
+genai_under_name as (
+
+    select
+        entity_name,
+        min(approved_date) as first_genai_date,
+        count(*) as genai_services_count
+    from approvals
     where entity_name is not null
     group by entity_name
 
@@ -58,23 +100,36 @@ current_holdings as (
 final as (
 
     select
-        {{ surrogate_key(['listed_under_name.entity_name']) }} as entity_id,
-        listed_under_name.entity_name as entity_name_zh,
-        cast(null as varchar) as name_en,
-        {{ empty_string_list() }} as aliases,
-        cast(null as varchar) as group_name,
+        {{ surrogate_key(['all_names.entity_name']) }} as entity_id,
+        all_names.entity_name as entity_name_zh,
+        seed.entity_name_en as name_en,
+        case
+            when seed.aliases is null then {{ empty_string_list() }}
+            else string_split(seed.aliases, '|')
+        end as aliases,
+        seed.group_id,
+        seed.group_name_en as group_name,
+        seed.group_name_zh,
         coalesce(spellings.spelling_variants, {{ empty_string_list() }}) as spelling_variants,
         listed_under_name.first_listed_date,
         listed_under_name.last_listed_date,
-        cast(listed_under_name.filings_count as integer) as filings_count,
+        cast(coalesce(listed_under_name.filings_count, 0) as integer) as filings_count,
         cast(coalesce(current_holdings.current_filings_count, 0) as integer) as current_filings_count,
-        cast(coalesce(current_holdings.active_filings_count, 0) as integer) as active_filings_count
+        cast(coalesce(current_holdings.active_filings_count, 0) as integer) as active_filings_count,
+        genai_under_name.first_genai_date,
+        cast(coalesce(genai_under_name.genai_services_count, 0) as integer) as genai_services_count
 
-    from listed_under_name
+    from all_names
+    left join listed_under_name
+        on all_names.entity_name = listed_under_name.entity_name
+    left join genai_under_name
+        on all_names.entity_name = genai_under_name.entity_name
     left join current_holdings
-        on listed_under_name.entity_name = current_holdings.entity_name
+        on all_names.entity_name = current_holdings.entity_name
     left join spellings
-        on listed_under_name.entity_name = spellings.entity_name
+        on all_names.entity_name = spellings.entity_name
+    left join seed
+        on all_names.entity_name = seed.entity_name_zh
 
 )
 

@@ -1,5 +1,6 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
--- which batch it was first listed, how many lists show it, and whether it is cancelled.
+-- which batch it was first listed, how many lists show it, and whether it is cancelled (by a
+-- cancellation notice or a list marking it 已注销).
 with
 
 versions as (
@@ -35,7 +36,7 @@ history as (
 
 ),
 
-cancellations as (
+listed_cancellations as (
 
     select
         filing_number,
@@ -43,6 +44,27 @@ cancellations as (
     from versions
     where is_cancelled
     group by filing_number
+
+),
+
+notice_cancellations as (
+
+    select filing_number, cancelled_date from {{ ref('int_filing_cancellations') }}
+
+),
+
+-- A cancellation notice dates the cancellation; a list marking 已注销 only shows it happened on or
+-- before the day regtrail saw the list.
+cancellations as (
+
+    select
+        coalesce(notice_cancellations.filing_number, listed_cancellations.filing_number) as filing_number,
+        coalesce(notice_cancellations.cancelled_date, listed_cancellations.cancelled_date) as cancelled_date,
+        case when notice_cancellations.filing_number is not null then 'notice' else 'list_remark' end
+            as cancellation_basis
+    from notice_cancellations
+    full outer join listed_cancellations
+        on notice_cancellations.filing_number = listed_cancellations.filing_number
 
 ),
 
@@ -68,6 +90,7 @@ final as (
         cast(history.lists_count as integer) as lists_count,
         case when cancellations.filing_number is not null then 'cancelled' else 'active' end as status,
         cancellations.cancelled_date,
+        cancellations.cancellation_basis,
         history.has_changes,
         {{ filing_number_part('latest.filing_number', 'region') }} as region_code,
         {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,

@@ -1,0 +1,7 @@
+"""`python -m scrapers.analyst ...`"""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
