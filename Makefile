@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export REGTRAIL_HOME ?= $(CURDIR)/data
 
-.PHONY: venv demo test lint mirror clean
+.PHONY: venv demo test lint mirror report clean
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,9 @@ lint: venv
 
 mirror: venv
 	$(BIN)/python -m scrapers.mirror --port 8765
+
+report: venv
+	$(BIN)/python -m scrapers.analyst report
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -84,9 +84,12 @@ def regtrail_cac():
 
     @task(outlets=[WAREHOUSE])
     def publish() -> str:
+        """Runs only when every dbt test passed: swaps in the warehouse, Parquet exports, dbt docs, report."""
         from scrapers import warehouse
 
-        return str(warehouse.publish())
+        target = warehouse.publish()
+        print(f"published {target}; beside it: " + ", ".join(str(target.parent / d) for d in warehouse.PUBLISHED_DIRS))
+        return str(target)
 
     crawls >> prepare_build() >> dbt >> publish()
 

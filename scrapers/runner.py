@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,33 @@ from .sources import Source, get_sources
 log = logging.getLogger("regtrail")
 
 
+STALE_TEMP_SECONDS = 3600.0
+
+
+def remove_stale_temp_files(root: Path, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete temporary files a killed writer left behind (hidden `.*.tmp`, never read) for one source."""
+    folders = [root / "events" / kind / f"source={source}" for kind in ("fetch", "records")]
+    folders.append(root / "archive" / source)
+    removed = 0
+    cutoff = time.time() - older_than
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for temp in folder.rglob(".*.tmp"):
+            try:
+                if temp.stat().st_mtime < cutoff:
+                    temp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
 def _run(source: Source, transport: Transport, run_key: str, root: Path) -> Counter:
+    stale = remove_stale_temp_files(root, source.name)
     context = Context(source=source, run_key=run_key, root=root, transport=transport)
+    if stale:
+        context.stats["stale_temp_files_removed"] = stale
     try:
         source.crawl(context)
     finally:
@@ -37,9 +63,13 @@ def crawl(
     run_key = run_key or default_run_key("cli")
     results = {}
     for source in get_sources(names):
-        fetcher = Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
-        results[source.name] = _run(source, LiveTransport(fetcher), run_key, root)
+        results[source.name] = _run(source, LiveTransport(source_fetcher(source)), run_key, root)
     return results
+
+
+def source_fetcher(source: Source) -> Fetcher:
+    """A fetcher with the source's rate limit (REGTRAIL_MIRROR_RATE_LIMIT applies in mirror mode)."""
+    return Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
 
 
 def ingest(urls: list[str], *, root: Path | None = None) -> dict[str, Counter]:
@@ -49,7 +79,7 @@ def ingest(urls: list[str], *, root: Path | None = None) -> dict[str, Counter]:
     root = root or settings.home()
     source = get_sources(["adhoc"])[0]
     context = Context(source=source, run_key=default_run_key("ingest"), root=root,
-                      transport=LiveTransport(Fetcher(rate_limit=float(source.config["rate_limit_per_second"]))))
+                      transport=LiveTransport(source_fetcher(source)))
     try:
         adhoc.ingest(context, urls)
     finally:

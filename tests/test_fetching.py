@@ -10,9 +10,10 @@ from scrapers import archive, events
 from scrapers.context import Context, LiveTransport
 from scrapers.fetcher import Fetcher, mirror_url
 from scrapers.sources import Source
+from tests.fault_server import docx_bytes
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-DOCX_LIKE = b"PK\x03\x04" + b"word/document.xml" + b"\x00" * 100
+DOCX_LIKE = docx_bytes()
 
 
 def test_mirror_url_mapping() -> None:
@@ -63,7 +64,7 @@ def test_fetch_events_for_success_failure_and_retry(home: Path, http_server) -> 
     assert kinds == [
         ("file?id=1", 1, ""), ("file?id=1", 1, "empty_body"), ("flaky.htm", 1, "http_status"),
         ("flaky.htm", 2, ""), ("missing.htm", 1, "http_status"), ("page.htm", 1, ""),
-        ("waf.htm", 1, "waf_challenge"),
+        ("robots.txt", 1, ""), ("waf.htm", 1, "waf_challenge"),
     ]
     by_url = {(r["url"], r["ok"]): r for r in rows}
     good = by_url[("https://h.example/file?id=1", True)]
@@ -79,7 +80,7 @@ def test_rerun_with_same_run_key_adds_no_fetch_events(home: Path, http_server) -
         ctx = _context(home, origin)
         ctx.fetch("https://h.example/p", purpose="notice")
         ctx.flush()
-    assert events.read_events(home, "fetch", "t").num_rows == 1
+    assert events.read_events(home, "fetch", "t").num_rows == 2  # robots.txt and the page
 
 
 @pytest.mark.parametrize("body,kind", [(b"%PDF-1.7", "pdf"), (b"", "empty"), (b"<!DOCTYPE html><p>", "html")])

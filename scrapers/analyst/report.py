@@ -200,6 +200,7 @@ table.grid {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
 .grid th {{ background: #f6f6f6; position: sticky; top: 0; }}
 .controls {{ display: flex; gap: 8px; align-items: center; margin: 8px 0; }}
 #q {{ width: 420px; padding: 6px; font-size: 1em; }}
+#timeline td:nth-child(-n+2) {{ white-space: nowrap; }}
 .t-filing_cancelled {{ color: #d62728; }} .t-filing_changed {{ color: #b35900; }}
 </style>
 <script>{plotlyjs}</script>
@@ -239,7 +240,11 @@ date regtrail first observed them (column <i>date basis</i>).</p>
     body.replaceChildren(...hits.slice(0, limit).map(r => {{
       const tr = document.createElement("tr");
       tr.className = "t-" + r[1];
-      r.slice(0, 8).forEach(v => {{ const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); }});
+      r.slice(0, 8).forEach(v => {{
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.appendChild(td);
+      }});
       return tr;
     }}));
     const entities = new Set(hits.map(r => r[2])).size;

@@ -105,7 +105,7 @@ def generate_rows(config: Mapping[str, Any]) -> dict[str, dict[str, list[list[st
     result: dict[str, dict[str, list[list[str]]]] = {}
     seq = {"filing": 0, "registration": 0}
     used: set[str] = set()
-    previous = dt.date(2023, 8, 20)
+    previous = dt.date(2023, 9, 1)  # the first models were approved on 2023-08-31
     for period in periods(config):
         tables: dict[str, list[list[str]]] = {"filing": [], "registration": []}
         known = [k for k in KNOWN if k[0] == period.period]

@@ -87,7 +87,9 @@ changed as (
                     then 'entity_name “' || coalesce(previous_entity_name, '') || '” → “'
                         || coalesce(entity_name, '') || '”' end,
                 case when version_number > 1 and products is distinct from previous_products
-                    then 'products “' || coalesce(previous_products, '') || '” → “' || coalesce(products, '') || '”' end
+                    then 'products “' || coalesce(previous_products, '') || '” → “' || coalesce(products, '') || '”' end,
+                case when version_number > 1 and purpose is distinct from previous_purpose
+                    then 'purpose “' || coalesce(previous_purpose, '') || '” → “' || coalesce(purpose, '') || '”' end
             ), '') || case when {{ list_length('changed_fields') }} > 0 then '.' else '' end,
             case when has_change_remark and is_new_remark then '备注: ' || remark end
         ) as description,

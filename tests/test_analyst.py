@@ -1,0 +1,162 @@
+"""The analyst CLI over a published warehouse of the sample event log (tests/event_fixtures.py).
+
+Two clocks in the sample: the lists were published 2022-08-12 (algorithm recommendation) and
+2023-09-01 (deep synthesis); regtrail fetched both on 2025-06-02. So "valid on 2023-01-01" shows
+the 2022 list only, while "as of 2025-06-01" knows nothing yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scrapers.analyst.cli import main
+from tests.event_fixtures import (
+    AR_LIST_ID,
+    AR_ROWS,
+    CANCELLED_NUMBER,
+    CROSS_LIST_NUMBER,
+    DS_LIST_ID,
+    DS_ROWS,
+)
+from tests.test_publish import REPO_ROOT, published_sample
+
+pytestmark = pytest.mark.dbt
+
+KUAISHOU = "北京快手科技有限公司"
+AR_DATE, DS_DATE, OBSERVED = "2022-08-12", "2023-09-01", "2025-06-02"
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("analyst")
+    return published_sample(tmp_path_factory.getbasetemp(), home, docs=False, report=False)
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def cli_json(*argv: str):
+    code, text = cli(*argv, "--format", "json")
+    assert code == 0, text
+    return json.loads(text)
+
+
+def test_timeline_of_an_entity_by_chinese_name_fragment(wh: Path) -> None:
+    events = cli_json("timeline", "快手", "--warehouse", str(wh))
+    assert {e["entity_name"] for e in events} == {KUAISHOU}
+    assert [(e["event_date"], e["event_type"], e["list_id"]) for e in events] == [
+        (AR_DATE, "filing_listed", AR_LIST_ID),
+        (DS_DATE, "filing_changed", DS_LIST_ID),  # the purpose was reworded in the later list
+        (DS_DATE, "filing_listed", DS_LIST_ID),
+    ]
+    assert {e["filing_number"] for e in events} == {CROSS_LIST_NUMBER}
+
+
+def test_valid_on_and_as_of_answer_different_questions(wh: Path) -> None:
+    valid = cli_json("timeline", "快手", "--warehouse", str(wh), "--valid-on", "2023-01-01")
+    assert [(e["event_date"], e["event_type"]) for e in valid] == [(AR_DATE, "filing_listed")]
+    assert cli_json("timeline", "快手", "--warehouse", str(wh), "--as-of", "2025-06-01") == []
+    known = cli_json("timeline", "快手", "--warehouse", str(wh), "--as-of", OBSERVED)
+    assert len(known) == 3 and all(e["observed_at"].startswith(OBSERVED) for e in known)
+    both = cli_json("timeline", "快手", "--warehouse", str(wh), "--as-of", OBSERVED, "--valid-on", "2023-01-01")
+    assert both == valid
+
+
+def test_english_names_aliases_and_groups_are_searched_when_present(wh: Path, tmp_path: Path) -> None:
+    names = ("Test Name Alpha Technology", "ALIAS-ZETA", "group omega")  # values no source provides
+    for query in names:  # no match: exit status 1, like grep
+        assert cli("timeline", query, "--warehouse", str(wh), "--format", "json") == (1, "[]\n")
+    copy = tmp_path / "named.duckdb"
+    shutil.copy2(wh, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update dim_entities set name_en = 'Test Name Alpha Technology Co., Ltd.', "
+                    "aliases = ['alias-zeta'], group_name = 'Group Omega' where entity_name_zh = ?", [KUAISHOU])
+    for query in ("name alpha technology", *names):
+        events = cli_json("timeline", query, "--warehouse", str(copy))
+        assert {e["entity_name"] for e in events} == {KUAISHOU}, query
+    code, table = cli("timeline", "zeta", "--warehouse", str(copy))
+    assert code == 0 and "Test Name Alpha Technology" in table and "Group Omega" in table
+
+
+def test_batches_with_counts_and_dates(wh: Path) -> None:
+    code, text = cli("batches", "--warehouse", str(wh), "--format", "csv")
+    assert code == 0
+    rows = {r["list_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert set(rows) == {AR_LIST_ID, DS_LIST_ID}
+    ar, ds = rows[AR_LIST_ID], rows[DS_LIST_ID]
+    assert (ar["published_at"], ds["published_at"]) == (AR_DATE, DS_DATE)
+    assert (ar["parsed_rows"], ds["parsed_rows"]) == (str(len(AR_ROWS)), str(len(DS_ROWS)))
+    ar_numbers, ds_numbers = {r[6] for r in AR_ROWS}, {r[6] for r in DS_ROWS}
+    assert ar["new_filings"] == str(len(ar_numbers))
+    assert ds["new_filings"] == str(len(ds_numbers - ar_numbers))  # the cross-listed filing is not new
+    assert ds["distinct_filings"] == str(len(ds_numbers))
+    # sample log: 已注销 on one 2022 row; changes: one dated remark (2022 list), a change remark and a
+    # reworded purpose (2023 list)
+    assert (ar["cancelled"], ar["changed"], ds["cancelled"], ds["changed"]) == ("1", "1", "0", "2")
+    assert [r["list_id"] for r in cli_json("batches", "--warehouse", str(wh), "--valid-on", "2023-01-01")] == [
+        AR_LIST_ID]
+    assert cli_json("batches", "--warehouse", str(wh), "--as-of", "2025-06-01") == []
+    assert [r["list_id"] for r in cli_json("batches", "--warehouse", str(wh), "--list-type", "deep_synthesis")] == [
+        DS_LIST_ID]
+
+
+def test_filing_with_its_history(wh: Path) -> None:
+    document = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh))
+    assert document["filing"]["status"] == "cancelled"
+    assert [(e["event_date"], e["event_type"]) for e in document["history"]] == [
+        (AR_DATE, "filing_listed"), (OBSERVED, "filing_cancelled")]  # the list gives no date: first observed
+    # valid on a date before the cancellation was seen: listed and active
+    before = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--valid-on", "2025-06-01")
+    assert before["filing"]["status"] == "active" and len(before["history"]) == 1
+    # as of that date regtrail had not fetched anything yet
+    unknown = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--as-of", "2025-06-01")
+    assert unknown["filing"]["known"] is False and unknown["history"] == []
+
+
+def test_filing_by_a_unique_part_of_the_number(wh: Path, capsys) -> None:
+    document = cli_json("filing", "413760701220011", "--warehouse", str(wh))
+    assert document["filing"]["filing_number"] == CROSS_LIST_NUMBER
+    assert document["filing"]["lists_count"] == 2
+    assert [e["list_id"] for e in document["history"] if e["event_type"] == "filing_listed"] == [
+        AR_LIST_ID, DS_LIST_ID]
+    code, _ = cli("filing", "网信算备", "--warehouse", str(wh))
+    assert code == 1 and "filings match" in capsys.readouterr().err
+
+
+def test_table_output_through_the_module_entry_point(wh: Path) -> None:
+    before = (wh.stat().st_mtime_ns, wh.stat().st_size)
+    out = subprocess.run([sys.executable, "-m", "scrapers.analyst", "filing", CROSS_LIST_NUMBER,
+                          "--warehouse", str(wh)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"filing {CROSS_LIST_NUMBER}" in out.stdout and "history: 3 events" in out.stdout
+    assert "filing_changed" in out.stdout and DS_LIST_ID in out.stdout
+    assert (wh.stat().st_mtime_ns, wh.stat().st_size) == before, "the CLI must not write to the warehouse"
+    assert not wh.with_name(wh.name + ".wal").exists()
+
+
+def test_cli_works_beside_another_read_only_process(wh: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], "
+                               "read_only=True); print('ready', flush=True); sys.stdin.readline()", str(wh)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert len(cli_json("batches", "--warehouse", str(wh))) == 2
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    code, _ = cli("batches", "--warehouse", str(tmp_path / "nope.duckdb"))
+    assert code == 2 and "no warehouse at" in capsys.readouterr().err

@@ -1,0 +1,211 @@
+"""Whole crawls under faults: same records as a clean crawl, nothing duplicated, every fault on record,
+replay appends only changed output, and a crawl killed with SIGKILL at any moment loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyarrow.parquet as pq
+import pytest
+
+from scrapers import archive, events, runner, settings
+from scrapers.digest import sha256
+from scrapers.mirror.site import Site, build_site
+from scrapers.parsers import docx_list
+from scrapers.sources import get_sources
+from tests.fault_server import FaultServer, busy, corrupt_zip, html, reset, respond, truncated, zip_bomb
+
+SOURCE = "cac_deep_synthesis"
+
+
+def server_path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"/{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def record_ids(home: Path) -> set[str]:
+    ids = events.read_events(home, "records", SOURCE, columns=["event_id"]).column("event_id").to_pylist()
+    assert len(ids) == len(set(ids)), "no record event twice"
+    return set(ids)
+
+
+def fetch_rows(home: Path) -> list[dict]:
+    rows = events.read_events(home, "fetch", SOURCE).to_pylist()
+    assert len(rows) == len({r["event_id"] for r in rows}), "no fetch event twice"
+    return rows
+
+
+@pytest.fixture(scope="module")
+def site(shared: Path) -> Site:
+    return build_site(shared.parent)
+
+
+@pytest.fixture(scope="module")
+def clean(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A crawl of the unperturbed mirror."""
+    home = tmp_path_factory.mktemp("clean")
+    with FaultServer(site) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGTRAIL_MIRROR", server.origin)
+        runner.crawl([SOURCE], run_key="clean", root=home)
+    return home
+
+
+def real_attachments(site: Site) -> list[str]:
+    return [f"/www.cac.gov.cn{a.href}" for a in site.attachments
+            if a.list_type == "deep_synthesis" and a.kind == "real"]
+
+
+def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
+        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = get_sources([SOURCE])[0].config
+    notices = [server_path(n["url"]) for n in config["notices"]]
+    attachments = real_attachments(site)[3:]  # attachments of notices without faults of their own
+    waf = html("<html><head><title>知道创宇云防御</title></head><body>访问验证</body></html>")
+    faults: dict[str, tuple[list[Callable], str]] = {
+        server_path(config["listing"]["urls"][0]): ([busy(503)], "http_status"),
+        notices[0]: ([reset()], "connection"),
+        notices[1]: ([busy(429), busy(503)], "http_status"),
+        notices[2]: ([waf], "waf_challenge"),
+        attachments[0]: ([truncated(b"PK\x03\x04" + b"w" * 500)], "truncated"),
+        attachments[1]: ([respond(200, corrupt_zip())], "corrupt_zip"),
+        attachments[2]: ([respond(200, zip_bomb())], "zip_bomb"),
+        attachments[3]: ([respond(200, b"", {"Content-Type": "text/html"})], "empty_body"),
+        attachments[4]: ([waf], "waf_challenge"),
+    }
+    home = tmp_path / "faulty"
+    with FaultServer(site) as server:
+        for path, (replies, _) in faults.items():
+            server.script(path, *replies)
+        monkeypatch.setenv("REGTRAIL_MIRROR", server.origin)
+        first = runner.crawl([SOURCE], run_key="faulty-1", root=home)[SOURCE]
+        second = runner.crawl([SOURCE], run_key="faulty-2", root=home)[SOURCE]
+        third = runner.crawl([SOURCE], run_key="faulty-3", root=home)[SOURCE]
+
+    assert record_ids(home) == record_ids(clean)
+    assert third["new_record_events"] == 0 and third["bytes_downloaded"] < 5000
+    rows = fetch_rows(home)
+    for path, (_, kind) in faults.items():
+        url = next(r["url"] for r in rows if server_path(r["url"]) == path)
+        failed = [r for r in rows if r["url"] == url and not r["ok"]]
+        assert kind in {r["error_kind"] for r in failed}, (path, kind)
+        assert all(r["error"] for r in failed)
+        last = max(failed, key=lambda r: r["started_at"])
+        assert any(r["ok"] and r["started_at"] > last["started_at"] for r in rows if r["url"] == url), \
+            f"{path}: the failure is retried (in the run or the next) until it succeeds"
+    assert first["fetch_failures"] > second["fetch_failures"] == third["fetch_failures"]
+    assert second["not_modified"] > 0
+
+
+def test_replay_appends_only_documents_whose_output_changed(
+        site: Site, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = next(a for a in site.attachments if a.list_type == "deep_synthesis" and a.kind == "real")
+    target_digest = sha256(target.real_path.read_bytes())
+    original = docx_list.parse_list_docx
+
+    def buggy(body: bytes, *args, **kwargs):
+        if sha256(body) == target_digest:
+            raise docx_list.ListParseError("simulated parser bug")
+        return original(body, *args, **kwargs)
+
+    monkeypatch.setattr(docx_list, "parse_list_docx", buggy)
+    with FaultServer(site) as server:
+        monkeypatch.setenv("REGTRAIL_MIRROR", server.origin)
+        runner.crawl([SOURCE], run_key="v1", root=home)
+    monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: replay must not fetch
+    before = events.read_events(home, "records", SOURCE).to_pylist()
+    assert [r["record_type"] for r in before if r["document_digest"] == target_digest] == ["parse_failure"]
+
+    # Fixed parser, new version: only the document that failed gets new records (it is healed).
+    monkeypatch.setattr(docx_list, "parse_list_docx", original)
+    monkeypatch.setattr(docx_list, "PARSER_VERSION", "2")
+    stats = runner.replay([SOURCE], root=home)[SOURCE]
+    healed = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == "2"]
+    assert {r["document_digest"] for r in healed} == {target_digest}
+    assert Counter(r["record_type"] for r in healed) == {"list_publication": 1, "filing": len(healed) - 1}
+    assert stats["new_record_events"] == len(healed) and stats["records_unchanged"] > 0 and stats["requests"] == 0
+
+    assert runner.replay([SOURCE], root=home)[SOURCE]["new_record_events"] == 0
+
+    # A parser change that alters one document's output: all records of that document, and nothing else.
+    changed = next(r["document_digest"] for r in before if r["record_type"] == "list_publication")
+
+    def altered(body: bytes, *args, **kwargs):
+        parsed = original(body, *args, **kwargs)
+        if sha256(body) == changed:
+            parsed.rows[0]["remark"] = "变更内容：测试"
+        return parsed
+
+    monkeypatch.setattr(docx_list, "parse_list_docx", altered)
+    monkeypatch.setattr(docx_list, "PARSER_VERSION", "3")
+    stats = runner.replay([SOURCE], root=home)[SOURCE]
+    v3 = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == "3"]
+    v1_of_changed = [r for r in before if r["document_digest"] == changed]
+    assert {r["document_digest"] for r in v3} == {changed}
+    assert len(v3) == len(v1_of_changed) == stats["new_record_events"]
+    assert sum(json.loads(r["payload"]).get("remark") == "变更内容：测试" for r in v3) == 1
+    assert {r["observed_at"] for r in v3} <= {r["observed_at"] for r in before}, "replay keeps the fetch time"
+    assert events.read_events(home, "fetch", SOURCE).num_rows == len(fetch_rows(home))
+
+
+def visible_files_are_whole(home: Path) -> int:
+    """Every visible event segment reads completely; temporary files are hidden; archive files load."""
+    count = 0
+    for path in (home / "events").rglob("*"):
+        if path.is_file():
+            if path.name.startswith("."):
+                assert path.name.endswith(".tmp"), path
+                continue
+            assert path.suffix == ".parquet", path
+            kind = path.parent.parent.name
+            assert pq.read_table(path).schema.equals(events.KINDS[kind]), path
+            count += 1
+    for path in (home / "archive").rglob("*.warc.gz"):
+        if not path.name.startswith("."):
+            archive.load(home, str(path.relative_to(home)))
+    return count
+
+
+def segments(home: Path, kind: str) -> int:
+    return len(list((home / "events" / kind).rglob("*.parquet")))
+
+
+def test_sigkill_at_any_moment_loses_and_duplicates_nothing(site: Site, clean: Path, tmp_path: Path) -> None:
+    home = tmp_path / "killed"
+    conditions: list[Callable[[], bool]] = [
+        lambda: segments(home, "records") >= 1,
+        lambda: segments(home, "records") >= 4,
+    ]
+    rng = random.Random(20260717)
+    with FaultServer(site, delay=0.05) as server:
+        env = {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_MIRROR": server.origin,
+               "REGTRAIL_FLUSH_SECONDS": "0", "PYTHONPATH": str(settings.REPO_ROOT)}
+        command = [sys.executable, "-m", "scrapers", "crawl", SOURCE]
+        for i, condition in enumerate([*conditions, None, None]):
+            proc = subprocess.Popen([*command, "--run-key", f"killed-{i}"], env=env, cwd=settings.REPO_ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + (60 if condition else rng.uniform(1.5, 4.0))
+            while proc.poll() is None and time.monotonic() < deadline and not (condition and condition()):
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            visible_files_are_whole(home)
+            if condition is not None:
+                assert proc.returncode == -signal.SIGKILL, "killed mid-crawl, not after it finished"
+            if i == 0:
+                assert 0 < len(record_ids(home)) < len(record_ids(clean)), "the kill interrupted real work"
+        done = subprocess.run([*command, "--run-key", "final"], env=env, cwd=settings.REPO_ROOT,
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert visible_files_are_whole(home) > 2
+    assert record_ids(home) == record_ids(clean)
+    fetch_rows(home)

@@ -1,0 +1,291 @@
+"""Atomic publish: readers keep working across a full rebuild, exports/docs/report swap in whole.
+
+The rebuild scenario (module fixture) publishes a first warehouse built from part of the sample
+event log, starts a separate process that holds a read-only DuckDB connection and queries it in a
+loop, and a SQLAlchemy (duckdb-engine) client that opens read-only connections in a loop; then it
+runs a full `dbt build` of the whole log and publishes. Expectations come from the sample log
+(tests/event_fixtures.py), not from the pipeline's output.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from scrapers import airflow_env, warehouse
+from tests.event_fixtures import AR_ROWS, DS, DS_ROWS, write_sample_log
+from tests.test_dbt_models import REPO_ROOT, run_dbt_build
+
+pytestmark = pytest.mark.dbt
+
+MARTS = {"fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches", "fct_fetch_failures"}
+COUNTS = "select (select count(*) from fct_list_batches), (select count(*) from fct_filings)"
+# The sample log: the algorithm-recommendation list alone, then both lists (numbers shared between them count once).
+AR_ONLY = (1, len({row[6] for row in AR_ROWS}))
+FULL = (2, len({row[6] for row in AR_ROWS + DS_ROWS}))
+
+READER = r"""
+import duckdb, json, sys, threading, time
+con = duckdb.connect(sys.argv[1], read_only=True)
+seen, errors, stop = [], [], threading.Event()
+def loop():
+    cursor = con.cursor()
+    while not stop.is_set():
+        try:
+            seen.append(list(cursor.execute(sys.argv[2]).fetchone()))
+        except Exception as error:
+            errors.append(repr(error))
+        time.sleep(0.05)
+worker = threading.Thread(target=loop)
+worker.start()
+print("ready", flush=True)
+sys.stdin.readline()
+stop.set()
+worker.join()
+print(json.dumps({"seen": seen, "errors": errors, "final": list(con.execute(sys.argv[2]).fetchone())}), flush=True)
+"""
+
+
+def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
+    """`dbt build` of the event log in `home` into its build file (`home/build/warehouse.duckdb`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    target = warehouse.prepare_build(home)
+    result = run_dbt_build(home, work)
+    if (work / "build.duckdb").exists():
+        os.replace(work / "build.duckdb", target)
+    return result
+
+
+@functools.cache
+def _sample_build(base: Path) -> Path:
+    """One dbt build of the whole sample log per test session (copied by `published_sample`)."""
+    home = write_sample_log(base / "sample-home")
+    result = dbt_build(home, base / "sample-work")
+    assert result.returncode == 0, result.stdout[-4000:]
+    return warehouse.build_path(home)
+
+
+def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
+    """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
+    write_sample_log(home)
+    warehouse.build_path(home).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+    return warehouse.publish(home, **publish_options)
+
+
+def counts(path: Path) -> tuple[int, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return tuple(con.execute(COUNTS).fetchone())
+
+
+@dataclass
+class Rebuild:
+    home: Path
+    build: subprocess.CompletedProcess
+    reader: dict
+    sqlalchemy: list[tuple[tuple | None, str | None]]
+    published_inode_before: int
+    published_inode_after: int
+    exports_before: Path
+    rebuild_seconds: float
+
+
+@pytest.fixture(scope="module")
+def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    base = tmp_path_factory.mktemp("rebuild")
+    home = write_sample_log(base / "home")
+    aside = base / "aside"
+    for kind in ("records", "fetch"):  # first warehouse: without the deep-synthesis source
+        shutil.move(home / "events" / kind / f"source={DS}", aside / kind / f"source={DS}")
+    first = dbt_build(home, base / "work1")
+    assert first.returncode == 0, first.stdout[-4000:]
+    published = warehouse.publish(home, docs=False)
+    assert counts(published) == AR_ONLY
+    exports_before = (home / "exports").resolve()
+
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published), COUNTS], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "ready"
+    engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True}, poolclass=NullPool)
+    observed: list[tuple[tuple | None, str | None]] = []
+    done = threading.Event()
+
+    def bi_client() -> None:
+        while True:
+            finished = done.is_set()
+            try:
+                with engine.connect() as con:
+                    observed.append((tuple(con.execute(text(COUNTS)).one()), None))
+            except Exception as error:  # recorded, the test asserts there are none
+                observed.append((None, repr(error)))
+            if finished:
+                return
+            time.sleep(0.05)
+
+    client = threading.Thread(target=bi_client)
+    client.start()
+    try:
+        inode_before = published.stat().st_ino
+        for kind in ("records", "fetch"):
+            shutil.move(aside / kind / f"source={DS}", home / "events" / kind / f"source={DS}")
+        started = time.monotonic()
+        second = dbt_build(home, base / "work2")
+        if second.returncode == 0:
+            warehouse.publish(home)
+        seconds = time.monotonic() - started
+        time.sleep(0.3)
+    finally:
+        done.set()
+        client.join(timeout=60)
+        out, _ = reader.communicate("stop\n", timeout=60)
+    return Rebuild(home, second, json.loads(out.strip().splitlines()[-1]), observed, inode_before,
+                   published.stat().st_ino, exports_before, seconds)
+
+
+def test_rebuild_succeeds_while_a_reader_holds_the_published_file(rebuild: Rebuild) -> None:
+    assert rebuild.build.returncode == 0, rebuild.build.stdout[-4000:]
+    assert rebuild.published_inode_after != rebuild.published_inode_before
+    assert counts(rebuild.home / "warehouse.duckdb") == FULL
+    assert not (rebuild.home / "warehouse.duckdb.wal").exists()
+    assert not warehouse.build_path(rebuild.home).exists()
+    assert not list(warehouse.build_path(rebuild.home).parent.glob("publish-*")), "staging left behind"
+
+
+def test_the_old_reader_keeps_answering_from_the_old_file(rebuild: Rebuild) -> None:
+    reader = rebuild.reader
+    assert reader["errors"] == []
+    # it queried all through the rebuild (every 50 ms), and only ever saw the first warehouse
+    assert len(reader["seen"]) >= rebuild.rebuild_seconds * 5
+    assert {tuple(s) for s in reader["seen"]} == {AR_ONLY}
+    assert tuple(reader["final"]) == AR_ONLY  # asked after the publish
+
+
+def test_a_new_reader_sees_the_new_warehouse(rebuild: Rebuild) -> None:
+    out = subprocess.run([sys.executable, "-m", "scrapers.analyst", "batches", "--format", "json",
+                          "--warehouse", str(rebuild.home / "warehouse.duckdb")],
+                         capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)) == FULL[0]
+
+
+def test_sqlalchemy_client_never_fails_and_switches_once(rebuild: Rebuild) -> None:
+    results = rebuild.sqlalchemy
+    assert [error for _, error in results if error] == []
+    values = [value for value, _ in results]
+    assert len(values) >= rebuild.rebuild_seconds * 5
+    assert set(values) == {AR_ONLY, FULL}
+    switch = values.index(FULL)
+    assert values[:switch] == [AR_ONLY] * switch and values[switch:] == [FULL] * (len(values) - switch)
+
+
+def test_marts_are_exported_as_parquet_in_one_swap(rebuild: Rebuild) -> None:
+    exports = rebuild.home / "exports"
+    assert exports.is_symlink() and exports.resolve() != rebuild.exports_before
+    assert rebuild.exports_before.is_dir(), "the previous export set is kept for readers that just resolved it"
+    assert {p.stem for p in exports.glob("*.parquet")} == MARTS
+    info = json.loads((exports / "_publish.json").read_text())
+    with duckdb.connect(str(rebuild.home / "warehouse.duckdb"), read_only=True) as con:
+        for mart in MARTS:
+            table = pq.read_table(exports / f"{mart}.parquet")
+            assert table.num_rows == info["rows"][mart] == con.execute(f"select count(*) from {mart}").fetchone()[0]
+            assert table.column_names == [d[0] for d in con.execute(f"select * from {mart} limit 0").description]
+    assert pq.read_table(exports / "fct_list_batches.parquet").num_rows == FULL[0]
+    assert pq.read_table(rebuild.exports_before / "fct_list_batches.parquet").num_rows == AR_ONLY[0]
+
+
+def test_dbt_docs_are_published_next_to_the_warehouse(rebuild: Rebuild) -> None:
+    docs = rebuild.home / "docs"
+    assert {"index.html", "manifest.json", "catalog.json", "static_index.html"} <= {p.name for p in docs.iterdir()}
+    catalog = json.loads((docs / "catalog.json").read_text())
+    # the catalog was read from the build file: it knows the marts' columns
+    assert {f"model.regtrail.{m}" for m in MARTS} <= set(catalog["nodes"])
+    assert "filing_number" in {c.lower() for c in catalog["nodes"]["model.regtrail.fct_filings"]["columns"]}
+    manifest = json.loads((docs / "manifest.json").read_text())
+    assert "model.regtrail.fct_timeline_events" in manifest["nodes"]
+
+
+def test_report_is_published_with_the_warehouse(rebuild: Rebuild) -> None:
+    report = rebuild.home / "report" / "index.html"
+    assert report.exists() and (rebuild.home / "report").is_symlink()
+    assert f"<b>{FULL[1]}</b>filings" in report.read_text(encoding="utf-8")
+
+
+def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monkeypatch) -> None:
+    base = tmp_path_factory.getbasetemp()
+    home = tmp_path_factory.mktemp("failed-publish")
+    published = published_sample(base, home, docs=False)
+    before = (published.stat().st_ino, (home / "exports").resolve(), (home / "report").resolve())
+    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+
+    def broken_docs(*args, **kwargs):
+        raise RuntimeError("dbt docs generate failed")
+
+    monkeypatch.setattr(warehouse, "generate_docs", broken_docs)
+    with pytest.raises(RuntimeError, match="docs generate failed"):
+        warehouse.publish(home)
+    assert (published.stat().st_ino, (home / "exports").resolve(), (home / "report").resolve()) == before
+    assert warehouse.build_path(home).exists(), "the build stays for a retry"
+    assert not list(warehouse.build_path(home).parent.glob("publish-*"))
+    monkeypatch.undo()
+    warehouse.publish(home, docs=False)  # the retry publishes
+    assert published.stat().st_ino != before[0] and (home / "exports").resolve() != before[1]
+
+
+def test_publish_without_a_build_raises(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="did dbt run"):
+        warehouse.publish(tmp_path)
+
+
+@pytest.mark.slow
+def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, http_server
+) -> None:
+    """Airflow end to end: Cosmos runs every dbt test before `publish`; one failing test stops it."""
+    base = tmp_path_factory.getbasetemp()
+    home = tmp_path_factory.mktemp("airflow-failing-test")
+    published = published_sample(base, home, docs=False)
+    before = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
+    write_sample_log(home, ds_expected_count=6)  # the source now claims a row the list does not have
+    origin = http_server({})  # every request answers 404: the crawls only record failed fetches
+    env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": origin}
+    bin_dir = Path(sys.executable).parent
+    dbt_dir = str(REPO_ROOT / "dbt_project")
+
+    def run(*command: str, check: bool = True) -> subprocess.CompletedProcess:
+        out = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+        assert not check or out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+        return out
+
+    run(str(bin_dir / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir)
+    run(str(bin_dir / "airflow"), "db", "migrate")
+    run(str(bin_dir / "airflow"), "pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
+    dag_test = run(str(bin_dir / "airflow"), "dags", "test", "regtrail_cac", "2026-01-01", check=False)
+    assert dag_test.returncode != 0, "a failed DAG run must fail the command that ran it"
+
+    with sqlite3.connect(home / "airflow" / "airflow.db") as meta:
+        runs = meta.execute("select state from dag_run where dag_id = 'regtrail_cac'").fetchall()
+        states = dict(meta.execute("select task_id, state from task_instance where dag_id = 'regtrail_cac'"))
+    assert runs == [("failed",)]
+    assert states["dbt.dbt_project_test"] == "failed"
+    assert states["publish"] == "upstream_failed"
+    assert all(state == "success" for task, state in states.items() if task.startswith("crawl_")), states
+    after = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
+    assert after == before
+    with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:  # the failed build stays aside
+        assert con.execute("select count(*) from fct_list_batches where not reconciled").fetchone()[0] == 1

@@ -1,0 +1,106 @@
+"""The HTML timeline report, rendered by a real headless Chromium: the charts must actually draw.
+
+Needs `chromium` (CI installs it in .ci/run); skipped with a reason when it is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from bs4 import BeautifulSoup
+
+from scrapers.analyst.cli import main
+from tests.event_fixtures import CANCELLED_NUMBER
+from tests.test_publish import published_sample
+
+pytestmark = pytest.mark.dbt
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("report")
+    published_sample(tmp_path_factory.getbasetemp(), home, docs=False)
+    return home
+
+
+def scalar(home: Path, sql: str, *params):
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchone()[0]
+
+
+def render(page: Path, fragment: str, profile: Path) -> BeautifulSoup:
+    """The DOM after the page's scripts ran, as Chromium dumps it (no network, throwaway profile)."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
+               page.resolve().as_uri() + fragment]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return BeautifulSoup(out.stdout, "html.parser")
+
+
+def drawn_traces(dom: BeautifulSoup, plot_id: str) -> list:
+    """Trace groups plotly drew into one chart's SVG, each with at least one non-empty path."""
+    plot = dom.find(id=plot_id)
+    assert plot is not None, plot_id
+    assert plot.select(".plot-container svg.main-svg"), f"{plot_id}: plotly did not draw"
+    traces = plot.select("svg.main-svg g.trace")
+    return [t for t in traces if any(p.get("d", "").startswith("M") for p in t.select("path"))]
+
+
+def test_report_is_self_contained(home: Path) -> None:
+    text = (home / "report" / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=", text), "scripts must be inline (the report works offline)"
+    assert not re.search(r"<link[^>]*href=[\"']https?:", text)
+    assert "Plotly" in text and len(text) > 1_000_000  # plotly.js is embedded
+
+
+@needs_chromium
+def test_charts_draw_in_headless_chromium(home: Path, tmp_path: Path) -> None:
+    dom = render(home / "report" / "index.html", "", tmp_path / "profile")
+    list_types = scalar(home, "select count(distinct list_type) from fct_list_batches")
+    unavailable_types = scalar(home, "select count(distinct list_type) from fct_list_batches where status <> 'parsed'")
+    batches = drawn_traces(dom, "plot-0")
+    assert len(batches) == list_types + unavailable_types
+    bars = dom.find(id="plot-0").select("g.trace.bars g.point path")
+    assert len(bars) == scalar(home, "select count(*) from fct_list_batches where status = 'parsed'")
+    event_types = scalar(home, "select count(distinct event_type) from fct_timeline_events")
+    assert len(drawn_traces(dom, "plot-1")) == event_types
+    cancelled = scalar(home, "select count(*) > 0 from fct_filings where status = 'cancelled'")
+    assert len(drawn_traces(dom, "plot-2")) == list_types + int(cancelled)
+    filings = scalar(home, "select count(*) from fct_filings")
+    assert dom.find(string=re.compile("^filings$")).parent.find("b").text == str(filings)
+
+
+@needs_chromium
+def test_timeline_search_filters_rows(home: Path, tmp_path: Path) -> None:
+    page = home / "report" / "index.html"
+    dom = render(page, f"#q={CANCELLED_NUMBER}", tmp_path / "p1")
+    rows = dom.select("#timeline tbody tr")
+    expected = scalar(home, "select count(*) from fct_timeline_events where filing_number = ?", CANCELLED_NUMBER)
+    assert len(rows) == expected == int(dom.find(id="timeline")["data-matches"])
+    assert {r.select("td")[3].text for r in rows} == {CANCELLED_NUMBER}
+    assert "filing_cancelled" in {r.select("td")[1].text for r in rows}
+
+    everything = render(page, "", tmp_path / "p2")
+    total = scalar(home, "select count(*) from fct_timeline_events")
+    assert len(everything.select("#timeline tbody tr")) == total
+    only = render(page, "#type=filing_changed", tmp_path / "p3")
+    changed = scalar(home, "select count(*) from fct_timeline_events where event_type = 'filing_changed'")
+    assert {r.select("td")[1].text for r in only.select("#timeline tbody tr")} == {"filing_changed"}
+    assert int(only.find(id="timeline")["data-matches"]) == changed
+
+
+def test_report_command_writes_a_file(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "timeline.html"
+    assert main(["report", "--warehouse", str(home / "warehouse.duckdb"), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Timeline by entity" in text and CANCELLED_NUMBER in text
