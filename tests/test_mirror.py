@@ -207,7 +207,7 @@ def test_site_counts_and_no_shared_fallback(tmp_path: Path, capsys: pytest.Captu
     real = {p.name for p in (CAC_DATA / "original_docx").glob("*.docx")}
     assert site.count("real") == len(real)
     assert site.count("real") + site.count("missing") == 18 + 19
-    assert site.page_count == 21  # 18 + 1 notices, 1 other notice, 1 listing
+    assert site.page_count == 25  # 18 + 1 notices, genAI notice + yearly summary, 1 listing, 3 news pages
     fallback = build_site(tmp_path)
     assert "serving SYNTHETIC lists" in capsys.readouterr().err
     assert fallback.synthetic == "all" and fallback.count("real") == 0
@@ -279,4 +279,4 @@ def test_cli_prints_origin_file(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
-    assert f"mirror serving at {origin} (21 pages, " in out
+    assert f"mirror serving at {origin} (25 pages, " in out

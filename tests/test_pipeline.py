@@ -19,7 +19,7 @@ import pytest
 
 from scrapers import airflow_env, events, settings
 from scrapers.mirror.server import start_mirror
-from scrapers.mirror.site import build_site
+from scrapers.mirror.site import Site, build_site
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -30,6 +30,7 @@ MARTS = ["fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches
 class Pipeline:
     home: Path
     env: dict[str, str]
+    site: Site
 
     def airflow(self, *args: str) -> subprocess.CompletedProcess:
         out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, cwd=settings.REPO_ROOT,
@@ -54,9 +55,10 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[Pipeline]:
     home = tmp_path_factory.mktemp("pipeline")
-    with start_mirror(build_site(shared.parent)) as mirror:
+    site = build_site(shared.parent)
+    with start_mirror(site) as mirror:
         env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": mirror.origin}
-        run = Pipeline(home, env)
+        run = Pipeline(home, env, site)
         dbt_dir = str(settings.REPO_ROOT / "dbt_project")
         subprocess.run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir],
                        env=env, check=True, cwd=settings.REPO_ROOT)
@@ -91,6 +93,7 @@ def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, 
     listed = pipeline.query("select count(*) from fct_timeline_events where event_type = 'filing_listed'")[0][0]
     assert listed == len({(r["备案编号"], r["list_type"], r["batch_label"]) for r in rows})
     cancelled = {r["备案编号"] for r in rows if "已注销" in r["备注"]}
+    cancelled |= {c.filing_number for notice in pipeline.site.cancellation_notices for c in notice.rows}
     status = dict(pipeline.query("select filing_number, status from fct_filings where status = 'cancelled'"))
     assert set(status) == cancelled
 
