@@ -3,10 +3,16 @@
 A segment is written under a temporary name and renamed into place, so a reader (or a
 crash) sees either the whole segment or nothing. An event whose id is already in the log
 is dropped before writing, so reruns and retries never duplicate anything.
+
+The log lives on any fsspec filesystem: a root is a local path, or a URL such as
+`s3://bucket/prefix` (storage options from `REGTRAIL_STORAGE_OPTIONS`, a JSON object, and
+the filesystem's own environment, e.g. `AWS_ENDPOINT_URL`). On an object store a segment
+is one PUT, which is atomic (an object is visible whole or not at all), so no rename is needed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterable
@@ -15,11 +21,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import fsspec
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
 
 from .digest import canonical_json, sha256, stable_id
+
+Root = str | os.PathLike[str]
+"""A log root: a local path, or an fsspec URL (`s3://bucket/prefix`, `memory://x`)."""
+
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
+"""Protocols where one write is atomic; other remote filesystems write a temporary name and move it."""
 
 FETCH_SCHEMA = pa.schema(
     [
@@ -148,34 +162,98 @@ class RecordEvent:
         return row
 
 
-def source_dir(root: Path, kind: str, source: str) -> Path:
-    """Folder holding one source's segments of one kind (`fetch` or `records`)."""
-    return root / "events" / kind / f"source={source}"
+def is_url(root: Root) -> bool:
+    """True when `root` names a location through a URL scheme (`s3://...`) rather than a local path."""
+    return isinstance(root, str) and "://" in root and not root.startswith("file://")
 
 
-def segment_files(root: Path, kind: str, source: str | None = None) -> list[Path]:
-    """Every complete segment of `kind`, optionally for one source, in name order."""
-    base = root / "events" / kind
+def storage_options() -> dict[str, Any]:
+    """fsspec storage options from `REGTRAIL_STORAGE_OPTIONS` (a JSON object; empty when unset)."""
+    raw = os.environ.get("REGTRAIL_STORAGE_OPTIONS", "").strip()
+    return json.loads(raw) if raw else {}
+
+
+def filesystem(root: Root) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem holding `root` and the root's path on it."""
+    if is_url(root):
+        return url_to_fs(str(root), **storage_options())
+    return fsspec.filesystem("file"), str(Path(root).resolve())
+
+
+def source_dir(root: Root, kind: str, source: str) -> Path | str:
+    """Folder holding one source's segments of one kind (`fetch` or `records`): a Path, or a URL."""
+    if is_url(root):
+        return f"{str(root).rstrip('/')}/events/{kind}/source={source}"
+    return Path(root) / "events" / kind / f"source={source}"
+
+
+def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path] | list[str]:
+    """Every complete segment of `kind`, optionally for one source, in name order (Paths, or URLs)."""
     pattern = f"source={source}/*.parquet" if source else "source=*/*.parquet"
-    return sorted(base.glob(pattern))
+    if not is_url(root):
+        return sorted((Path(root) / "events" / kind).glob(pattern))
+    fs, base = filesystem(root)
+    folder = f"{base.rstrip('/')}/events/{kind}"
+    fs.invalidate_cache(folder)  # other workers append segments: never trust a cached listing
+    return sorted(fs.unstrip_protocol(path) for path in fs.glob(f"{folder}/{pattern}"))
 
 
-def read_events(root: Path, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
+def read_events(root: Root, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
     """All events of `kind` as one Arrow table (empty table with the schema when none)."""
     schema = KINDS[kind]
     files = segment_files(root, kind, source)
     if not files:
         return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-    dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
+    if is_url(root):
+        fs, _ = filesystem(root)
+        dataset = ds.dataset([fs._strip_protocol(f) for f in files], schema=schema, format="parquet", filesystem=fs)
+    else:
+        dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
     return dataset.to_table(columns=columns)
 
 
-def existing_ids(root: Path, kind: str, source: str) -> set[str]:
+def existing_ids(root: Root, kind: str, source: str) -> set[str]:
     """Event ids already in the log for one source."""
     return set(read_events(root, kind, source, columns=["event_id"]).column("event_id").to_pylist())
 
 
-def write_segment(root: Path, kind: str, source: str, rows: Iterable[dict[str, Any]]) -> tuple[Path | None, int]:
+def segment_name() -> str:
+    """A new segment's file name: UTC write time (sorts by time) plus a random suffix (no collisions)."""
+    return f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
+
+
+def append_segment(root: Root, kind: str, source: str, table: pa.Table) -> Path | str:
+    """Write `table` as one new segment, atomically; no deduplication (see `write_segment`)."""
+    table = table.cast(KINDS[kind]) if table.schema != KINDS[kind] else table
+    name = segment_name()
+    if not is_url(root):
+        folder = Path(source_dir(root, kind, source))
+        folder.mkdir(parents=True, exist_ok=True)
+        final, temp = folder / name, folder / f".{name}.tmp"
+        pq.write_table(table, temp, compression="zstd")
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+        return final
+    fs, base = filesystem(root)
+    folder = f"{base.rstrip('/')}/events/{kind}/source={source}"
+    final = f"{folder}/{name}"
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    if protocols & OBJECT_STORES:
+        with fs.open(final, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+    else:
+        fs.makedirs(folder, exist_ok=True)
+        temp = f"{folder}/.{name}.tmp"
+        with fs.open(temp, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+        fs.mv(temp, final)
+    return fs.unstrip_protocol(final)
+
+
+def write_segment(
+    root: Root, kind: str, source: str, rows: Iterable[dict[str, Any]]
+) -> tuple[Path | str | None, int]:
     """Append rows as a new segment, dropping ids already present. Returns (segment, rows written)."""
     known = existing_ids(root, kind, source)
     fresh: list[dict[str, Any]] = []
@@ -186,14 +264,4 @@ def write_segment(root: Path, kind: str, source: str, rows: Iterable[dict[str, A
         fresh.append(row)
     if not fresh:
         return None, 0
-    folder = source_dir(root, kind, source)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
-    final = folder / name
-    temp = folder / f".{name}.tmp"
-    table = pa.Table.from_pylist(fresh, schema=KINDS[kind])
-    pq.write_table(table, temp, compression="zstd")
-    with open(temp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, final)
-    return final, len(fresh)
+    return append_segment(root, kind, source, pa.Table.from_pylist(fresh, schema=KINDS[kind])), len(fresh)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from scrapers import airflow_env, settings
+from scrapers.sources import get_sources
 
 PROBE = """
 import json
@@ -36,4 +37,6 @@ def test_dag_imports_without_errors(tmp_path: Path) -> None:
     assert {"crawl_cac_deep_synthesis", "crawl_cac_algo_recommendation", "prepare_build", "publish"} <= set(tasks)
     assert "crawl_adhoc" not in tasks
     assert any(t.startswith("dbt.fct_filings") for t in tasks), tasks
-    assert report["upstream_of_prepare"] == ["crawl_cac_algo_recommendation", "crawl_cac_deep_synthesis"]
+    crawls = sorted(f"crawl_{s.name}" for s in get_sources())
+    assert len(crawls) >= 2 and set(crawls) <= set(tasks)
+    assert report["upstream_of_prepare"] == crawls

@@ -86,7 +86,7 @@ def cumulative_figure(firsts: list[dict]) -> go.Figure:
     for i, (name, rows) in enumerate(sorted(series.items())):
         fig.add_scatter(name=name, x=[str(r["day"]) for r in rows], y=[r["total"] for r in rows],
                         mode="lines+markers", line_shape="hv", line_color=COLORS[i % len(COLORS)])
-    return _layout(fig, "Filings known over time (cumulative)", "filings")
+    return _layout(fig, "Filings over time by first listing date (cumulative)", "filings")
 
 
 def _data(con: duckdb.DuckDBPyConnection) -> dict:
@@ -155,8 +155,8 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None)
         for i, fig in enumerate(figures))
     t = data["totals"]
     rows = [[*row[:8], " ".join(str(v) for v in row[8:] if v)] for row in data["events"]]
-    for row in rows:
-        row.append(" ".join(str(v) for v in row).lower())  # search text
+    for row in rows:  # search text: entity names, filing number, algorithm, list (not the description)
+        row.append(" ".join(str(v) for v in (row[2], row[3], row[4], row[5], row[8])).lower())
     payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     types = sorted({r[1] for r in rows})
     known = "" if not data["extra"] else " (English names, aliases and groups where known)"

@@ -2,6 +2,25 @@
 -- version of each document and the latest observed document of each list. A number listed twice in
 -- one list keeps its first row (lowest row_index); rows_in_list counts the duplicates. Entity names
 -- are normalised (stray spaces removed, half-width parentheses made full-width).
+-- Incremental by list: a run recomputes, from the whole history, every list that has a filing row
+-- in a document with record events loaded after this table's `loaded_at` (new lists, re-fetched
+-- attachments, replays with a newer parser version, whatever their observed_at), and replaces
+-- those lists' rows; rows whose document version is no longer current are deleted afterwards.
+{{ config(
+    materialized='incremental',
+    unique_key='list_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where observation_id in (
+            select observations.observation_id
+            from {{ this }} as observations
+            left join {{ ref('int_document_parser_versions') }} as versions
+                on observations.document_digest = versions.document_digest
+                and observations.parser_version = versions.current_parser_version
+            where versions.document_digest is null)",
+    ],
+) }}
 with
 
 current_versions as (
@@ -9,6 +28,24 @@ current_versions as (
     select * from {{ ref('int_document_parser_versions') }}
 
 ),
+{%- if is_incremental() %}
+
+touched_documents as (
+
+    select distinct document_digest
+    from {{ ref('stg_regtrail__record_events') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+
+),
+
+affected_lists as (
+
+    select distinct list_id
+    from {{ ref('stg_cac__filings') }}
+    where document_digest in (select document_digest from touched_documents)
+
+),
+{%- endif %}
 
 filings as (
 
@@ -17,6 +54,9 @@ filings as (
     inner join current_versions
         on filings.document_digest = current_versions.document_digest
         and filings.parser_version = current_versions.current_parser_version
+    {%- if is_incremental() %}
+    where filings.list_id in (select list_id from affected_lists)
+    {%- endif %}
 
 ),
 
@@ -86,7 +126,8 @@ final as (
         current_rows.document_digest,
         current_rows.parser_version,
         current_rows.source,
-        current_rows.event_id as record_event_id
+        current_rows.event_id as record_event_id,
+        (select max(loaded_at) from {{ ref('stg_regtrail__record_events') }}) as loaded_at
 
     from current_rows
     inner join first_seen

@@ -1,11 +1,22 @@
 -- One row per filing record event: a data row of a CAC list attachment, as parsed by one
 -- parser version. Payload fields unpacked into typed columns; empty text becomes NULL.
+-- Incremental (the JSON is unpacked once per event): a run takes the record events loaded after
+-- its own newest `loaded_at`; an event re-decided upstream (a retry copy) replaces its row.
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 with
 
 source as (
 
     select * from {{ ref('stg_regtrail__record_events') }}
     where record_type = 'filing'
+    {%- if is_incremental() %}
+        and loaded_at > {{ loaded_watermark(this) }}
+    {%- endif %}
 
 ),
 
@@ -39,7 +50,8 @@ renamed as (
         parser,
         parser_version,
         fetch_event_id,
-        run_key
+        run_key,
+        loaded_at
 
     from source
 

@@ -1,0 +1,71 @@
+{#-
+  Incremental loading of the event log. Segments are immutable files, so "what is new" is the set of
+  segment files not yet loaded (a load-time watermark: a replay appends records for old documents
+  with old observed_at, so observed_at cannot be the watermark). Models downstream of the staging
+  table take the rows whose `loaded_at` (the dbt run that loaded them) is past their own.
+-#}
+
+{# The glob of one kind's segments (`records`, `fetch`), the same string as the sources' read_parquet. #}
+{% macro event_segments_glob(kind) -%}
+  {{ env_var('REGTRAIL_HOME') }}/events/{{ kind }}/**/*.parquet
+{%- endmacro %}
+
+{# Segment files of `kind` not listed in `relation`.segments (a list column); [] outside execution. #}
+{% macro new_event_segments(relation, kind) -%}
+  {% if not execute %}{{ return([]) }}{% endif %}
+  {% set query %}
+    select file from ({{ list_files(event_segments_glob(kind)) }}) as present
+    where file not in (select segment from ({{ unnest_list('segments', relation) }}) as loaded)
+    order by file
+  {% endset %}
+  {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{# A SQL predicate: `column` is one of `values` (false when there are none). #}
+{% macro in_string_list(column, values) -%}
+  {%- if values | length == 0 -%} false
+  {%- else -%} {{ column }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+  {%- endif -%}
+{%- endmacro %}
+
+{# When this dbt invocation started (UTC): the `loaded_at` of the rows it loads. #}
+{% macro load_time() -%}
+  cast('{{ run_started_at.isoformat() }}' as timestamp with time zone)
+{%- endmacro %}
+
+{# The newest `loaded_at` already in `relation` (a timestamp before any load when it is empty). #}
+{% macro loaded_watermark(relation) -%}
+  (select coalesce(max(loaded_at), cast('1970-01-01 00:00:00+00' as timestamp with time zone)) from {{ relation }})
+{%- endmacro %}
+
+{# Files matching a glob, as a query with one column `file`. #}
+{% macro list_files(pattern) -%}
+  {{ return(adapter.dispatch('list_files', 'regtrail')(pattern)) }}
+{%- endmacro %}
+{% macro duckdb__list_files(pattern) -%}
+  select file from glob('{{ pattern }}')
+{%- endmacro %}
+
+{# The elements of list column `column` of `relation`, as a query with one column `segment`. #}
+{% macro unnest_list(column, relation) -%}
+  {{ return(adapter.dispatch('unnest_list', 'regtrail')(column, relation)) }}
+{%- endmacro %}
+{% macro duckdb__unnest_list(column, relation) -%}
+  select distinct unnest({{ column }}) as segment from {{ relation }}
+{%- endmacro %}
+
+{# The elements of a list column, one row each (in a select list). #}
+{% macro list_elements(column) -%}
+  {{ return(adapter.dispatch('list_elements', 'regtrail')(column)) }}
+{%- endmacro %}
+{% macro duckdb__list_elements(column) -%}
+  unnest({{ column }})
+{%- endmacro %}
+
+{# Distinct strings aggregated into a sorted list. #}
+{% macro distinct_string_list_agg(column) -%}
+  {{ return(adapter.dispatch('distinct_string_list_agg', 'regtrail')(column)) }}
+{%- endmacro %}
+{% macro duckdb__distinct_string_list_agg(column) -%}
+  list(distinct {{ column }} order by {{ column }})
+{%- endmacro %}
