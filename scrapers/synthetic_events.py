@@ -304,7 +304,7 @@ class State:
 def extend(root: events.Root, state: State, record_events: int, *, replay: bool = False) -> State:
     """Append whole crawl runs until about `record_events` record events were written; returns the new state."""
     writer = Writer(root)
-    if replay and state.lists > 10:  # a replay with parser v2 of an old list: new records, old observed_at
+    if replay and state.lists > 2:  # a replay with parser v2 of an old list: new records, old observed_at
         old = plan_list(state.seed, state.lists // 3)
         document = emit_list(Writer(root), old, "replay:unused", crawl_time(old))  # rebuild the fetch row
         emit_list(writer, old, f"replay:{state.lists}", crawl_time(old), version="2", document=document)
