@@ -31,3 +31,7 @@ report: venv
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
+
+.PHONY: bench
+bench: venv  ## benchmark figures (BENCH_EVENTS=200000 for a quicker run; BENCH_DEMO=1 also times `make demo`)
+	$(BIN)/python bench/run_all.py

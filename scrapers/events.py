@@ -194,7 +194,7 @@ def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path
         return sorted((Path(root) / "events" / kind).glob(pattern))
     fs, base = filesystem(root)
     folder = f"{base.rstrip('/')}/events/{kind}"
-    fs.invalidate_cache(folder)  # other workers append segments: never trust a cached listing
+    fs.invalidate_cache()  # other workers append segments: never trust a cached listing (of any subfolder)
     return sorted(fs.unstrip_protocol(path) for path in fs.glob(f"{folder}/{pattern}"))
 
 

@@ -27,7 +27,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -68,6 +67,7 @@ BIG_ENTITIES = (
 ENTITIES = 20_000
 FIRST_PUBLISHED = date(2022, 8, 12)
 PARSER = "cac_list_docx"
+STATE_FILE = "synthetic.json"
 
 
 def entity_name(index: int) -> str:
@@ -294,11 +294,15 @@ class State:
     replays: list[int] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path) -> State:
-        return cls(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else cls()
+    def load(cls, root: events.Root) -> State:
+        fs, base = events.filesystem(root)
+        path = f"{base}/{STATE_FILE}"
+        return cls(**json.loads(fs.cat_file(path).decode("utf-8"))) if fs.exists(path) else cls()
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__) + "\n", encoding="utf-8")
+    def save(self, root: events.Root) -> None:
+        fs, base = events.filesystem(root)
+        fs.makedirs(base, exist_ok=True)
+        fs.pipe_file(f"{base}/{STATE_FILE}", (json.dumps(self.__dict__) + "\n").encode("utf-8"))
 
 
 def extend(root: events.Root, state: State, record_events: int, *, replay: bool = False) -> State:
@@ -325,18 +329,17 @@ def extend(root: events.Root, state: State, record_events: int, *, replay: bool 
     return state
 
 
-def write_log(root: Path, record_events: int, seed: int = 0) -> State:
+def write_log(root: events.Root, record_events: int, seed: int = 0) -> State:
     """A new synthetic log of about `record_events` record events under `root` (state in root/synthetic.json)."""
     state = extend(root, State(seed=seed), record_events)
-    state.save(Path(root) / "synthetic.json")
+    state.save(root)
     return state
 
 
-def append(root: Path, record_events: int) -> State:
+def append(root: events.Root, record_events: int) -> State:
     """The next crawl runs of a synthetic log (about `record_events` record events), plus a replay of an old list."""
-    path = Path(root) / "synthetic.json"
-    state = extend(root, State.load(path), record_events, replay=True)
-    state.save(path)
+    state = extend(root, State.load(root), record_events, replay=True)
+    state.save(root)
     return state
 
 
@@ -348,7 +351,7 @@ def event_id_check(row: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("home", type=Path)
+    parser.add_argument("home", help="REGTRAIL_HOME: a folder or a URL such as s3://bucket/prefix")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--events", type=int, help="write a new log of about this many record events")
     group.add_argument("--append", type=int, help="append about this many record events to an existing log")

@@ -58,8 +58,6 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
     stage.mkdir(parents=True)
     try:
         staged: dict[str, Path] = {}
-        if docs:
-            staged["docs"] = generate_docs(root, source, stage / "docs")
         with duckdb.connect(str(source)) as con:
             con.execute("CHECKPOINT")
             if exports:
@@ -68,8 +66,15 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
                 from .analyst import report as report_module
 
                 staged["report"] = report_module.write_report(con, stage / "report" / "index.html").parent
-        if _wal(source).exists():
-            raise RuntimeError(f"{_wal(source)} is still there after CHECKPOINT; not publishing")
+        if _wal(source).exists() and _wal(source).stat().st_size:
+            raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
+        if docs:
+            # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
+            # (`airflow dags test` runs every task in one process), and a second process cannot open it.
+            copy = stage / "docs-db" / source.name
+            copy.parent.mkdir()
+            shutil.copyfile(source, copy)
+            staged["docs"] = generate_docs(root, copy, stage / "docs")
         target = root / "warehouse.duckdb"
         _wal(target).unlink(missing_ok=True)  # a stale WAL must never be replayed onto the new file
         os.replace(source, target)

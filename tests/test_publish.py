@@ -247,6 +247,22 @@ def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monk
     assert published.stat().st_ino != before[0] and (home / "exports").resolve() != before[1]
 
 
+def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_path_factory) -> None:
+    """`airflow dags test` runs dbt (in-process) and publish in one process: the build file stays open."""
+    base = tmp_path_factory.getbasetemp()
+    home = write_sample_log(tmp_path_factory.mktemp("held-build"))
+    warehouse.build_path(home).parent.mkdir(parents=True)
+    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+    holder = duckdb.connect(str(warehouse.build_path(home)))  # as dbt-duckdb keeps it
+    try:
+        published = warehouse.publish(home)
+    finally:
+        holder.close()
+    assert counts(published) == FULL
+    catalog = json.loads((home / "docs" / "catalog.json").read_text())
+    assert "model.regtrail.fct_filings" in catalog["nodes"]
+
+
 def test_publish_without_a_build_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="did dbt run"):
         warehouse.publish(tmp_path)
