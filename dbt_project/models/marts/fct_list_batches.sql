@@ -84,7 +84,8 @@ missing as (
         cast(null as varchar) as document_digest,
         cast(null as varchar) as parser_version,
         cast(null as timestamp with time zone) as first_observed_at,
-        failures.started_at as last_observed_at
+        -- No attempt time here: the mart stays identical across reruns (see fct_fetch_failures).
+        cast(null as timestamp with time zone) as last_observed_at
     from announced
     left join failures on announced.attachment_url = failures.url
     where announced.list_id not in (select list_id from lists)
