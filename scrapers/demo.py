@@ -58,7 +58,7 @@ def prepare_airflow() -> None:
         stdout=subprocess.DEVNULL)
 
 
-def summary(warehouse: Path, entity: str = "华为") -> str:
+def summary(warehouse: Path, entity: str = "Huawei") -> str:
     """Per-batch counts and one entity's timeline, as printed at the end of the demo."""
     lines = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -79,12 +79,14 @@ def summary(warehouse: Path, entity: str = "华为") -> str:
         lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}, "
                      f"fetch/parse failures {totals[3]} (see fct_fetch_failures)")
         timeline = con.execute(
-            "select event_date, event_type, entity_name, filing_number, list_id from fct_timeline_events "
-            "where entity_name like '%' || ? || '%' order by event_date, event_type, filing_number",
-            [entity],
+            "select event_date, event_type, coalesce(entity_name, entity_group), filing_number, "
+            "coalesce(list_id, source_url) from fct_timeline_events "
+            "where lower(entity_group) = lower(?) or lower(entity_name_en) = lower(?) "
+            "or entity_name like '%' || ? || '%' order by event_date, event_type, filing_number",
+            [entity, entity, entity],
         ).fetchall()
         lines.append(f"\ntimeline of {entity} ({len(timeline)} events):")
-        lines += [f"  {d}  {t:<16} {e}  {f or ''}  {lid or ''}" for d, t, e, f, lid in timeline]
+        lines += [f"  {d}  {t:<18} {e}  {f or ''}  {where or ''}" for d, t, e, f, where in timeline]
     return "\n".join(lines)
 
 
@@ -106,7 +108,13 @@ def main() -> int:
             print(f"the DAG run failed; full log in {log_file}", file=sys.stderr)
             return done.returncode
     print(summary(settings.warehouse_path()))
-    print(f"\ndemo wall time {time.monotonic() - started:.1f} s; warehouse {settings.warehouse_path()}")
+    root = settings.home()
+    print(f"\nwarehouse  {settings.warehouse_path()}   (read-only: duckdb.connect(path, read_only=True))")
+    print(f"report     {root / 'report' / 'index.html'}")
+    print(f"exports    {root / 'exports'}   (one Parquet file per mart)")
+    print(f"dbt docs   {root / 'docs' / 'static_index.html'}")
+    print("analyst    .venv/bin/python -m scrapers.analyst timeline Huawei")
+    print(f"\ndemo wall time {time.monotonic() - started:.1f} s")
     return 0
 
 
