@@ -6,10 +6,12 @@
 1. A log of about N record events (default 1,000,000, or $BENCH_EVENTS) in a new temporary home.
 2. Full build: `dbt build` into a fresh file. Wall time, and peak memory of the dbt process (DuckDB runs
    inside it), from os.wait4's ru_maxrss. The project is parsed once beforehand (`dbt parse`, not timed),
-   so both builds start from the same partial-parse state.
-3. About 1% new record events (the next crawl run plus a replay of an old list with a newer parser);
-   the build file is copied (what a build starts from once a warehouse is published), then the
-   incremental `dbt build`: wall time and its ratio to the full build.
+   so both builds start from the same partial-parse state. With --also-memory-limit, one more full
+   build of the same log with DuckDB's memory_limit set (a copy of the profile).
+3. The build file is moved aside (as publish renames it), about 1% new record events are appended (the
+   next crawl run plus a replay of an old list with a newer parser), the published file is copied back
+   to the build path (what a build starts from once a warehouse is published), then the incremental
+   `dbt build`: wall time and its ratio to the full build.
 4. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
 """
 
@@ -134,11 +136,16 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for the builds, e.g. 1500MB (a copy of the "
                         "profile with this setting; default: the profile as it is)")
+    parser.add_argument("--also-memory-limit", default=os.environ.get("BENCH_MEMORY_LIMIT"),
+                        help="also time one more full build of the same log with this memory_limit, e.g. 1500MB "
+                        "(default $BENCH_MEMORY_LIMIT)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="regtrail-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    home, full_file = work / "home", work / "full" / "warehouse.duckdb"
-    full_file.parent.mkdir(parents=True, exist_ok=True)
+    home, full_file = work / "home", work / "build" / "warehouse.duckdb"
+    published = work / "published" / "warehouse.duckdb"
+    for folder in (full_file.parent, published.parent):
+        folder.mkdir(parents=True, exist_ok=True)
     try:
         started = time.perf_counter()
         state = synthetic_events.write_log(home, args.events)
@@ -154,18 +161,28 @@ def main() -> None:
               f"memory_limit {args.memory_limit or 'not set'})")
         print(f"  seconds by node kind: {full.get('nodes')}")
         print(f"rows: {counts(full_file)}")
+        limited = None
+        if args.also_memory_limit:
+            other = work / "limited"
+            other.mkdir(exist_ok=True)
+            limited_profiles = profiles_dir(other, args.also_memory_limit)
+            dbt("parse", home, other / "warehouse.duckdb", other, profiles=limited_profiles)
+            limited = dbt("build", home, other / "warehouse.duckdb", other, profiles=limited_profiles)
+            print(f"full build, same log, memory_limit {args.also_memory_limit}: {limited['wall_s']} s, peak memory "
+                  f"{limited['peak_rss_mib']} MiB, exit {limited['exit']}")
+            (other / "warehouse.duckdb").unlink(missing_ok=True)
+        os.replace(full_file, published)  # what publish does
 
         extra = synthetic_events.append(home, int(args.events * args.increment))
         added = extra.record_events - state.record_events
-        incremental_file = work / "incremental" / "warehouse.duckdb"
-        incremental_file.parent.mkdir(parents=True, exist_ok=True)
+        incremental_file = full_file  # the same build path (a new path would make dbt re-parse the project)
         started = time.perf_counter()
-        shutil.copy2(full_file, incremental_file)
+        shutil.copy2(published, incremental_file)  # the build starts from the published warehouse
         copy_s = time.perf_counter() - started
         incremental = dbt("build", home, incremental_file, work, profiles=profiles)
         ratio = incremental["wall_s"] / full["wall_s"]
         with_copy = (incremental["wall_s"] + copy_s) / full["wall_s"]
-        size_mib = full_file.stat().st_size / 2**20
+        size_mib = published.stat().st_size / 2**20
         print(f"incremental build: +{added:,} record events ({added / state.record_events:.2%}, incl. a replay): "
               f"{incremental['wall_s']} s, peak {incremental['peak_rss_mib']} MiB, exit {incremental['exit']}; "
               f"ratio to full {ratio:.1%} (target <= 15%); copying the {size_mib:.0f} MiB warehouse first "
@@ -177,7 +194,8 @@ def main() -> None:
               f"median of {latency['runs']} runs {latency['arrow_median_ms']} ms as Arrow (p90 "
               f"{latency['arrow_p90_ms']}), {latency['fetchall_median_ms']} ms as Python tuples (p90 "
               f"{latency['fetchall_p90_ms']}); target <= 50 ms")
-        print(json.dumps({"events": state.record_events, "full": full, "added_events": added,
+        print(json.dumps({"events": state.record_events, "full": full, "full_memory_limited": limited,
+                          "added_events": added,
                           "incremental": incremental, "incremental_ratio": round(ratio, 3), "copy_s": round(copy_s, 2),
                           "timeline": latency}))
     finally:

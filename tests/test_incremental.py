@@ -9,6 +9,7 @@ build of the same log.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -135,3 +136,36 @@ def test_replayed_list_uses_the_newer_parser(builds) -> None:
             "select list_id from stg_cac__filings where parser_version = '2' and run_key like 'replay:%')"
         ).fetchall()
     assert versions == [("2",)]
+
+
+def test_synthetic_log_has_the_shapes_of_the_real_one(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    state = synthetic_events.write_log(home, 45_000)
+    state = synthetic_events.append(home, 100)
+    table = events.read_events(home, "records").to_pylist()
+    assert len(table) == state.record_events and all(synthetic_events.event_id_check(r) for r in table[:2000])
+    by_type: dict[str, list[dict]] = {}
+    for row in table:
+        by_type.setdefault(row["record_type"], []).append(row)
+    assert {"notice", "list_publication", "filing", "parse_failure"} <= set(by_type)
+    rows_per_document: dict[str, int] = {}
+    for row in by_type["filing"]:
+        rows_per_document[row["document_digest"] + row["parser_version"]] = (
+            rows_per_document.get(row["document_digest"] + row["parser_version"], 0) + 1)
+    for publication in by_type["list_publication"]:  # row_count is the number of filing rows of that document
+        payload = json.loads(publication["payload"])
+        assert payload["row_count"] == rows_per_document[publication["document_digest"] + publication["parser_version"]]
+    lists_per_number: dict[str, set[str]] = {}
+    remarks = []
+    for row in by_type["filing"]:
+        payload = json.loads(row["payload"])
+        lists_per_number.setdefault(row["record_key"], set()).add(payload["list_id"])
+        remarks.append(payload["remark"])
+    assert sum(len(lists) > 1 for lists in lists_per_number.values()) > 1000  # numbers recurring across lists
+    assert any(r.startswith("变更内容：") for r in remarks) and "已注销" in remarks
+    replayed = [r for r in by_type["filing"] if r["parser_version"] == "2"]
+    first_seen = {(r["document_digest"], r["record_key"]): r["observed_at"] for r in by_type["filing"]
+                  if r["parser_version"] == "1"}
+    assert replayed and all(r["observed_at"] == first_seen[(r["document_digest"], r["record_key"])] for r in replayed)
+    fetch = events.read_events(home, "fetch").to_pylist()
+    assert any(not f["ok"] for f in fetch) and sum(f["purpose"] == "attachment" and f["ok"] for f in fetch) > 30

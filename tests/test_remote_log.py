@@ -122,3 +122,32 @@ def test_duckdb_reads_the_segments_through_fsspec(s3) -> None:
             "union_by_name = true, hive_partitioning = false) group by source order by source"
         ).fetchall()
     assert counts == [("cac_algo_recommendation", 1), ("cac_deep_synthesis", 4)]
+
+
+@pytest.mark.dbt
+def test_dbt_builds_the_same_warehouse_from_the_s3_log(s3, tmp_path: Path) -> None:
+    """dbt-duckdb registers the fsspec filesystem (profile `filesystems:`): the build reads s3:// directly."""
+    from tests.test_incremental import snapshot
+
+    _, root = s3
+    synthetic_events.write_log(root, 2500)
+    synthetic_events.write_log(tmp_path / "local", 2500)
+    profile = (REPO_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    assert "      settings:\n" in profile
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    with_s3 = profile.replace("      settings:\n", "      filesystems:\n        - fs: s3\n      settings:\n", 1)
+    (profiles / "profiles.yml").write_text(with_s3, encoding="utf-8")
+    builds = {}
+    for name, home in (("s3", root), ("local", str(tmp_path / "local"))):
+        build_file = tmp_path / name / "build.duckdb"
+        env = dict(os.environ, REGTRAIL_HOME=home, REGTRAIL_BUILD_DB=str(build_file),
+                   DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", "dbt_project",
+                   "--profiles-dir", str(profiles), "--target-path", str(tmp_path / name / "target"),
+                   "--log-path", str(tmp_path / name / "logs")]
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-4000:]
+        builds[name] = snapshot(build_file)
+    assert len(builds["s3"]["stg_regtrail__record_events"]) > 2500
+    assert builds["s3"] == builds["local"]

@@ -62,6 +62,14 @@
   unnest({{ column }})
 {%- endmacro %}
 
+{# A list holding one string. #}
+{% macro single_string_list(column) -%}
+  {{ return(adapter.dispatch('single_string_list', 'regtrail')(column)) }}
+{%- endmacro %}
+{% macro duckdb__single_string_list(column) -%}
+  [{{ column }}]
+{%- endmacro %}
+
 {# Distinct strings aggregated into a sorted list. #}
 {% macro distinct_string_list_agg(column) -%}
   {{ return(adapter.dispatch('distinct_string_list_agg', 'regtrail')(column)) }}

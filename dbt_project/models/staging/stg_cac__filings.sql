@@ -12,7 +12,13 @@ with
 
 source as (
 
-    select * from {{ ref('stg_regtrail__record_events') }}
+    select
+        *,
+        {{ json_text_fields('payload', [
+            'filing_number', 'algorithm_name', 'role', 'algorithm_category', 'entity_name', 'products',
+            'purpose', 'remark', 'seq', 'seq_auto', 'row_index', 'list_type', 'batch_label', 'list_id',
+        ]) }} as fields
+    from {{ ref('stg_regtrail__record_events') }}
     where record_type = 'filing'
     {%- if is_incremental() %}
         and loaded_at > {{ loaded_watermark(this) }}
@@ -25,22 +31,22 @@ renamed as (
     select
         event_id,
         source,
-        coalesce(nullif(trim({{ json_text('payload', 'filing_number') }}), ''), record_key) as filing_number,
-        nullif(trim({{ json_text('payload', 'algorithm_name') }}), '') as algorithm_name,
-        nullif(trim({{ json_text('payload', 'role') }}), '') as role,
-        nullif(trim({{ json_text('payload', 'algorithm_category') }}), '') as algorithm_category,
-        nullif(trim({{ json_text('payload', 'entity_name') }}), '') as entity_name,
-        nullif(trim({{ json_text('payload', 'products') }}), '') as products,
-        nullif(trim({{ json_text('payload', 'purpose') }}), '') as purpose,
-        nullif(trim({{ json_text('payload', 'remark') }}), '') as remark,
-        nullif(trim({{ json_text('payload', 'seq') }}), '') as seq,
-        coalesce({{ json_bool('payload', 'seq_auto') }}, false) as seq_auto,
-        cast({{ json_int('payload', 'row_index') }} as integer) as row_index,
-        {{ json_text('payload', 'list_type') }} as list_type,
-        {{ json_text('payload', 'batch_label') }} as batch_label,
+        coalesce(nullif(trim(fields.filing_number), ''), record_key) as filing_number,
+        nullif(trim(fields.algorithm_name), '') as algorithm_name,
+        nullif(trim(fields.role), '') as role,
+        nullif(trim(fields.algorithm_category), '') as algorithm_category,
+        nullif(trim(fields.entity_name), '') as entity_name,
+        nullif(trim(fields.products), '') as products,
+        nullif(trim(fields.purpose), '') as purpose,
+        nullif(trim(fields.remark), '') as remark,
+        nullif(trim(fields.seq), '') as seq,
+        coalesce({{ safe_cast('fields.seq_auto', 'boolean') }}, false) as seq_auto,
+        cast({{ safe_cast('fields.row_index', 'bigint') }} as integer) as row_index,
+        fields.list_type as list_type,
+        fields.batch_label as batch_label,
         coalesce(
-            {{ json_text('payload', 'list_id') }},
-            {{ json_text('payload', 'list_type') }} || ':' || {{ json_text('payload', 'batch_label') }}
+            fields.list_id,
+            fields.list_type || ':' || fields.batch_label
         ) as list_id,
         document_url,
         document_digest,

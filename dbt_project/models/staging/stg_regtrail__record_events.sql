@@ -38,48 +38,61 @@ occurrences as (
 
 ),
 
-segments as (
+-- nearly every event occurs once: only the repeated ones are aggregated and ranked
+repeated as (
 
     select event_id, {{ distinct_string_list_agg('segment') }} as segments
     from occurrences
     group by event_id
+    having count(*) > 1
+
+),
+
+picked as (
+
+    select {% for column in columns %}occurrences.{{ column }}, {% endfor %}repeated.segments
+    from occurrences
+    inner join repeated
+        on occurrences.event_id = repeated.event_id
+    qualify row_number() over (
+        partition by occurrences.event_id
+        order by occurrences.observed_at, occurrences.run_key, occurrences.segment
+    ) = 1
 
 ),
 
 deduplicated as (
 
-    select
-        *,
-        row_number() over (partition by event_id order by observed_at, run_key, segment) as occurrence
+    select {{ columns | join(', ') }}, {{ single_string_list('segment') }} as segments
     from occurrences
+    where event_id not in (select event_id from repeated)
+    union all
+    select * from picked
 
 ),
 
 renamed as (
 
     select
-        deduplicated.event_id,
-        deduplicated.source,
-        deduplicated.record_type,
-        deduplicated.record_key,
-        deduplicated.payload,
-        deduplicated.payload_digest,
-        deduplicated.document_url,
-        deduplicated.document_digest,
-        cast(deduplicated.published_at as date) as published_at,
-        deduplicated.published_precision,
-        deduplicated.observed_at,
-        deduplicated.parser,
-        cast(deduplicated.parser_version as varchar) as parser_version,
-        deduplicated.fetch_event_id,
-        deduplicated.run_key,
-        segments.segments,
+        event_id,
+        source,
+        record_type,
+        record_key,
+        payload,
+        payload_digest,
+        document_url,
+        document_digest,
+        cast(published_at as date) as published_at,
+        published_precision,
+        observed_at,
+        parser,
+        cast(parser_version as varchar) as parser_version,
+        fetch_event_id,
+        run_key,
+        segments,
         {{ load_time() }} as loaded_at
 
     from deduplicated
-    inner join segments
-        on deduplicated.event_id = segments.event_id
-    where deduplicated.occurrence = 1
 
 )
 
