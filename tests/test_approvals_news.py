@@ -218,3 +218,19 @@ def test_changed_filing_names_old_and_new_values(warehouse) -> None:
         fields = description.split(": changed ", 1)[1].split(" since ", 1)[0].split(", ")
         assert all(f"{field} “" in description for field in fields if field in {"products", "purpose"}), description
         assert "” → “" in description
+
+
+@pytest.mark.dbt
+def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(warehouse) -> None:
+    from scrapers.analyst import queries
+
+    con, _ = warehouse
+    entities, events = queries.timeline(con, "Huawei")
+    assert {e["group_name"] for e in entities} == {"Huawei"}
+    kinds = {e["event_type"] for e in events}
+    assert {"filing_listed", "approval_announced", "news_reported"} <= kinds
+    news = [e for e in events if e["event_type"] == "news_reported"]
+    assert [(str(e["event_date"]), e["entity_name"], e["source_url"]) for e in news] == [
+        ("2023-09-01", "Huawei", WIRE_URL)]
+    dates = [e["event_date"] for e in events]
+    assert dates == sorted(dates)

@@ -65,16 +65,25 @@ def find_entities(con: duckdb.DuckDBPyConnection, query: str) -> list[dict]:
 
 
 def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> tuple[list[dict], list[dict]]:
-    """(matching entities, their timeline events in date order) for an entity name fragment."""
+    """(matching entities, their timeline events in date order) for an entity name fragment.
+
+    Events reported about a whole group (news names "Huawei", not a legal entity) are included
+    when the group is one of the matching entities' groups.
+    """
     entities = find_entities(con, query)
     names = [e["entity_name_zh"] for e in entities]
+    groups = sorted({e["group_name"] for e in entities if e.get("group_name")})
     condition, params = clock.where("event_date", "observed_at")
+    has_group = "entity_group" in columns(con, "fct_timeline_events")
+    shown = [("coalesce(entity_name, entity_group) as entity_name" if c == "entity_name" and has_group else c)
+             for c in TIMELINE_COLUMNS]
+    group_match = "or (entity_name is null and list_contains(?, entity_group))" if has_group else ""
     events = records(
         con,
-        f"select {', '.join(TIMELINE_COLUMNS)} from fct_timeline_events "
-        f"where (list_contains(?, entity_name) or contains(lower(entity_name), lower(?))) and {condition} "
-        "order by event_date, observed_at, entity_name, filing_number, event_type",
-        [names, query, *params],
+        f"select {', '.join(shown)} from fct_timeline_events "
+        f"where (list_contains(?, entity_name) or contains(lower(entity_name), lower(?)) {group_match}) "
+        f"and {condition} order by event_date, observed_at, entity_name, filing_number, event_type",
+        [names, query, *([groups] if has_group else []), *params],
     )
     return entities, events
 
