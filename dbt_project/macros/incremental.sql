@@ -21,11 +21,13 @@
   {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{# A SQL predicate: `column` is one of `values` (false when there are none). #}
-{% macro in_string_list(column, values) -%}
-  {%- if values | length == 0 -%} false
-  {%- else -%} {{ column }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
-  {%- endif -%}
+{# A relation over the given segment files, read like the sources in staging/_sources.yml. #}
+{% macro read_event_segments(files) -%}
+  {{ return(adapter.dispatch('read_event_segments', 'regtrail')(files)) }}
+{%- endmacro %}
+{% macro duckdb__read_event_segments(files) -%}
+  read_parquet([{% for file in files %}'{{ file | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}],
+    union_by_name = true, hive_partitioning = false)
 {%- endmacro %}
 
 {# When this dbt invocation started (UTC): the `loaded_at` of the rows it loads. #}
