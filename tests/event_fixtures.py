@@ -26,51 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scrapers.digest import canonical_json, sha256, stable_id
+from scrapers.events import FETCH_SCHEMA, RECORD_SCHEMA
 
-FETCH_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("source", pa.string()),
-        ("run_key", pa.string()),
-        ("url", pa.string()),
-        ("fetched_url", pa.string()),
-        ("referer", pa.string()),
-        ("purpose", pa.string()),
-        ("attempt", pa.int32()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("elapsed_ms", pa.float64()),
-        ("status", pa.int32()),
-        ("ok", pa.bool_()),
-        ("error_kind", pa.string()),
-        ("error", pa.string()),
-        ("content_type", pa.string()),
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("payload_digest", pa.string()),
-        ("payload_size", pa.int64()),
-        ("archive_path", pa.string()),
-    ]
-)
-
-RECORD_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("source", pa.string()),
-        ("record_type", pa.string()),
-        ("record_key", pa.string()),
-        ("payload", pa.string()),
-        ("payload_digest", pa.string()),
-        ("document_url", pa.string()),
-        ("document_digest", pa.string()),
-        ("published_at", pa.date32()),
-        ("published_precision", pa.string()),
-        ("observed_at", pa.timestamp("us", tz="UTC")),
-        ("parser", pa.string()),
-        ("parser_version", pa.string()),
-        ("fetch_event_id", pa.string()),
-        ("run_key", pa.string()),
-    ]
-)
+# The same schemas the crawler writes, so the fixture cannot drift from the real log.
 
 DS = "cac_deep_synthesis"
 AR = "cac_algo_recommendation"
