@@ -59,9 +59,12 @@ def regtrail_cac():
 
     @task
     def prepare_build() -> str:
+        """The build file: a copy of the published warehouse (incremental dbt run) or none (full build)."""
         from scrapers import warehouse
 
-        return str(warehouse.prepare_build())
+        path = warehouse.prepare_build()
+        print(f"{'incremental' if path.exists() else 'full'} build into {path}")
+        return str(path)
 
     dbt = DbtTaskGroup(
         group_id="dbt",

@@ -28,3 +28,8 @@ def shared_dir() -> Path:
 def warehouse_path() -> Path:
     """The published warehouse file."""
     return home() / "warehouse.duckdb"
+
+
+def full_refresh() -> bool:
+    """Build the warehouse from scratch instead of from the published one (`REGTRAIL_FULL_REFRESH`)."""
+    return os.environ.get("REGTRAIL_FULL_REFRESH", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,8 +1,10 @@
 """Build-side and publish-side of the warehouse file.
 
-dbt builds into `$REGTRAIL_HOME/build/warehouse.duckdb`; publishing checkpoints that file and
-renames it over `$REGTRAIL_HOME/warehouse.duckdb` in one atomic step, so readers never see a
-half-built warehouse and a reader holding the old file keeps reading it.
+dbt builds into `$REGTRAIL_HOME/build/warehouse.duckdb`, which starts as a copy of the published
+warehouse (dbt's incremental models then load only what is new in the log) or, when that copy cannot
+be trusted or a full refresh is asked for, empty. Publishing records the build's fingerprint in it,
+checkpoints it and renames it over `$REGTRAIL_HOME/warehouse.duckdb` in one atomic step, so readers
+never see a half-built warehouse and a reader holding the old file keeps reading it.
 
 Publishing also produces, from the same build, everything served next to the warehouse:
 `exports/` (one Parquet file per mart), `docs/` (`dbt docs generate`) and `report/index.html`.
@@ -13,20 +15,27 @@ unless everything was staged: a failure before the rename leaves the previous pu
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
+import fsspec
 
 from . import settings
 
+log = logging.getLogger(__name__)
+
 PUBLISHED_DIRS = ("exports", "docs", "report")
+BUILD_INFO = "_regtrail_build"  # one row: fingerprint of the dbt project + engine that built the file
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
 
@@ -35,13 +44,63 @@ def build_path(root: Path | None = None) -> Path:
     return (root or settings.home()) / "build" / "warehouse.duckdb"
 
 
-def prepare_build(root: Path | None = None) -> Path:
-    """Start a fresh build file (the warehouse is a pure function of the event log)."""
+def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None) -> Path:
+    """Start the build file: a copy of the published warehouse, or nothing (a full build).
+
+    dbt's incremental models then load only the event segments the copy has not loaded yet. The copy
+    is used only when it was built by the same dbt project and engine versions (`build_fingerprint`)
+    from segments that all still exist; otherwise, or with `full_refresh` (default
+    `REGTRAIL_FULL_REFRESH`), the build starts empty and dbt rebuilds everything from the log.
+    """
+    root = root or settings.home()
     path = build_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, _wal(path)):
         leftover.unlink(missing_ok=True)
+    full_refresh = settings.full_refresh() if full_refresh is None else full_refresh
+    published = root / "warehouse.duckdb"
+    reason = "REGTRAIL_FULL_REFRESH is set" if full_refresh else incremental_blocker(published)
+    if reason:
+        log.info("full build into %s: %s", path, reason)
+        return path
+    partial = path.with_name(path.name + ".copying")
+    shutil.copyfile(published, partial)
+    os.replace(partial, path)
+    log.info("incremental build into %s, starting from a copy of %s", path, published)
     return path
+
+
+def incremental_blocker(published: Path) -> str | None:
+    """Why a build cannot continue from `published` (None: it can)."""
+    if not published.exists():
+        return f"no published warehouse at {published}"
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            found = con.execute(f"select fingerprint from {BUILD_INFO}").fetchone()
+            segments = [row[0] for row in con.execute(
+                "select distinct unnest(segments) from stg_regtrail__record_events").fetchall()]
+    except duckdb.Error as exc:
+        return f"cannot read the build record of {published}: {exc}"
+    if found is None or found[0] != build_fingerprint():
+        return "the dbt project or the engine changed since the published build"
+    missing = [segment for segment in segments if not _exists(segment)]
+    if missing:
+        return f"{len(missing)} event segments loaded by the published build are gone (e.g. {missing[0]})"
+    return None
+
+
+def build_fingerprint() -> str:
+    """A digest of what decides the warehouse besides the log: the dbt project's files and versions."""
+    project = settings.REPO_ROOT / "dbt_project"
+    digest = hashlib.sha256()
+    for name in ("dbt_project.yml", "models", "macros", "seeds", "tests"):
+        paths = sorted(p for p in (project / name).rglob("*") if p.is_file()) if (project / name).is_dir() \
+            else [project / name]
+        for path in paths:
+            digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("duckdb", "dbt-duckdb", "dbt-core"):
+        digest.update(f"{package}=={metadata.version(package)}\0".encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True) -> Path:
@@ -59,6 +118,8 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
     try:
         staged: dict[str, Path] = {}
         with duckdb.connect(str(source)) as con:
+            con.execute(f"create or replace table {BUILD_INFO} as select ? as fingerprint, ? as published",
+                        [build_fingerprint(), stamp])
             con.execute("CHECKPOINT")
             if exports:
                 staged["exports"] = export_marts(con, stage / "exports", stamp)
@@ -146,6 +207,11 @@ def swap_dir(staged: Path, link: Path, stamp: str, keep: int = 2) -> Path:
 def _dbt() -> str:
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def _exists(location: str) -> bool:
+    filesystem, path = fsspec.core.url_to_fs(location)
+    return filesystem.exists(path)
 
 
 def _wal(path: Path) -> Path:

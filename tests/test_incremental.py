@@ -9,11 +9,13 @@ build of the same log.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,6 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scrapers import events, synthetic_events
+from scrapers.digest import sha256
 from tests.event_fixtures import write_sample_log
 
 pytestmark = pytest.mark.dbt
@@ -69,6 +72,38 @@ def retry_copy(home: Path, rows: int = 40) -> int:
     return table.num_rows
 
 
+def parser_fix_and_notice(home: Path, state: synthetic_events.State) -> dict[str, str]:
+    """Parser version 3 of the replayed list drops two rows (a filing listed only there and one listed
+    in other lists too: as if they were a stray header and a duplicate); a new cancellation notice names
+    a filing of the same list. Returns the filing numbers concerned."""
+    plan = synthetic_events.plan_list(state.seed, state.replays[-1])
+    lists_per_number: dict[str, set[str]] = {}
+    for row in events.read_events(home, "records").to_pylist():
+        if row["record_type"] == "filing":
+            lists_per_number.setdefault(row["record_key"], set()).add(json.loads(row["payload"])["list_id"])
+    numbers = [filing.number for filing, _ in plan.rows[1:]]
+    only_here = next(n for n in numbers if lists_per_number[n] == {plan.list_id})
+    elsewhere_too = next(n for n in numbers if len(lists_per_number[n]) > 1)
+    cancelled = next(n for n in reversed(numbers) if n not in (only_here, elsewhere_too))
+    fixed = dataclasses.replace(plan, rows=[r for r in plan.rows if r[0].number not in (only_here, elsewhere_too)])
+    crawl_time = synthetic_events.crawl_time(plan)
+    document = synthetic_events.emit_list(synthetic_events.Writer(home), plan, "replay:unused", crawl_time)
+    writer = synthetic_events.Writer(home)
+    synthetic_events.emit_list(writer, fixed, "replay:v3", crawl_time, version="3", document=document)
+    notice_at = crawl_time + timedelta(days=400)
+    pdf = writer.fetch_event("cac_cancellations", "cancellations:1", "https://example.invalid/notice.pdf",
+                             "attachment", notice_at, digest=sha256(b"notice.pdf"))
+    payload = {"notice_id": "N1", "title": "算法备案编号注销公告", "row_count": 1, "stated_count": 1}
+    writer.record("cac_cancellations", "cancellations:1", "cancellation_notice", "N1", payload, pdf,
+                  notice_at.date(), "cac_cancellation_pdf", "1", notice_at)
+    writer.record("cac_cancellations", "cancellations:1", "filing_cancellation", cancelled,
+                  {"filing_number": cancelled, "row_index": 1, "cancelled_text": "2025年3月", **payload,
+                   "notice_title": payload["title"]}, pdf, notice_at.date(), "cac_cancellation_pdf", "1", notice_at)
+    writer.flush()
+    return {"only_here": only_here, "elsewhere_too": elsewhere_too, "cancelled": cancelled,
+            "list_id": plan.list_id}
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("incremental")
@@ -82,6 +117,7 @@ def builds(tmp_path_factory) -> dict:
     state = synthetic_events.append(home, 1000)  # the next crawl run plus a replay of an old list
     assert state.replays, "the appended batch must contain a replay"
     retried = retry_copy(home)
+    fixed = parser_fix_and_notice(home, state)
 
     incremental = root / "incremental" / "build.duckdb"
     incremental.parent.mkdir()
@@ -97,7 +133,7 @@ def builds(tmp_path_factory) -> dict:
     dbt_build(home, full, "--full-refresh")
     assert snapshot(full)["stg_regtrail__record_events"] != [] and before["fct_filings"] > 0
     return {"home": home, "first": first, "incremental": incremental, "again": again, "full": full,
-            "retried": retried}
+            "retried": retried, "fixed": fixed}
 
 
 def test_incremental_build_equals_full_refresh(builds) -> None:
@@ -122,6 +158,28 @@ def test_the_build_was_incremental(builds) -> None:
     assert copies_before > 0 and copies[0] == copies_before + builds["retried"]
 
 
+def test_rows_a_newer_parser_drops_and_a_new_notice_reach_the_marts(builds) -> None:
+    fixed = builds["fixed"]
+    sql = {
+        "filing": "select status, cancellation_basis, lists_count from fct_filings where filing_number = ?",
+        "listed": "select count(*) from fct_timeline_events where filing_number = ? and list_id = ? "
+                  "and event_type = 'filing_listed'",
+    }
+    found = {}
+    for build in ("first", "incremental"):
+        with duckdb.connect(str(builds[build]), read_only=True) as con:
+            found[build] = {
+                name: (con.execute(sql["filing"], [fixed[name]]).fetchall(),
+                       con.execute(sql["listed"], [fixed[name], fixed["list_id"]]).fetchone()[0])
+                for name in ("only_here", "elsewhere_too", "cancelled")
+            }
+    first, now = found["first"], found["incremental"]
+    assert first["only_here"][1] == 1 and now["only_here"] == ([], 0), "a filing no parser version lists any more"
+    (_, _, lists_before), = first["elsewhere_too"][0]
+    assert now["elsewhere_too"][1] == 0 and now["elsewhere_too"][0][0][2] == lists_before - 1
+    assert first["cancelled"][0][0][:2] == ("active", None) and now["cancelled"][0][0][:2] == ("cancelled", "notice")
+
+
 def test_a_build_with_nothing_new_changes_nothing(builds) -> None:
     assert snapshot(builds["again"]) == snapshot(builds["incremental"])
     with duckdb.connect(str(builds["again"]), read_only=True) as con:
@@ -135,7 +193,7 @@ def test_replayed_list_uses_the_newer_parser(builds) -> None:
             "select distinct parser_version from int_filing_observations where list_id in ("
             "select list_id from stg_cac__filings where parser_version = '2' and run_key like 'replay:%')"
         ).fetchall()
-    assert versions == [("2",)]
+    assert versions == [("3",)], "replayed by version 2, then by version 3 (parser_fix_and_notice): the newest wins"
 
 
 def test_synthetic_log_has_the_shapes_of_the_real_one(tmp_path: Path) -> None:

@@ -305,3 +305,49 @@ def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
     assert after == before
     with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:  # the failed build stays aside
         assert con.execute("select count(*) from fct_list_batches where not reconciled").fetchone()[0] == 1
+
+
+def test_a_build_continues_from_the_published_warehouse_only_when_it_can(tmp_path_factory, monkeypatch) -> None:
+    base = tmp_path_factory.getbasetemp()
+    home = tmp_path_factory.mktemp("prepare-build")
+    published = published_sample(base, home, docs=False, exports=False, report=False)
+    monkeypatch.delenv("REGTRAIL_FULL_REFRESH", raising=False)
+
+    assert warehouse.incremental_blocker(published) is None
+    build = warehouse.prepare_build(home)
+    assert build.exists() and counts(build) == FULL, "the build starts as a copy of the published warehouse"
+    with duckdb.connect(str(build), read_only=True) as con:
+        assert con.execute(f"select fingerprint from {warehouse.BUILD_INFO}").fetchone() == (
+            warehouse.build_fingerprint(),)
+
+    assert not warehouse.prepare_build(home, full_refresh=True).exists()
+    monkeypatch.setenv("REGTRAIL_FULL_REFRESH", "1")
+    assert not warehouse.prepare_build(home).exists()
+    monkeypatch.delenv("REGTRAIL_FULL_REFRESH")
+
+    monkeypatch.setattr(warehouse, "build_fingerprint", lambda: "sha256:another-project")
+    assert "dbt project or the engine changed" in warehouse.incremental_blocker(published)
+    assert not warehouse.prepare_build(home).exists()
+    monkeypatch.undo()
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        segment = Path(con.execute("select unnest(segments) from stg_regtrail__record_events limit 1").fetchone()[0])
+    aside = segment.with_name(segment.name + ".aside")
+    segment.rename(aside)  # the log lost a segment the warehouse was built from: only a full build is true to it
+    try:
+        assert "event segments loaded by the published build are gone" in warehouse.incremental_blocker(published)
+        assert not warehouse.prepare_build(home).exists()
+    finally:
+        aside.rename(segment)
+    assert "no published warehouse" in warehouse.incremental_blocker(home / "nothing.duckdb")
+
+
+def test_build_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setattr(warehouse.settings, "REPO_ROOT", tmp_path)
+    before = warehouse.build_fingerprint()
+    assert warehouse.build_fingerprint() == before
+    model = project / "models" / "marts" / "fct_filings.sql"
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    assert warehouse.build_fingerprint() != before

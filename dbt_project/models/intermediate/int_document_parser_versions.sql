@@ -3,6 +3,8 @@
 -- version wins; versions compare numerically when all of a document's versions are integers, else
 -- as text. A version that only produced a parse_failure does not displace an older version that
 -- parsed the document (the failure stays visible in fct_fetch_failures).
+-- A table: every model that reads documents joins it, and it scans the whole record log.
+{{ config(materialized='table') }}
 with
 
 records as (

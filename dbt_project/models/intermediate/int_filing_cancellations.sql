@@ -1,5 +1,6 @@
 -- One row per filing number named in a cancellation notice (算法备案编号注销公告): the earliest notice,
--- from the current parser version of each notice's PDF.
+-- from the current parser version of each notice's PDF. `loaded_at`: the newest load of any
+-- notice row naming the filing (marts recompute the filing when it moves).
 with
 
 current_versions as (
@@ -25,7 +26,8 @@ ranked as (
         row_number() over (
             partition by filing_number order by published_at nulls last, observed_at, notice_id
         ) as occurrence,
-        count(distinct notice_id) over (partition by filing_number) as notices_count
+        count(distinct notice_id) over (partition by filing_number) as notices_count,
+        max(loaded_at) over (partition by filing_number) as newest_loaded_at
     from cancellations
 
 ),
@@ -46,7 +48,8 @@ final as (
         cast(notices_count as integer) as notices_count,
         document_url,
         observed_at,
-        event_id as record_event_id
+        event_id as record_event_id,
+        newest_loaded_at as loaded_at
 
     from ranked
     where occurrence = 1

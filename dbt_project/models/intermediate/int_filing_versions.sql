@@ -1,10 +1,48 @@
 -- One row per filing number per list, ordered per filing by published_at then observed_at, with the
 -- previous version's fields, which fields changed, and flags read from 备注.
+-- Incremental by filing: a run recomputes the whole history of every filing with an observation
+-- loaded after this table's `loaded_at`, or with a row whose observation no longer exists (a replay
+-- dropped it), and replaces that filing's rows; filings left with no observation are deleted.
+-- `loaded_at` is the newest int_filing_observations.loaded_at when the filing was recomputed, so a
+-- filing whose history changed is always past the watermark of the marts built from this table.
+{{ config(
+    materialized='incremental',
+    unique_key='filing_number',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where observation_id not in (
+            select observation_id from {{ ref('int_filing_observations') }})",
+    ],
+) }}
 with
+
+all_observations as (
+
+    select * exclude (loaded_at) from {{ ref('int_filing_observations') }}
+
+),
+{%- if is_incremental() %}
+
+touched_filings as (
+
+    select filing_number
+    from {{ ref('int_filing_observations') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+    union
+    select filing_number
+    from {{ this }}
+    where observation_id not in (select observation_id from all_observations)
+
+),
+{%- endif %}
 
 observations as (
 
-    select * from {{ ref('int_filing_observations') }}
+    select * from all_observations
+    {%- if is_incremental() %}
+    where filing_number in (select filing_number from touched_filings)
+    {%- endif %}
 
 ),
 
@@ -62,7 +100,8 @@ final as (
                 then 'role' end",
             "case when algorithm_category is not null and previous_algorithm_category is not null
                 and algorithm_category <> previous_algorithm_category then 'algorithm_category' end",
-        ]) }} as changed_fields
+        ]) }} as changed_fields,
+        (select max(loaded_at) from {{ ref('int_filing_observations') }}) as loaded_at
     from with_previous
 
 )

@@ -1,6 +1,8 @@
 -- One row per generative-AI 备案号 / 上线编号: the first list that shows it (incremental lists before
 -- yearly summaries), from the current parser version of each document. approved_date is 备案时间 /
 -- 登记时间 where given, else the list's publication date.
+-- A table: read by two marts and several tests; it scans the record log.
+{{ config(materialized='table') }}
 with
 
 current_versions as (

@@ -2,6 +2,8 @@
 -- published and first observed, what the source says it holds and how many rows were parsed.
 -- When an attachment changed in place (new document digest), the latest observed document is the
 -- list's current content.
+-- A table: read by two marts and several tests; it scans the filings and publications.
+{{ config(materialized='table') }}
 with
 
 current_versions as (

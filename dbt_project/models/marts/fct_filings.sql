@@ -1,11 +1,46 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
 -- which batch it was first listed, how many lists show it, and whether it is cancelled (by a
 -- cancellation notice or a list marking it 已注销).
+-- Incremental by filing: a run recomputes the filings whose history (int_filing_versions) or
+-- cancellation notices were loaded after this table's `loaded_at`, and the filings this table
+-- shows as cancelled by a notice that no longer names them; filings gone from the history are deleted.
+{{ config(
+    materialized='incremental',
+    unique_key='filing_number',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where filing_number not in (
+            select filing_number from {{ ref('int_filing_versions') }})",
+    ],
+) }}
 with
+{%- if is_incremental() %}
+
+scope as (
+
+    select filing_number
+    from {{ ref('int_filing_versions') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+    union
+    select filing_number
+    from {{ ref('int_filing_cancellations') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+    union
+    select filing_number
+    from {{ this }}
+    where cancellation_basis = 'notice'
+        and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})
+
+),
+{%- endif %}
 
 versions as (
 
     select * from {{ ref('int_filing_versions') }}
+    {%- if is_incremental() %}
+    where filing_number in (select filing_number from scope)
+    {%- endif %}
 
 ),
 
@@ -50,6 +85,9 @@ listed_cancellations as (
 notice_cancellations as (
 
     select filing_number, cancelled_date from {{ ref('int_filing_cancellations') }}
+    {%- if is_incremental() %}
+    where filing_number in (select filing_number from scope)
+    {%- endif %}
 
 ),
 
@@ -96,7 +134,8 @@ final as (
         {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
         {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
         history.first_observed_at,
-        history.last_observed_at
+        history.last_observed_at,
+        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
 
     from latest
     inner join first_listing

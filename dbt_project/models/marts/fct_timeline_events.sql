@@ -11,11 +11,54 @@
 -- list), 'remark' (a month written in 备注, e.g. 2024年8月，…), or 'observed' (the list carries no
 -- date for the change, so the date regtrail first saw it: the change happened on or before it), or
 -- 'filed' (备案时间/登记时间 of a generative-AI list row).
+-- Incremental: a run recomputes every event of the filings whose history or cancellation notices
+-- were loaded after this table's `loaded_at` (and of filings shown cancelled that no longer are),
+-- plus all approval and news events (few, and they depend on the whole alias seed); the post-hooks
+-- then delete what the recomputation no longer produces. Every row of one filing shares one loaded_at.
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} where loaded_at < (select max(loaded_at) from {{ ref('int_filing_versions') }})
+            and (event_type in ('approval_announced', 'news_reported')
+                or filing_number in (
+                    select filing_number from {{ this }}
+                    where loaded_at = (select max(loaded_at) from {{ ref('int_filing_versions') }})))",
+        "delete from {{ this }} where event_type in ('filing_listed', 'filing_changed', 'filing_cancelled')
+            and filing_number not in (select filing_number from {{ ref('int_filing_versions') }})
+            and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})",
+    ],
+) }}
 with
+{%- if is_incremental() %}
+
+scope as (
+
+    select filing_number
+    from {{ ref('int_filing_versions') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+    union
+    select filing_number
+    from {{ ref('int_filing_cancellations') }}
+    where loaded_at > {{ loaded_watermark(this) }}
+    union
+    select filing_number
+    from {{ this }}
+    where event_type = 'filing_cancelled'
+        and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})
+        and filing_number not in (select filing_number from {{ ref('int_filing_versions') }} where is_cancelled)
+
+),
+{%- endif %}
 
 versions as (
 
     select * from {{ ref('int_filing_versions') }}
+    {%- if is_incremental() %}
+    where filing_number in (select filing_number from scope)
+    {%- endif %}
 
 ),
 
@@ -103,6 +146,9 @@ changed as (
 notice_cancellations as (
 
     select * from {{ ref('int_filing_cancellations') }}
+    {%- if is_incremental() %}
+    where filing_number in (select filing_number from scope)
+    {%- endif %}
 
 ),
 
@@ -293,7 +339,8 @@ final as (
         unioned.observed_at,
         unioned.event_precision as published_precision,
         unioned.date_basis,
-        unioned.record_event_id
+        unioned.record_event_id,
+        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
 
     from unioned
     left join entities

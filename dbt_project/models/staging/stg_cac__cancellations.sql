@@ -30,7 +30,8 @@ renamed as (
         observed_at,
         parser,
         parser_version,
-        run_key
+        run_key,
+        loaded_at
 
     from source
 
