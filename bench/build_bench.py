@@ -37,7 +37,8 @@ from scrapers import synthetic_events  # noqa: E402
 
 DBT = Path(sys.executable).with_name("dbt")
 TIMELINE_SQL = "select * from fct_timeline_events where entity_name like '%华为%' order by event_date"
-INCREMENTAL_MODELS = {"stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations"}
+INCREMENTAL_MODELS = {
+    "stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations", "int_filing_versions"}
 
 
 def profiles_dir(work: Path, memory_limit: str | None) -> Path:
