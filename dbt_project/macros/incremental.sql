@@ -79,3 +79,15 @@
 {% macro duckdb__distinct_string_list_agg(column) -%}
   list(distinct {{ column }} order by {{ column }})
 {%- endmacro %}
+
+{# Filing numbers whose history (int_filing_versions) or cancellation notices were loaded after the
+   newest `loaded_at` of `relation`: what an incremental filing mart recomputes. #}
+{% macro filings_loaded_after(relation) -%}
+    select filing_number
+    from {{ ref('int_filing_versions') }}
+    where loaded_at > {{ loaded_watermark(relation) }}
+    union
+    select filing_number
+    from {{ ref('int_filing_cancellations') }}
+    where loaded_at > {{ loaded_watermark(relation) }}
+{%- endmacro %}

@@ -36,13 +36,7 @@ with
 
 scope as (
 
-    select filing_number
-    from {{ ref('int_filing_versions') }}
-    where loaded_at > {{ loaded_watermark(this) }}
-    union
-    select filing_number
-    from {{ ref('int_filing_cancellations') }}
-    where loaded_at > {{ loaded_watermark(this) }}
+    {{ filings_loaded_after(this) }}
     union
     select filing_number
     from {{ this }}
