@@ -28,9 +28,8 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
-import fsspec
 
-from . import settings
+from . import events, settings
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +92,11 @@ def build_fingerprint() -> str:
     """A digest of what decides the warehouse besides the log: the dbt project's files and versions."""
     project = settings.REPO_ROOT / "dbt_project"
     digest = hashlib.sha256()
-    for name in ("dbt_project.yml", "models", "macros", "seeds", "tests"):
-        paths = sorted(p for p in (project / name).rglob("*") if p.is_file()) if (project / name).is_dir() \
-            else [project / name]
-        for path in paths:
-            digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    files = [project / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
     for package in ("duckdb", "dbt-duckdb", "dbt-core"):
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return "sha256:" + digest.hexdigest()
@@ -210,7 +209,7 @@ def _dbt() -> str:
 
 
 def _exists(location: str) -> bool:
-    filesystem, path = fsspec.core.url_to_fs(location)
+    filesystem, path = events.filesystem(location)  # with REGTRAIL_STORAGE_OPTIONS for an object store
     return filesystem.exists(path)
 
 
