@@ -58,28 +58,38 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None)
         leftover.unlink(missing_ok=True)
     full_refresh = settings.full_refresh() if full_refresh is None else full_refresh
     published = root / "warehouse.duckdb"
-    reason = "REGTRAIL_FULL_REFRESH is set" if full_refresh else incremental_blocker(published)
+    if full_refresh:
+        reason = "REGTRAIL_FULL_REFRESH is set"
+    elif not published.exists():
+        reason = f"no published warehouse at {published}"
+    else:
+        # Inspect the copy, never the published file: a DuckDB connection opened here with another
+        # configuration than a reader's in the same process (a BI client, say) would break that reader.
+        partial = path.with_name(path.name + ".copying")
+        shutil.copyfile(published, partial)
+        reason = incremental_blocker(partial)
+        if reason:
+            partial.unlink()
+        else:
+            os.replace(partial, path)
     if reason:
         log.info("full build into %s: %s", path, reason)
         return path
-    partial = path.with_name(path.name + ".copying")
-    shutil.copyfile(published, partial)
-    os.replace(partial, path)
     log.info("incremental build into %s, starting from a copy of %s", path, published)
     return path
 
 
-def incremental_blocker(published: Path) -> str | None:
-    """Why a build cannot continue from `published` (None: it can)."""
-    if not published.exists():
-        return f"no published warehouse at {published}"
+def incremental_blocker(warehouse_file: Path) -> str | None:
+    """Why a build cannot continue from `warehouse_file`, a published warehouse or a copy (None: it can)."""
+    if not warehouse_file.exists():
+        return f"no published warehouse at {warehouse_file}"
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        with duckdb.connect(str(warehouse_file), read_only=True) as con:
             found = con.execute(f"select fingerprint from {BUILD_INFO}").fetchone()
             segments = [row[0] for row in con.execute(
                 "select distinct unnest(segments) from stg_regtrail__record_events").fetchall()]
     except duckdb.Error as exc:
-        return f"cannot read the build record of {published}: {exc}"
+        return f"cannot read the build record of {warehouse_file}: {exc}"
     if found is None or found[0] != build_fingerprint():
         return "the dbt project or the engine changed since the published build"
     missing = [segment for segment in segments if not _exists(segment)]

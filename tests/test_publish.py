@@ -320,6 +320,14 @@ def test_a_build_continues_from_the_published_warehouse_only_when_it_can(tmp_pat
         assert con.execute(f"select fingerprint from {warehouse.BUILD_INFO}").fetchone() == (
             warehouse.build_fingerprint(),)
 
+    # a reader in this process with another configuration (as duckdb-engine opens it) is not disturbed
+    reader = duckdb.connect(str(published), read_only=True, config={"threads": 1})
+    try:
+        assert warehouse.prepare_build(home).exists()
+        assert reader.execute(COUNTS).fetchone() == FULL
+    finally:
+        reader.close()
+
     assert not warehouse.prepare_build(home, full_refresh=True).exists()
     monkeypatch.setenv("REGTRAIL_FULL_REFRESH", "1")
     assert not warehouse.prepare_build(home).exists()
