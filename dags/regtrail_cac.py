@@ -24,13 +24,21 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scrapers import airflow_env  # noqa: E402
+from scrapers import airflow_env, settings  # noqa: E402
 from scrapers.sources import get_sources  # noqa: E402
 
 ENV = airflow_env.apply()
 DBT_DIR = REPO / "dbt_project"
 MANIFEST = DBT_DIR / "target" / "manifest.json"
-EVENT_LOG = Asset("regtrail-event-log", uri=f"file://{ENV['REGTRAIL_HOME']}/events")
+
+
+def _log_uri(relpath: str) -> str:
+    """URI of a path under the log root (REGTRAIL_LOG): `file://...` locally, else the log's own URL."""
+    root = settings.log_root()
+    return f"{root}/{relpath}" if isinstance(root, str) else f"file://{root / relpath}"
+
+
+EVENT_LOG = Asset("regtrail-event-log", uri=_log_uri("events"))
 WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
 
 
@@ -71,7 +79,7 @@ def regtrail_cac():
         project_config=ProjectConfig(
             dbt_project_path=DBT_DIR,
             manifest_path=MANIFEST if MANIFEST.exists() else None,
-            env_vars={k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")},
+            env_vars={k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_LOG", "REGTRAIL_BUILD_DB")},
         ),
         profile_config=ProfileConfig(
             profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml"

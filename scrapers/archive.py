@@ -1,7 +1,10 @@
 """Raw response archive: one gzipped WARC file per payload digest.
 
 Bodies are archived before they are parsed, so every record can be re-derived later
-(`python -m scrapers replay`) without touching the network.
+(`python -m scrapers replay`) without touching the network. The archive lives beside the event
+log under its root (`settings.log_root()`): a local folder or any fsspec URL (`s3://bucket/prefix`).
+Locally a file is written under a temporary name and renamed into place; on an object store it is
+one PUT (atomic); on other remote filesystems a temporary name is moved into place.
 """
 
 from __future__ import annotations
@@ -15,18 +18,36 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from . import events
+from .events import Root
+
 # Headers that describe the transport, not the archived (already decoded) body.
 _TRANSPORT_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
 
 
 def archive_relpath(source: str, digest: str) -> str:
-    """Archive file of a payload digest, relative to REGTRAIL_HOME."""
+    """Archive file of a payload digest, relative to the log root."""
     hexdigest = digest.split(":", 1)[-1]
     return f"archive/{source}/{hexdigest[:2]}/{hexdigest}.warc.gz"
 
 
+def location(root: Root, relpath: str) -> str:
+    """The archive file `relpath` of `root` as a URL (`s3://...`) or an absolute local path."""
+    if events.is_url(root):
+        return f"{str(root).rstrip('/')}/{relpath}"
+    return str(Path(root).resolve() / relpath)
+
+
+def exists(root: Root, relpath: str) -> bool:
+    """True when `relpath` is archived under `root`."""
+    if not events.is_url(root):
+        return os.path.exists(location(root, relpath))
+    fs, path = events.filesystem(location(root, relpath))
+    return fs.exists(path)
+
+
 def store(
-    root: Path,
+    root: Root,
     source: str,
     *,
     url: str,
@@ -39,10 +60,22 @@ def store(
 ) -> str:
     """Write the response (and its request) as a WARC file unless that digest is already archived."""
     relpath = archive_relpath(source, digest)
-    final = root / relpath
-    if final.exists():
+    if exists(root, relpath):
         return relpath
-    final.parent.mkdir(parents=True, exist_ok=True)
+    data = warc_bytes(url, digest=digest, body=body, status=status, reason=reason, headers=headers,
+                      request_headers=request_headers)
+    if events.is_url(root):
+        _put(location(root, relpath), data)
+    else:
+        _write_local(Path(location(root, relpath)), data)
+    return relpath
+
+
+def warc_bytes(
+    url: str, *, digest: str, body: bytes, status: int, reason: str, headers: dict[str, str],
+    request_headers: dict[str, str],
+) -> bytes:
+    """A gzipped WARC file holding the response record and its request record."""
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=True)
     response_headers = [(k, v) for k, v in headers.items() if k.lower() not in _TRANSPORT_HEADERS]
@@ -58,17 +91,35 @@ def store(
     )
     writer.write_record(response)
     writer.write_record(request)
+    return buffer.getvalue()
+
+
+def _write_local(final: Path, data: bytes) -> None:
+    """Write under a hidden temporary name, then rename into place."""
+    final.parent.mkdir(parents=True, exist_ok=True)
     temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_bytes(buffer.getvalue())
+    temp.write_bytes(data)
     os.replace(temp, final)
-    return relpath
 
 
-def load(root: Path, relpath: str) -> tuple[bytes, dict[str, str]]:
+def _put(url: str, data: bytes) -> None:
+    """Write on an fsspec filesystem: one PUT on an object store, else a temporary name moved into place."""
+    fs, path = events.filesystem(url)
+    if events.is_object_store(fs):
+        fs.pipe_file(path, data)
+        return
+    folder, name = path.rsplit("/", 1)
+    fs.makedirs(folder, exist_ok=True)
+    temp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
+    fs.pipe_file(temp, data)
+    fs.mv(temp, path)
+
+
+def load(root: Root, relpath: str) -> tuple[bytes, dict[str, str]]:
     """Body and response headers of an archived response."""
-    with open(root / relpath, "rb") as handle:
-        for record in ArchiveIterator(handle):
-            if record.rec_type == "response":
-                headers = dict(record.http_headers.headers) if record.http_headers else {}
-                return record.content_stream().read(), headers
+    fs, path = events.filesystem(location(root, relpath))
+    for record in ArchiveIterator(io.BytesIO(fs.cat_file(path))):
+        if record.rec_type == "response":
+            headers = dict(record.http_headers.headers) if record.http_headers else {}
+            return record.content_stream().read(), headers
     raise FileNotFoundError(f"no response record in {relpath}")

@@ -13,12 +13,10 @@ of a document already in the log are appended only when the document's output ch
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -237,7 +235,7 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc
 
 
-def latest_accepted(root: Path, source: str) -> dict[str, dict[str, Any]]:
+def latest_accepted(root: events.Root, source: str) -> dict[str, dict[str, Any]]:
     """The latest accepted fetch with an archived body, per URL, from the fetch-event log."""
     table = events.read_events(root, "fetch", source).to_pylist()
     latest: dict[str, dict[str, Any]] = {}
@@ -250,7 +248,7 @@ def latest_accepted(root: Path, source: str) -> dict[str, dict[str, Any]]:
 class ArchiveTransport:
     """Serve documents from the archive: the latest accepted fetch of each URL. No network."""
 
-    def __init__(self, root: Path, source: str) -> None:
+    def __init__(self, root: events.Root, source: str) -> None:
         self.root = root
         self.latest = latest_accepted(root, source)
 
@@ -266,11 +264,14 @@ class ArchiveTransport:
 
 @dataclass
 class Context:
-    """Everything a source's `crawl` needs: config, fetching, and record emission."""
+    """Everything a source's `crawl` needs: config, fetching, and record emission.
+
+    `root` is the log root holding `events/` and `archive/`: a local path or an fsspec URL.
+    """
 
     source: Source
     run_key: str
-    root: Path
+    root: events.Root
     transport: Transport
     fetch_events: list[events.FetchEvent] = field(default_factory=list)
     record_events: list[events.RecordEvent] = field(default_factory=list)
@@ -292,7 +293,7 @@ class Context:
     def latest_accepted(self, url: str) -> dict[str, Any] | None:
         """The latest accepted fetch of `url` in the log (for conditional requests), if its body is archived."""
         row = self._latest_rows().get(url)
-        if row is None or not os.path.exists(self.root / row["archive_path"]):
+        if row is None or not archive.exists(self.root, row["archive_path"]):
             return None
         return row
 

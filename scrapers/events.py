@@ -180,6 +180,12 @@ def filesystem(root: Root) -> tuple[fsspec.AbstractFileSystem, str]:
     return fsspec.filesystem("file"), str(Path(root).resolve())
 
 
+def is_object_store(fs: fsspec.AbstractFileSystem) -> bool:
+    """True when one write on `fs` is atomic (an object store): no temporary name and rename needed."""
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    return bool(protocols & OBJECT_STORES)
+
+
 def source_dir(root: Root, kind: str, source: str) -> Path | str:
     """Folder holding one source's segments of one kind (`fetch` or `records`): a Path, or a URL."""
     if is_url(root):
@@ -238,8 +244,7 @@ def append_segment(root: Root, kind: str, source: str, table: pa.Table) -> Path 
     fs, base = filesystem(root)
     folder = f"{base.rstrip('/')}/events/{kind}/source={source}"
     final = f"{folder}/{name}"
-    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
-    if protocols & OBJECT_STORES:
+    if is_object_store(fs):
         with fs.open(final, "wb") as handle:
             pq.write_table(table, handle, compression="zstd")
     else:

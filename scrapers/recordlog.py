@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import events
 
@@ -40,7 +39,7 @@ class RecordLog:
     run: dict[str, dict[str, events.RecordEvent]] = field(default_factory=lambda: defaultdict(dict))
 
     @classmethod
-    def load(cls, root: Path, source: str) -> RecordLog:
+    def load(cls, root: events.Root, source: str) -> RecordLog:
         table = events.read_events(root, "records", source, columns=[
             "document_digest", "parser_version", "record_type", "record_key", "payload_digest"])
         log = cls()

@@ -8,8 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import settings
+from . import events, settings
 from .context import ArchiveTransport, Context, LiveTransport, Transport
+from .events import Root
 from .fetcher import Fetcher
 from .sources import Source, get_sources
 
@@ -19,8 +20,11 @@ log = logging.getLogger("regtrail")
 STALE_TEMP_SECONDS = 3600.0
 
 
-def remove_stale_temp_files(root: Path, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
+def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
     """Delete temporary files a killed writer left behind (hidden `.*.tmp`, never read) for one source."""
+    if events.is_url(root):
+        return _remove_stale_remote(root, source, older_than)
+    root = Path(root)
     folders = [root / "events" / kind / f"source={source}" for kind in ("fetch", "records")]
     folders.append(root / "archive" / source)
     removed = 0
@@ -38,7 +42,32 @@ def remove_stale_temp_files(root: Path, source: str, older_than: float = STALE_T
     return removed
 
 
-def _run(source: Source, transport: Transport, run_key: str, root: Path) -> Counter:
+def _remove_stale_remote(root: str, source: str, older_than: float) -> int:
+    """`remove_stale_temp_files` through fsspec; an object store never holds temporaries (one PUT each)."""
+    fs, base = events.filesystem(root)
+    if events.is_object_store(fs):
+        return 0
+    base = base.rstrip("/")
+    folders = [f"{base}/events/{kind}/source={source}" for kind in ("fetch", "records")]
+    folders.append(f"{base}/archive/{source}")
+    removed = 0
+    cutoff = time.time() - older_than
+    for folder in folders:
+        try:
+            temps = [p for p in fs.find(folder) if p.rsplit("/", 1)[-1].startswith(".") and p.endswith(".tmp")]
+        except FileNotFoundError:
+            continue
+        for temp in temps:
+            try:
+                if fs.modified(temp).timestamp() < cutoff:
+                    fs.rm_file(temp)
+                    removed += 1
+            except (FileNotFoundError, NotImplementedError):
+                pass
+    return removed
+
+
+def _run(source: Source, transport: Transport, run_key: str, root: Root) -> Counter:
     stale = remove_stale_temp_files(root, source.name)
     context = Context(source=source, run_key=run_key, root=root, transport=transport)
     if stale:
@@ -56,10 +85,10 @@ def default_run_key(prefix: str) -> str:
 
 
 def crawl(
-    names: list[str] | None = None, *, run_key: str | None = None, root: Path | None = None
+    names: list[str] | None = None, *, run_key: str | None = None, root: Root | None = None
 ) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for the named sources (all by default)."""
-    root = root or settings.home()
+    root = root or settings.log_root()
     run_key = run_key or default_run_key("cli")
     results = {}
     for source in get_sources(names):
@@ -72,11 +101,11 @@ def source_fetcher(source: Source) -> Fetcher:
     return Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
 
 
-def ingest(urls: list[str], *, root: Path | None = None) -> dict[str, Counter]:
+def ingest(urls: list[str], *, root: Root | None = None) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for one-off document URLs."""
     from .sources import adhoc
 
-    root = root or settings.home()
+    root = root or settings.log_root()
     source = get_sources(["adhoc"])[0]
     context = Context(source=source, run_key=default_run_key("ingest"), root=root,
                       transport=LiveTransport(source_fetcher(source)))
@@ -87,8 +116,8 @@ def ingest(urls: list[str], *, root: Path | None = None) -> dict[str, Counter]:
     return {source.name: context.stats}
 
 
-def replay(names: list[str] | None = None, *, root: Path | None = None) -> dict[str, Counter]:
+def replay(names: list[str] | None = None, *, root: Root | None = None) -> dict[str, Counter]:
     """Re-parse archived documents with the current parsers; appends only records that changed."""
-    root = root or settings.home()
+    root = root or settings.log_root()
     run_key = default_run_key("replay")
     return {s.name: _run(s, ArchiveTransport(root, s.name), run_key, root) for s in get_sources(names)}

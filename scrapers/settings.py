@@ -1,4 +1,4 @@
-"""Where things live: REGTRAIL_HOME, the mirror origin, the shared data folder."""
+"""Where things live: REGTRAIL_HOME, the event log and archive (REGTRAIL_LOG), the mirror, the shared data."""
 
 from __future__ import annotations
 
@@ -10,8 +10,23 @@ USER_AGENT = "regtrail/0.1 (+https://github.com/regtrail/regtrail; regulatory fi
 
 
 def home() -> Path:
-    """The event log, archive and warehouse root (`REGTRAIL_HOME`, default `./data`)."""
+    """The local root: warehouse, build file, Airflow metadata; the log too unless REGTRAIL_LOG moves it."""
     return Path(os.environ.get("REGTRAIL_HOME", "data")).resolve()
+
+
+def log_root() -> Path | str:
+    """The event log and archive root (`REGTRAIL_LOG`, default REGTRAIL_HOME).
+
+    An fsspec URL (`s3://bucket/prefix`) is kept as a string; a local path (or `file://` URL) is a Path.
+    """
+    value = os.environ.get("REGTRAIL_LOG", "").strip()
+    if not value:
+        return home()
+    if value.startswith("file://"):
+        return Path(value.removeprefix("file://")).resolve()
+    if "://" in value:
+        return value.rstrip("/")
+    return Path(value).resolve()
 
 
 def mirror_origin() -> str | None:

@@ -351,7 +351,7 @@ def event_id_check(row: dict[str, Any]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("home", help="REGTRAIL_HOME: a folder or a URL such as s3://bucket/prefix")
+    parser.add_argument("home", help="the log root (REGTRAIL_LOG): a folder or a URL such as s3://bucket/prefix")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--events", type=int, help="write a new log of about this many record events")
     group.add_argument("--append", type=int, help="append about this many record events to an existing log")

@@ -1,15 +1,21 @@
-"""Shared fixtures: an isolated REGTRAIL_HOME, the real CAC files, a loopback HTTP server."""
+"""Shared fixtures: an isolated REGTRAIL_HOME, the real CAC files, a loopback HTTP server, a local S3."""
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scrapers import settings
+
+# Tests choose their log roots (REGTRAIL_HOME, explicit roots): an inherited REGTRAIL_LOG must not redirect them.
+os.environ.pop("REGTRAIL_LOG", None)
 
 
 @pytest.fixture
@@ -64,3 +70,30 @@ def http_server() -> Iterator[Callable[[dict[str, Route]], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    """An S3 endpoint (moto's server) on 127.0.0.1 with a new empty bucket; AWS_* variables point at it.
+
+    Yields (s3fs filesystem, root URL `s3://<bucket>/prod`). The server stops afterwards.
+    """
+    s3fs = pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("REGTRAIL_STORAGE_OPTIONS", raising=False)
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem()
+    bucket = f"regtrail-{uuid.uuid4().hex[:12]}"  # moto keeps buckets per process: one per test
+    fs.mkdir(bucket)
+    try:
+        yield fs, f"s3://{bucket}/prod"
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()

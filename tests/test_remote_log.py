@@ -1,8 +1,8 @@
 """The event log on an object store: segments on S3 (moto's server on loopback), via fsspec.
 
 The root is a URL (`s3://bucket/prefix`); the S3 endpoint comes from the environment
-(`AWS_ENDPOINT_URL`), as it would on an Airflow worker. The server is started by the test on
-127.0.0.1 with an ephemeral port and stopped afterwards.
+(`AWS_ENDPOINT_URL`), as it would on an Airflow worker. The server (the `s3` fixture in conftest.py)
+is started by the test on 127.0.0.1 with an ephemeral port and stopped afterwards.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,32 +20,10 @@ import pytest
 
 from scrapers import events, synthetic_events
 
-s3fs = pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
+pytest.importorskip("s3fs")
+pytest.importorskip("moto.server")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s3fs.S3FileSystem, str]]:
-    """An S3 endpoint on 127.0.0.1 with a new empty bucket; AWS_* variables point at it. Yields (fs, root)."""
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("REGTRAIL_STORAGE_OPTIONS", raising=False)
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem()
-    bucket = f"regtrail-{uuid.uuid4().hex[:12]}"  # moto keeps buckets per process: one per test
-    fs.mkdir(bucket)
-    try:
-        yield fs, f"s3://{bucket}/prod"
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
 
 
 def _record(n: int, source: str = "cac_deep_synthesis") -> dict:
@@ -141,7 +117,7 @@ def test_dbt_builds_the_same_warehouse_from_the_s3_log(s3, tmp_path: Path) -> No
     builds = {}
     for name, home in (("s3", root), ("local", str(tmp_path / "local"))):
         build_file = tmp_path / name / "build.duckdb"
-        env = dict(os.environ, REGTRAIL_HOME=home, REGTRAIL_BUILD_DB=str(build_file),
+        env = dict(os.environ, REGTRAIL_HOME=home, REGTRAIL_LOG=home, REGTRAIL_BUILD_DB=str(build_file),
                    DBT_SEND_ANONYMOUS_USAGE_STATS="false")
         command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", "dbt_project",
                    "--profiles-dir", str(profiles), "--target-path", str(tmp_path / name / "target"),
