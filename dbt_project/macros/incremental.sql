@@ -7,7 +7,7 @@
 
 {# The glob of one kind's segments (`records`, `fetch`), the same string as the sources' read_parquet. #}
 {% macro event_segments_glob(kind) -%}
-  {{ env_var('REGTRAIL_HOME') }}/events/{{ kind }}/**/*.parquet
+  {{ env_var('REGTRAIL_LOG', '') or env_var('REGTRAIL_HOME') }}/events/{{ kind }}/**/*.parquet
 {%- endmacro %}
 
 {# Segment files of `kind` not listed in `relation`.segments (a list column); [] outside execution. #}

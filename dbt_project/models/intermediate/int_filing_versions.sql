@@ -16,12 +16,6 @@
     ],
 ) }}
 with
-
-all_observations as (
-
-    select * exclude (loaded_at) from {{ ref('int_filing_observations') }}
-
-),
 {%- if is_incremental() %}
 
 touched_filings as (
@@ -32,14 +26,15 @@ touched_filings as (
     union
     select filing_number
     from {{ this }}
-    where observation_id not in (select observation_id from all_observations)
+    where observation_id not in (select observation_id from {{ ref('int_filing_observations') }})
 
 ),
 {%- endif %}
 
 observations as (
 
-    select * from all_observations
+    -- read straight from the table (a CTE read twice would be materialized in full)
+    select * exclude (loaded_at) from {{ ref('int_filing_observations') }}
     {%- if is_incremental() %}
     where filing_number in (select filing_number from touched_filings)
     {%- endif %}
