@@ -12,7 +12,8 @@
    next crawl run plus a replay of an old list with a newer parser), the published file is copied back
    to the build path (what a build starts from once a warehouse is published), then the incremental
    `dbt build`: wall time and its ratio to the full build.
-4. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
+4. The same build again with nothing new in the log: the fixed cost every build pays.
+5. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def breakdown(results: dict, wall: float) -> dict:
             spent["other_models"] += seconds
     spent = {key: round(value, 1) for key, value in spent.items()}
     spent["outside_nodes"] = round(wall - sum(spent.values()), 1)
+    spent["node_count"] = len(slowest)
+    tests = sorted(seconds for seconds, name in slowest if name.startswith(("not_null", "unique", "accepted")))
+    if tests:
+        spent["fastest_test_s"] = round(tests[0], 3)  # dbt's own cost of one node, the query being trivial
     spent["slowest"] = [f"{name} {seconds:.1f}" for seconds, name in sorted(slowest, reverse=True)[:4]]
     return spent
 
@@ -190,6 +195,13 @@ def main() -> None:
               f"took {copy_s:.2f} s ({with_copy:.1%} with the copy)")
         print(f"  seconds by node kind: {incremental.get('nodes')}")
 
+        unchanged = dbt("build", home, incremental_file, work, profiles=profiles)  # nothing new in the log
+        print(f"no-change build (0 new events, same command on the result): {unchanged['wall_s']} s, exit "
+              f"{unchanged['exit']}; {unchanged['wall_s'] / full['wall_s']:.1%} of the full build: the fixed cost "
+              f"every build pays (dbt start-up, {unchanged.get('nodes', {}).get('node_count', '?')} nodes, "
+              "small tables rebuilt, every data test over whole tables)")
+        print(f"  seconds by node kind: {unchanged.get('nodes')}")
+
         latency = timeline_latency(incremental_file, args.queries)
         print(f"entity timeline ({TIMELINE_SQL}): {latency['rows_returned']} of {latency['timeline_rows']:,} rows; "
               f"median of {latency['runs']} runs {latency['arrow_median_ms']} ms as Arrow (p90 "
@@ -198,6 +210,7 @@ def main() -> None:
         print(json.dumps({"events": state.record_events, "full": full, "full_memory_limited": limited,
                           "added_events": added,
                           "incremental": incremental, "incremental_ratio": round(ratio, 3), "copy_s": round(copy_s, 2),
+                          "no_change": unchanged,
                           "timeline": latency}))
     finally:
         if args.keep is None:

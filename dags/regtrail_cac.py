@@ -38,6 +38,10 @@ def _log_uri(relpath: str) -> str:
     return f"{root}/{relpath}" if isinstance(root, str) else f"file://{root / relpath}"
 
 
+# dbt reads the log from REGTRAIL_LOG when it is set (made absolute), else under REGTRAIL_HOME
+DBT_ENV = {k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}
+if os.environ.get("REGTRAIL_LOG"):
+    DBT_ENV["REGTRAIL_LOG"] = str(settings.log_root())
 EVENT_LOG = Asset("regtrail-event-log", uri=_log_uri("events"))
 WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
 
@@ -79,7 +83,7 @@ def regtrail_cac():
         project_config=ProjectConfig(
             dbt_project_path=DBT_DIR,
             manifest_path=MANIFEST if MANIFEST.exists() else None,
-            env_vars={k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_LOG", "REGTRAIL_BUILD_DB")},
+            env_vars=DBT_ENV,
         ),
         profile_config=ProfileConfig(
             profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml"

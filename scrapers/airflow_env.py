@@ -16,7 +16,6 @@ def airflow_environ(home: Path | None = None) -> dict[str, str]:
     airflow_home = home / "airflow"
     return {
         "REGTRAIL_HOME": str(home),
-        "REGTRAIL_LOG": str(home),  # event log and archive; set it to a URL (s3://...) to move them off `home`
         "REGTRAIL_BUILD_DB": str(home / "build" / "warehouse.duckdb"),
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.REPO_ROOT / "dags"),
