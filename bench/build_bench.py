@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,16 +43,25 @@ INCREMENTAL_MODELS = {
     "stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations", "int_filing_versions"}
 
 
+def profile_memory_limit() -> str | None:
+    """The DuckDB memory_limit set in dbt_project/profiles.yml, if any."""
+    match = re.search(r"^\s+memory_limit:\s*(\S+)", (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"),
+                      re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def profiles_dir(work: Path, memory_limit: str | None) -> Path:
-    """dbt_project/ itself, or a copy of its profiles.yml with a DuckDB memory_limit setting."""
+    """dbt_project/ itself, or a copy of its profiles.yml with this DuckDB memory_limit ("none": without one)."""
     if not memory_limit:
         return REPO / "dbt_project"
     text = (REPO / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
     if "      settings:\n" not in text:
         sys.exit("dbt_project/profiles.yml has no `settings:` block to extend")
+    text = re.sub(r"^\s+memory_limit:.*\n", "", text, flags=re.MULTILINE)
+    if memory_limit.lower() != "none":
+        text = text.replace("      settings:\n", f"      settings:\n        memory_limit: {memory_limit}\n", 1)
     folder = work / "profiles"
     folder.mkdir(exist_ok=True)
-    text = text.replace("      settings:\n", f"      settings:\n        memory_limit: {memory_limit}\n", 1)
     (folder / "profiles.yml").write_text(text, encoding="utf-8")
     return folder
 
@@ -140,10 +150,10 @@ def main() -> None:
     parser.add_argument("--increment", type=float, default=0.01, help="new events, as a share of --events")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
-    parser.add_argument("--memory-limit", help="DuckDB memory_limit for the builds, e.g. 1500MB (a copy of the "
-                        "profile with this setting; default: the profile as it is)")
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit for the builds, e.g. 1500MB, or none (a copy "
+                        "of the profile with this setting; default: the profile as it is)")
     parser.add_argument("--also-memory-limit", default=os.environ.get("BENCH_MEMORY_LIMIT"),
-                        help="also time one more full build of the same log with this memory_limit, e.g. 1500MB "
+                        help="also time one more full build of the same log with this memory_limit, e.g. none or 3GB "
                         "(default $BENCH_MEMORY_LIMIT)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="regtrail-bench-"))
@@ -164,7 +174,7 @@ def main() -> None:
         full = dbt("build", home, full_file, work, profiles=profiles)
         print(f"full build: {full['wall_s']} s, peak memory {full['peak_rss_mib']} MiB, exit {full['exit']} "
               f"({full['command']} into a fresh file; targets <= 60 s, <= 2048 MiB; "
-              f"memory_limit {args.memory_limit or 'not set'})")
+              f"memory_limit {args.memory_limit or profile_memory_limit() or 'not set'})")
         print(f"  seconds by node kind: {full.get('nodes')}")
         print(f"rows: {counts(full_file)}")
         limited = None
