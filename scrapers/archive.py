@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -64,10 +63,7 @@ def store(
         return relpath
     data = warc_bytes(url, digest=digest, body=body, status=status, reason=reason, headers=headers,
                       request_headers=request_headers)
-    if events.is_url(root):
-        _put(location(root, relpath), data)
-    else:
-        _write_local(Path(location(root, relpath)), data)
+    events.write_atomically(location(root, relpath), lambda handle: handle.write(data))
     return relpath
 
 
@@ -92,27 +88,6 @@ def warc_bytes(
     writer.write_record(response)
     writer.write_record(request)
     return buffer.getvalue()
-
-
-def _write_local(final: Path, data: bytes) -> None:
-    """Write under a hidden temporary name, then rename into place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, final)
-
-
-def _put(url: str, data: bytes) -> None:
-    """Write on an fsspec filesystem: one PUT on an object store, else a temporary name moved into place."""
-    fs, path = events.filesystem(url)
-    if events.is_object_store(fs):
-        fs.pipe_file(path, data)
-        return
-    folder, name = path.rsplit("/", 1)
-    fs.makedirs(folder, exist_ok=True)
-    temp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
-    fs.pipe_file(temp, data)
-    fs.mv(temp, path)
 
 
 def load(root: Root, relpath: str) -> tuple[bytes, dict[str, str]]:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import fsspec
 import pyarrow as pa
@@ -228,32 +228,43 @@ def segment_name() -> str:
     return f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.parquet"
 
 
-def append_segment(root: Root, kind: str, source: str, table: pa.Table) -> Path | str:
-    """Write `table` as one new segment, atomically; no deduplication (see `write_segment`)."""
-    table = table.cast(KINDS[kind]) if table.schema != KINDS[kind] else table
-    name = segment_name()
-    if not is_url(root):
-        folder = Path(source_dir(root, kind, source))
-        folder.mkdir(parents=True, exist_ok=True)
-        final, temp = folder / name, folder / f".{name}.tmp"
-        pq.write_table(table, temp, compression="zstd")
-        with open(temp, "rb") as handle:
+def write_atomically(location: Root, write: Callable[[BinaryIO], None]) -> Path | str:
+    """Create the file `location` (a local path or an fsspec URL) whole or not at all; returns it.
+
+    `write` fills an open binary handle. Locally: a hidden temporary name in the same folder, fsync,
+    rename. On an object store: one PUT, which is atomic. On another fsspec filesystem: a temporary name
+    moved into place. Temporary names are `.<name>.<random>.tmp` (see runner.remove_stale_temp_files).
+    """
+    if not is_url(location):
+        final = Path(location)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+        with open(temp, "wb") as handle:
+            write(handle)
+            handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, final)
         return final
-    fs, base = filesystem(root)
-    folder = f"{base.rstrip('/')}/events/{kind}/source={source}"
-    final = f"{folder}/{name}"
+    fs, path = filesystem(location)
     if is_object_store(fs):
-        with fs.open(final, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-    else:
-        fs.makedirs(folder, exist_ok=True)
-        temp = f"{folder}/.{name}.tmp"
-        with fs.open(temp, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-        fs.mv(temp, final)
-    return fs.unstrip_protocol(final)
+        with fs.open(path, "wb") as handle:
+            write(handle)
+        return fs.unstrip_protocol(path)
+    folder, name = path.rsplit("/", 1)
+    fs.makedirs(folder, exist_ok=True)
+    temp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
+    with fs.open(temp, "wb") as handle:
+        write(handle)
+    fs.mv(temp, path)
+    return fs.unstrip_protocol(path)
+
+
+def append_segment(root: Root, kind: str, source: str, table: pa.Table) -> Path | str:
+    """Write `table` as one new segment, atomically; no deduplication (see `write_segment`)."""
+    table = table.cast(KINDS[kind]) if table.schema != KINDS[kind] else table
+    folder = source_dir(root, kind, source)
+    location = f"{folder}/{segment_name()}" if is_url(root) else Path(folder) / segment_name()
+    return write_atomically(location, lambda handle: pq.write_table(table, handle, compression="zstd"))
 
 
 def write_segment(

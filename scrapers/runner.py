@@ -6,7 +6,6 @@ import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 from . import events, settings
 from .context import ArchiveTransport, Context, LiveTransport, Transport
@@ -21,29 +20,10 @@ STALE_TEMP_SECONDS = 3600.0
 
 
 def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
-    """Delete temporary files a killed writer left behind (hidden `.*.tmp`, never read) for one source."""
-    if events.is_url(root):
-        return _remove_stale_remote(root, source, older_than)
-    root = Path(root)
-    folders = [root / "events" / kind / f"source={source}" for kind in ("fetch", "records")]
-    folders.append(root / "archive" / source)
-    removed = 0
-    cutoff = time.time() - older_than
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for temp in folder.rglob(".*.tmp"):
-            try:
-                if temp.stat().st_mtime < cutoff:
-                    temp.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-    return removed
+    """Delete temporary files a killed writer left behind (hidden `.*.tmp`, never read) for one source.
 
-
-def _remove_stale_remote(root: str, source: str, older_than: float) -> int:
-    """`remove_stale_temp_files` through fsspec; an object store never holds temporaries (one PUT each)."""
+    Works on any fsspec root; an object store never holds temporaries (each file is one PUT).
+    """
     fs, base = events.filesystem(root)
     if events.is_object_store(fs):
         return 0
@@ -54,10 +34,10 @@ def _remove_stale_remote(root: str, source: str, older_than: float) -> int:
     cutoff = time.time() - older_than
     for folder in folders:
         try:
-            temps = [p for p in fs.find(folder) if p.rsplit("/", 1)[-1].startswith(".") and p.endswith(".tmp")]
+            found = fs.find(folder)
         except FileNotFoundError:
             continue
-        for temp in temps:
+        for temp in (p for p in found if p.rsplit("/", 1)[-1].startswith(".") and p.endswith(".tmp")):
             try:
                 if fs.modified(temp).timestamp() < cutoff:
                     fs.rm_file(temp)
