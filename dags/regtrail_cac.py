@@ -38,10 +38,7 @@ def _log_uri(relpath: str) -> str:
     return f"{root}/{relpath}" if isinstance(root, str) else f"file://{root / relpath}"
 
 
-# dbt reads the log from REGTRAIL_LOG when it is set (made absolute), else under REGTRAIL_HOME
-DBT_ENV = {k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}
-if os.environ.get("REGTRAIL_LOG"):
-    DBT_ENV["REGTRAIL_LOG"] = str(settings.log_root())
+DBT_ENV = {**{k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}, **settings.log_env()}
 EVENT_LOG = Asset("regtrail-event-log", uri=_log_uri("events"))
 WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
 

@@ -10,8 +10,6 @@ one PUT (atomic); on other remote filesystems a temporary name is moved into pla
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -30,18 +28,9 @@ def archive_relpath(source: str, digest: str) -> str:
     return f"archive/{source}/{hexdigest[:2]}/{hexdigest}.warc.gz"
 
 
-def location(root: Root, relpath: str) -> str:
-    """The archive file `relpath` of `root` as a URL (`s3://...`) or an absolute local path."""
-    if events.is_url(root):
-        return f"{str(root).rstrip('/')}/{relpath}"
-    return str(Path(root).resolve() / relpath)
-
-
 def exists(root: Root, relpath: str) -> bool:
     """True when `relpath` is archived under `root`."""
-    if not events.is_url(root):
-        return os.path.exists(location(root, relpath))
-    fs, path = events.filesystem(location(root, relpath))
+    fs, path = events.filesystem(events.under(root, relpath))
     return fs.exists(path)
 
 
@@ -63,7 +52,7 @@ def store(
         return relpath
     data = warc_bytes(url, digest=digest, body=body, status=status, reason=reason, headers=headers,
                       request_headers=request_headers)
-    events.write_atomically(location(root, relpath), lambda handle: handle.write(data))
+    events.write_atomically(events.under(root, relpath), lambda handle: handle.write(data))
     return relpath
 
 
@@ -92,7 +81,7 @@ def warc_bytes(
 
 def load(root: Root, relpath: str) -> tuple[bytes, dict[str, str]]:
     """Body and response headers of an archived response."""
-    fs, path = events.filesystem(location(root, relpath))
+    fs, path = events.filesystem(events.under(root, relpath))
     for record in ArchiveIterator(io.BytesIO(fs.cat_file(path))):
         if record.rec_type == "response":
             headers = dict(record.http_headers.headers) if record.http_headers else {}

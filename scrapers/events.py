@@ -186,11 +186,16 @@ def is_object_store(fs: fsspec.AbstractFileSystem) -> bool:
     return bool(protocols & OBJECT_STORES)
 
 
+def under(root: Root, relpath: str) -> Path | str:
+    """`relpath` (slash-separated) under a log root: a Path, or a URL when the root is one."""
+    if is_url(root):
+        return f"{str(root).rstrip('/')}/{relpath}"
+    return Path(root) / relpath
+
+
 def source_dir(root: Root, kind: str, source: str) -> Path | str:
     """Folder holding one source's segments of one kind (`fetch` or `records`): a Path, or a URL."""
-    if is_url(root):
-        return f"{str(root).rstrip('/')}/events/{kind}/source={source}"
-    return Path(root) / "events" / kind / f"source={source}"
+    return under(root, f"events/{kind}/source={source}")
 
 
 def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path] | list[str]:
@@ -262,8 +267,7 @@ def write_atomically(location: Root, write: Callable[[BinaryIO], None]) -> Path 
 def append_segment(root: Root, kind: str, source: str, table: pa.Table) -> Path | str:
     """Write `table` as one new segment, atomically; no deduplication (see `write_segment`)."""
     table = table.cast(KINDS[kind]) if table.schema != KINDS[kind] else table
-    folder = source_dir(root, kind, source)
-    location = f"{folder}/{segment_name()}" if is_url(root) else Path(folder) / segment_name()
+    location = under(root, f"events/{kind}/source={source}/{segment_name()}")
     return write_atomically(location, lambda handle: pq.write_table(table, handle, compression="zstd"))
 
 

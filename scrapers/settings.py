@@ -29,6 +29,14 @@ def log_root() -> Path | str:
     return Path(value).resolve()
 
 
+def log_env() -> dict[str, str]:
+    """`REGTRAIL_LOG` for a dbt process, made absolute (dbt reads it verbatim); empty when unset.
+
+    Unset, dbt reads the log under REGTRAIL_HOME.
+    """
+    return {"REGTRAIL_LOG": str(log_root())} if os.environ.get("REGTRAIL_LOG", "").strip() else {}
+
+
 def mirror_origin() -> str | None:
     """The mirror origin (`REGTRAIL_MIRROR`), or None in production mode."""
     value = os.environ.get("REGTRAIL_MIRROR", "").strip()

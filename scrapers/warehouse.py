@@ -178,9 +178,7 @@ def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     dbt_dir = settings.REPO_ROOT / "dbt_project"
     work = folder.parent / "dbt-docs-work"
     env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(build_file),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    if os.environ.get("REGTRAIL_LOG"):
-        env["REGTRAIL_LOG"] = str(settings.log_root())  # absolute, as dbt reads it verbatim
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
     command = [_dbt(), "docs", "generate", "--static", "--quiet", "--project-dir", str(dbt_dir),
                "--profiles-dir", str(dbt_dir), "--target-path", str(work / "target"),
                "--log-path", str(work / "logs")]
