@@ -34,16 +34,27 @@ BOOKKEEPING = {"loaded_at", "segments"}
 INCREMENTAL = ("stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations")
 
 
-def dbt_build(home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
-    """`dbt build` over the log in `home` into `build_file` (kept between calls: incremental)."""
+def dbt(command: str, home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
+    """One dbt command over the log in `home` and the warehouse file `build_file`."""
     work = build_file.parent
     env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_file),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    command = [str(DBT), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-               "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
-    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    argv = [str(DBT), command, "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
+    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def dbt_build(home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt build` over the log in `home` into `build_file` (kept between calls: incremental)."""
+    result = dbt("build", home, build_file, *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
+
+
+def compiled_test(build_file: Path, name: str) -> str:
+    """The SQL dbt ran for data test `name` in the last command on `build_file`."""
+    (path,) = (build_file.parent / "target" / "run").rglob(f"{name}.sql")
+    return path.read_text(encoding="utf-8")
 
 
 def snapshot(build_file: Path) -> dict[str, list[tuple]]:
@@ -227,3 +238,36 @@ def test_synthetic_log_has_the_shapes_of_the_real_one(tmp_path: Path) -> None:
     assert replayed and all(r["observed_at"] == first_seen[(r["document_digest"], r["record_key"])] for r in replayed)
     fetch = events.read_events(home, "fetch").to_pylist()
     assert any(not f["ok"] for f in fetch) and sum(f["purpose"] == "attachment" and f["ok"] for f in fetch) > 30
+
+
+def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path: Path) -> None:
+    """A full build tests whole tables; after an incremental one, a generic test on an incremental model
+    reads the latest load (unique: every row sharing a key with it), so a bad new row fails the build,
+    an old row (tested by the build that wrote it) is not read again unless `test_scope: all` asks."""
+    not_null = "not_null_int_filing_observations_filing_number"
+    assert "loaded_at" not in compiled_test(builds["full"], not_null)
+    assert "tested.loaded_at = cast(" in compiled_test(builds["incremental"], not_null)
+    assert "exists (select 1" in compiled_test(builds["incremental"], "unique_int_filing_observations_observation_id")
+
+    def tests_after(change: str, *args: str) -> subprocess.CompletedProcess:
+        work = tmp_path / str(len(list(tmp_path.iterdir())))
+        work.mkdir()
+        shutil.copy2(builds["incremental"], work / "build.duckdb")
+        with duckdb.connect(str(work / "build.duckdb")) as con:
+            assert con.execute(change.format(
+                latest="(select max(loaded_at) from int_filing_observations)")).fetchall()[0][0] == 1
+        return dbt("test", builds["home"], work / "build.duckdb", "--select", "int_filing_observations", *args)
+
+    old_row = ("update int_filing_observations set filing_number = null where observation_id = "
+               "(select min(observation_id) from int_filing_observations where loaded_at < {latest})")
+    assert tests_after(old_row).returncode == 0
+    whole = tests_after(old_row, "--vars", "{test_scope: all}")
+    assert whole.returncode == 1 and f"FAIL 1 {not_null}" in whole.stdout
+    new_row = old_row.replace("loaded_at < {latest}", "loaded_at = {latest}")
+    scoped = tests_after(new_row)
+    assert scoped.returncode == 1 and f"FAIL 1 {not_null}" in scoped.stdout
+    collision = ("update int_filing_observations set observation_id = (select min(observation_id) from "
+                 "int_filing_observations where loaded_at < {latest}) where observation_id = (select "
+                 "min(observation_id) from int_filing_observations where loaded_at = {latest})")
+    scoped = tests_after(collision)
+    assert scoped.returncode == 1 and "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
