@@ -13,7 +13,8 @@
    to the build path (what a build starts from once a warehouse is published), then the incremental
    `dbt build`: wall time and its ratio to the full build.
 4. The same build again with nothing new in the log: the fixed cost every build pays.
-5. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
+5. The floor: a no-change build of a log of 2,000 events (what the project costs with next to no data).
+6. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
 """
 
 from __future__ import annotations
@@ -144,6 +145,18 @@ def counts(build_file: Path) -> dict:
             "stg_regtrail__record_events", "int_filing_observations", "fct_filings", "fct_timeline_events")}
 
 
+def fixed_cost_floor(work: Path, profiles: Path, events: int = 2000) -> dict:
+    """A no-change build of a tiny log (full build first, not timed): what a build costs with ~no data."""
+    tiny = work / "tiny"
+    tiny.mkdir(exist_ok=True)
+    state = synthetic_events.write_log(tiny / "home", events)
+    build_file = tiny / "warehouse.duckdb"
+    dbt("parse", tiny / "home", build_file, tiny, profiles=profiles)
+    dbt("build", tiny / "home", build_file, tiny, profiles=profiles)
+    result = dbt("build", tiny / "home", build_file, tiny, profiles=profiles)
+    return {**result, "events": state.record_events}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
@@ -212,6 +225,12 @@ def main() -> None:
               "small tables rebuilt, every data test over whole tables)")
         print(f"  seconds by node kind: {unchanged.get('nodes')}")
 
+        floor = fixed_cost_floor(work, profiles)
+        print(f"floor: the same no-change build on a log of {floor['events']:,} record events: {floor['wall_s']} s "
+              f"= {floor['wall_s'] / full['wall_s']:.1%} of the full build above; no build of this project "
+              f"(dbt start-up, {floor.get('nodes', {}).get('node_count', '?')} nodes) costs less, whatever it loads")
+        print(f"  seconds by node kind: {floor.get('nodes')}")
+
         latency = timeline_latency(incremental_file, args.queries)
         print(f"entity timeline ({TIMELINE_SQL}): {latency['rows_returned']} of {latency['timeline_rows']:,} rows; "
               f"median of {latency['runs']} runs {latency['arrow_median_ms']} ms as Arrow (p90 "
@@ -220,7 +239,7 @@ def main() -> None:
         print(json.dumps({"events": state.record_events, "full": full, "full_memory_limited": limited,
                           "added_events": added,
                           "incremental": incremental, "incremental_ratio": round(ratio, 3), "copy_s": round(copy_s, 2),
-                          "no_change": unchanged,
+                          "no_change": unchanged, "floor": floor,
                           "timeline": latency}))
     finally:
         if args.keep is None:

@@ -1,7 +1,8 @@
 """regtrail: crawl the CAC algorithm-registry sources, build the warehouse with dbt, publish it.
 
 Crawl tasks (one per source, parallel) only append event segments; dbt (Cosmos, one writer at a
-time through a one-slot pool) builds a separate DuckDB file; `publish` swaps it in atomically.
+time through a one-slot pool; one task per model, or one `dbt build` task with REGTRAIL_DBT_TASKS=build)
+builds a separate DuckDB file; `publish` swaps it in atomically.
 """
 
 from __future__ import annotations
@@ -41,6 +42,35 @@ def _log_uri(relpath: str) -> str:
 DBT_ENV = {**{k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}, **settings.log_env()}
 EVENT_LOG = Asset("regtrail-event-log", uri=_log_uri("events"))
 WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
+PROFILE = ProfileConfig(profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml")
+
+
+def _dbt_tasks():
+    """The warehouse build (`REGTRAIL_DBT_TASKS`): one Airflow task per dbt model with the tests after
+    all of them (`models`, Cosmos task group), or one task running one `dbt build` (`build`)."""
+    if settings.dbt_tasks() == "build":
+        from cosmos.operators.local import DbtBuildLocalOperator
+
+        return DbtBuildLocalOperator(
+            task_id="dbt_build", project_dir=str(DBT_DIR), profile_config=PROFILE, env=DBT_ENV,
+            invocation_mode=InvocationMode.DBT_RUNNER, install_deps=False, pool=airflow_env.DBT_POOL,
+        )
+    return DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_DIR,
+            manifest_path=MANIFEST if MANIFEST.exists() else None,
+            env_vars=DBT_ENV,
+        ),
+        profile_config=PROFILE,
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
+            # Singular tests span several models: run every test once all models are built.
+            test_behavior=TestBehavior.AFTER_ALL,
+        ),
+        operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
+    )
 
 
 def _crawl(source: str, run_id: str) -> dict:
@@ -75,24 +105,7 @@ def regtrail_cac():
         print(f"{'incremental' if path.exists() else 'full'} build into {path}")
         return str(path)
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_DIR,
-            manifest_path=MANIFEST if MANIFEST.exists() else None,
-            env_vars=DBT_ENV,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml"
-        ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
-            # Singular tests span several models: run every test once all models are built.
-            test_behavior=TestBehavior.AFTER_ALL,
-        ),
-        operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
-    )
+    dbt = _dbt_tasks()
 
     @task(outlets=[WAREHOUSE])
     def publish() -> str:

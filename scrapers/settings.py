@@ -53,6 +53,14 @@ def warehouse_path() -> Path:
     return home() / "warehouse.duckdb"
 
 
+def dbt_tasks() -> str:
+    """How the DAG runs dbt (`REGTRAIL_DBT_TASKS`): `models` (one task per model) or `build` (one task)."""
+    value = os.environ.get("REGTRAIL_DBT_TASKS", "").strip().lower() or "models"
+    if value not in {"models", "build"}:
+        raise ValueError(f"REGTRAIL_DBT_TASKS must be 'models' or 'build', not {value!r}")
+    return value
+
+
 def full_refresh() -> bool:
     """Build the warehouse from scratch instead of from the published one (`REGTRAIL_FULL_REFRESH`)."""
     return os.environ.get("REGTRAIL_FULL_REFRESH", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -21,16 +21,22 @@ print(json.dumps({
     "dags": sorted(bag.dags),
     "tasks": sorted(dag.task_ids) if dag else [],
     "upstream_of_prepare": sorted(dag.get_task("prepare_build").upstream_task_ids) if dag else [],
+    "upstream_of_publish": sorted(dag.get_task("publish").upstream_task_ids) if dag else [],
 }))
 """
 
 
-def test_dag_imports_without_errors(tmp_path: Path) -> None:
-    env = {**os.environ, **airflow_env.airflow_environ(tmp_path)}
+def probe(home: Path, **env: str) -> dict:
+    """The DAG as a fresh DagBag sees it, with these extra environment variables."""
+    env = {**os.environ, **airflow_env.airflow_environ(home), **env}
     code = f"DAGS = {str(settings.REPO_ROOT / 'dags')!r}\n" + PROBE
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_dag_imports_without_errors(tmp_path: Path) -> None:
+    report = probe(tmp_path)
     assert report["errors"] == {}
     assert report["dags"] == ["regtrail_cac"]
     tasks = report["tasks"]
@@ -40,3 +46,15 @@ def test_dag_imports_without_errors(tmp_path: Path) -> None:
     crawls = sorted(f"crawl_{s.name}" for s in get_sources())
     assert len(crawls) >= 2 and set(crawls) <= set(tasks)
     assert report["upstream_of_prepare"] == crawls
+    assert any(t.startswith("dbt.") for t in report["upstream_of_publish"])
+
+
+def test_one_dbt_build_task_on_request(tmp_path: Path) -> None:
+    report = probe(tmp_path, REGTRAIL_DBT_TASKS="build")
+    assert report["errors"] == {}
+    assert not [t for t in report["tasks"] if t.startswith("dbt.")]
+    assert report["upstream_of_publish"] == ["dbt_build"]
+    bad = subprocess.run([sys.executable, "-c", "from scrapers import settings; settings.dbt_tasks()"],
+                         env={**os.environ, "REGTRAIL_DBT_TASKS": "per-node"}, capture_output=True, text=True,
+                         cwd=settings.REPO_ROOT)
+    assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS must be 'models' or 'build'" in bad.stderr

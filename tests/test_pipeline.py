@@ -32,14 +32,14 @@ class Pipeline:
     env: dict[str, str]
     site: Site
 
-    def airflow(self, *args: str) -> subprocess.CompletedProcess:
-        out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, cwd=settings.REPO_ROOT,
+    def airflow(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        out = subprocess.run([str(BIN / "airflow"), *args], env={**self.env, **(env or {})}, cwd=settings.REPO_ROOT,
                              capture_output=True, text=True, timeout=1200)
         assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-4000:])
         return out
 
-    def dag_test(self, logical_date: str) -> None:
-        self.airflow("dags", "test", "regtrail_cac", logical_date)
+    def dag_test(self, logical_date: str, **env: str) -> subprocess.CompletedProcess:
+        return self.airflow("dags", "test", "regtrail_cac", logical_date, env=env)
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as con:
@@ -141,7 +141,8 @@ def test_rerun_adds_no_events_and_leaves_marts_identical(pipeline: Pipeline) -> 
     assert pipeline.event_counts() == before_counts
     assert pipeline.marts() == before_marts
 
-    pipeline.dag_test("2026-01-02")
+    run = pipeline.dag_test("2026-01-02", REGTRAIL_DBT_TASKS="build")  # one `dbt build` task this time
+    assert "task_id=dbt_build" in run.stdout + run.stderr and "task_id=dbt.fct_filings" not in run.stdout + run.stderr
     fetch, records = pipeline.event_counts()
     assert records == before_counts[1], "a new run over unchanged pages adds no record events"
     assert fetch > before_counts[0], "every HTTP attempt of a new run is on record"
