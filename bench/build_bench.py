@@ -13,7 +13,8 @@
    to the build path (what a build starts from once a warehouse is published), then the incremental
    `dbt build`: wall time and its ratio to the full build.
 4. The same build again with nothing new in the log: the fixed cost every build pays.
-5. The floor: a no-change build of a log of 2,000 events (what the project costs with next to no data).
+5. The floor: a no-change build of a tiny synthetic log (about 6,000 events: what the project costs with next to
+   no data).
 6. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
 """
 
@@ -146,7 +147,7 @@ def counts(build_file: Path) -> dict:
 
 
 def fixed_cost_floor(work: Path, profiles: Path, events: int = 2000) -> dict:
-    """A no-change build of a tiny log (full build first, not timed): what a build costs with ~no data."""
+    """A no-change build of a tiny log (the generator's smallest for `events`; full build first, not timed)."""
     tiny = work / "tiny"
     tiny.mkdir(exist_ok=True)
     state = synthetic_events.write_log(tiny / "home", events)
@@ -222,7 +223,7 @@ def main() -> None:
         print(f"no-change build (0 new events, same command on the result): {unchanged['wall_s']} s, exit "
               f"{unchanged['exit']}; {unchanged['wall_s'] / full['wall_s']:.1%} of the full build: the fixed cost "
               f"every build pays (dbt start-up, {unchanged.get('nodes', {}).get('node_count', '?')} nodes, "
-              "small tables rebuilt, every data test over whole tables)")
+              "small tables rebuilt, data tests: incremental models over their latest load, the rest whole)")
         print(f"  seconds by node kind: {unchanged.get('nodes')}")
 
         floor = fixed_cost_floor(work, profiles)
