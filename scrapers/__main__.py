@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import runner
 from .digest import canonical_json
-from .parsers import cac_pages, docx_list
+from .parsers import cac_pages, cancellation_notice, docx_list, genai_list
 from .sniff import decode_html, detect_type
 
 
@@ -19,13 +19,24 @@ def parse_file(path: Path, url: str | None) -> list[dict]:
     data = path.read_bytes()
     kind = detect_type(data)
     if kind == "docx":
-        parsed = docx_list.parse_list_docx(data)
+        try:
+            parsed = docx_list.parse_list_docx(data)
+        except docx_list.ListParseError as not_a_list:
+            return _genai_records(data, path, not_a_list)
         list_type = parsed.list_type
         batch_label = parsed.batch_label or cac_pages.batch_label_from_name(path.name)
         return [
             {"record_type": "filing", **row, "list_type": list_type, "batch_label": batch_label}
             for row in parsed.rows
         ]
+    if kind == "pdf":
+        try:
+            notice = cancellation_notice.parse_cancellation_pdf(data)
+        except cancellation_notice.CancellationParseError as not_a_notice:
+            return _genai_records(data, path, not_a_notice)
+        head = {"record_type": "cancellation_notice", "document_title": notice.title,
+                "stated_count": notice.stated_count, "row_count": len(notice.rows), "from_text": notice.from_text}
+        return [head, *({"record_type": "filing_cancellation", **row.as_dict()} for row in notice.rows)]
     if kind == "html":
         html = decode_html(data)
         if "loadingInfoPage" in html:
@@ -37,6 +48,23 @@ def parse_file(path: Path, url: str | None) -> list[dict]:
                  "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
                  "attachments": [a.as_dict() for a in notice.attachments]}]
     raise ValueError(f"{path}: {kind} document; no parser for it")
+
+
+def _genai_records(data: bytes, path: Path, other: ValueError) -> list[dict]:
+    """A generative-AI service list (DOCX or PDF): its `genai_list` record, then one record per row."""
+    from .sources.cac_genai import RECORD_TYPES
+
+    try:
+        parsed = genai_list.parse_genai_document(data)
+    except genai_list.GenaiParseError as exc:
+        raise ValueError(f"{path}: {other}; not a generative-AI list either: {exc}") from exc
+    head = {"record_type": "genai_list", "title": parsed.title, "attachment_label": parsed.attachment_label,
+            "period": parsed.period_label, "file_type": parsed.file_type, "filing_count": parsed.count("filing"),
+            "registration_count": parsed.count("registration"), "headers": parsed.headers,
+            "unknown_columns": parsed.unknown_columns}
+    rows = ({"record_type": RECORD_TYPES[row.kind], **row.as_dict(), "period": parsed.period_label}
+            for row in parsed.rows)
+    return [head, *rows]
 
 
 def main(argv: list[str] | None = None) -> int:

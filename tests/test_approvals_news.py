@@ -7,6 +7,7 @@ Expected values come from the fixture generators and the source configs, never f
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -234,3 +235,41 @@ def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(w
         ("2023-09-01", "Huawei", WIRE_URL)]
     dates = [e["event_date"] for e in events]
     assert dates == sorted(dates)
+
+
+def _parse_cli(path: Path) -> list[dict]:
+    out = subprocess.run([sys.executable, "-m", "scrapers", "parse", str(path)], capture_output=True, text=True,
+                         cwd=settings.REPO_ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("pdf", [False, True])
+def test_parse_cli_prints_a_genai_list(genai_rows, tmp_path: Path, pdf: bool) -> None:
+    period = "2024年11月"
+    expected = genai_rows[period]
+    saved = tmp_path / ("list.pdf" if pdf else "list.docx")
+    saved.write_bytes(genai_fixtures.build_attachment(period, "附件3", expected, pdf=pdf))
+    head, *rows = _parse_cli(saved)
+    assert head["record_type"] == "genai_list" and head["period"] == period
+    assert head["file_type"] == ("pdf" if pdf else "docx")
+    counts = (head["filing_count"], head["registration_count"])
+    assert counts == (len(expected["filing"]), len(expected["registration"]))
+    kinds = {"genai_filing": "filing", "genai_registration": "registration"}
+    for kind in kinds.values():
+        assert [[r["seq"], r["region"], r["model_name"], r["entity_name"], r["number"], r["filed_text"]]
+                for r in rows if kinds[r["record_type"]] == kind] == expected[kind]
+
+
+def test_parse_cli_prints_a_cancellation_notice(shared: Path, tmp_path: Path) -> None:
+    from scrapers.mirror.cancellation_fixtures import notice_pdf
+
+    fixture = build_site(shared.parent).cancellation_notices[0]
+    saved = tmp_path / "notice.pdf"
+    saved.write_bytes(notice_pdf(fixture))
+    head, *rows = _parse_cli(saved)
+    assert head["record_type"] == "cancellation_notice" and head["document_title"] == fixture.title
+    assert head["row_count"] == len(fixture.rows) == len(rows)
+    assert {r["record_type"] for r in rows} == {"filing_cancellation"}
+    assert [(r["filing_number"], r["entity_name"]) for r in rows] == [
+        (c.filing_number, c.entity_name) for c in fixture.rows]
