@@ -56,11 +56,11 @@ def plain_build(home: Path) -> float:
         shutil.copy2(home / "warehouse.duckdb", build)
         env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_BUILD_DB": str(build)}
         dbt_dir = str(REPO / "dbt_project")
-        command = [str(BIN / "dbt"), "build", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir,
+        options = ["--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir,
                    "--target-path", f"{work}/target", "--log-path", f"{work}/logs"]
-        subprocess.run(command[:1] + ["parse"] + command[2:], cwd=REPO, env=env, check=True)  # as the DAG has
+        subprocess.run([str(BIN / "dbt"), "parse", *options], cwd=REPO, env=env, check=True)  # as the DAG has
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True)
+        subprocess.run([str(BIN / "dbt"), "build", *options], cwd=REPO, env=env, check=True)
         return time.perf_counter() - started
 
 

@@ -33,7 +33,7 @@ def run(command: list[str], env: dict[str, str] | None = None) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", default=os.environ.get("BENCH_DEMO") == "1",
-                        help="also time `make demo` (about two minutes), then no-change DAG runs on its result (three)")
+                        help="also time `make demo` (about two minutes), then a no-change DAG run per dbt mode")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} cores; BENCH_EVENTS="
           f"{os.environ.get('BENCH_EVENTS', '1000000 (default)')}", flush=True)

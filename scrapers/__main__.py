@@ -12,6 +12,7 @@ from . import runner
 from .digest import canonical_json
 from .parsers import cac_pages, cancellation_notice, docx_list, genai_list
 from .sniff import decode_html, detect_type
+from .sources.cac_genai import RECORD_TYPES
 
 
 def parse_file(path: Path, url: str | None) -> list[dict]:
@@ -34,8 +35,7 @@ def parse_file(path: Path, url: str | None) -> list[dict]:
             notice = cancellation_notice.parse_cancellation_pdf(data)
         except cancellation_notice.CancellationParseError as not_a_notice:
             return _genai_records(data, path, not_a_notice)
-        head = {"record_type": "cancellation_notice", "document_title": notice.title,
-                "stated_count": notice.stated_count, "row_count": len(notice.rows), "from_text": notice.from_text}
+        head = {"record_type": "cancellation_notice", **notice.summary()}
         return [head, *({"record_type": "filing_cancellation", **row.as_dict()} for row in notice.rows)]
     if kind == "html":
         html = decode_html(data)
@@ -52,16 +52,11 @@ def parse_file(path: Path, url: str | None) -> list[dict]:
 
 def _genai_records(data: bytes, path: Path, other: ValueError) -> list[dict]:
     """A generative-AI service list (DOCX or PDF): its `genai_list` record, then one record per row."""
-    from .sources.cac_genai import RECORD_TYPES
-
     try:
         parsed = genai_list.parse_genai_document(data)
     except genai_list.GenaiParseError as exc:
         raise ValueError(f"{path}: {other}; not a generative-AI list either: {exc}") from exc
-    head = {"record_type": "genai_list", "title": parsed.title, "attachment_label": parsed.attachment_label,
-            "period": parsed.period_label, "file_type": parsed.file_type, "filing_count": parsed.count("filing"),
-            "registration_count": parsed.count("registration"), "headers": parsed.headers,
-            "unknown_columns": parsed.unknown_columns}
+    head = {"record_type": "genai_list", **parsed.summary()}
     rows = ({"record_type": RECORD_TYPES[row.kind], **row.as_dict(), "period": parsed.period_label}
             for row in parsed.rows)
     return [head, *rows]

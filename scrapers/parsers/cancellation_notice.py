@@ -51,6 +51,11 @@ class CancellationNotice:
     rows: list[CancelledFiling] = field(default_factory=list)
     from_text: bool = False
 
+    def summary(self) -> dict[str, Any]:
+        """The part of a `cancellation_notice` record that comes from parsing the attachment."""
+        return {"document_title": self.title, "stated_count": self.stated_count, "row_count": len(self.rows),
+                "from_text": self.from_text}
+
 
 def _clean(text: str | None) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\s*\n\s*", "", text or "")).strip()

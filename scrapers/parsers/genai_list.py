@@ -83,6 +83,13 @@ class GenaiList:
     def count(self, kind: str) -> int:
         return sum(1 for row in self.rows if row.kind == kind)
 
+    def summary(self) -> dict[str, Any]:
+        """What the document says about itself: the part of a `genai_list` record that comes from parsing."""
+        return {"title": self.title, "attachment_label": self.attachment_label, "period": self.period_label,
+                "file_type": self.file_type, "filing_count": self.count("filing"),
+                "registration_count": self.count("registration"), "headers": self.headers,
+                "unknown_columns": self.unknown_columns}
+
 
 def clean(text: str | None) -> str:
     """Cell text with line breaks and stray spaces between CJK characters removed."""

@@ -51,9 +51,8 @@ def handle_notice(context: Context, notice: ListedNotice, document: Document) ->
         return
     published = date.fromisoformat(notice.published) if notice.published else None
     payload = {
-        "notice_id": notice.notice_id, "title": notice.title, "document_title": parsed.title,
-        "stated_count": parsed.stated_count, "row_count": len(parsed.rows),
-        "expected_count": expected_count(context, notice.published), "from_text": parsed.from_text,
+        **parsed.summary(), "notice_id": notice.notice_id, "title": notice.title,
+        "expected_count": expected_count(context, notice.published),
     }
     context.emit("cancellation_notice", notice.notice_id, payload, document=document, parser=name,
                  parser_version=version, published_at=published, published_precision="day")

@@ -113,13 +113,12 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     context.emit(
         "genai_list", list_id,
         {
-            "list_id": list_id, "list_type": LIST_TYPE, "period": period, "title": parsed.title,
-            "attachment_label": parsed.attachment_label or attachment.label, "file_type": parsed.file_type,
-            "filing_count": parsed.count("filing"), "registration_count": parsed.count("registration"),
+            **parsed.summary(), "list_id": list_id, "list_type": LIST_TYPE, "period": period,
+            "attachment_label": parsed.attachment_label or attachment.label,
             "expected_filings": entry.get("expected_filings"),
             "expected_registrations": entry.get("expected_registrations"), "is_summary": is_summary,
             "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
-            "file_name": attachment.file_name, "headers": parsed.headers, "unknown_columns": parsed.unknown_columns,
+            "file_name": attachment.file_name,
         },
         document=document, parser=name, parser_version=version, published_at=published, published_precision=precision,
     )
