@@ -197,6 +197,40 @@ def test_genai_approvals_are_dated_by_filing_time(warehouse) -> None:
 
 
 @pytest.mark.dbt
+@pytest.mark.parametrize("year", ["2024年", "2025年"])
+def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, genai_rows, year: str) -> None:
+    con, _ = warehouse
+    ((notice, entry),) = [(n, a) for n in GENAI_CONFIG["notices"] if n["kind"] == "summary"
+                          for a in n["attachments"] if a["period"] == year]
+    list_id = f"genai_service:{entry['period']}"
+    fetched = dict(con.execute("select purpose, max(status) from stg_regtrail__fetch_events"
+                               " where url = ? or referer = ? group by all", [notice["url"], notice["url"]]).fetchall())
+    assert fetched == {"notice": 200, "attachment": 200}
+    parts = [genai_rows[period] for period in entry["summary_of"]]
+    expected = {kind: [row for part in parts for row in part[kind]] for kind in ("filing", "registration")}
+    listed = con.execute("select period, is_summary, filing_count, registration_count, notice_url, published_at"
+                         " from stg_cac__genai_lists where list_id = ?", [list_id]).fetchall()
+    assert listed == [(str(entry["period"]), True, len(expected["filing"]), len(expected["registration"]),
+                       notice["url"], date.fromisoformat(str(entry["published"])))]
+    for kind, rows in expected.items():
+        parsed = con.execute("select seq, region, model_name, entity_name, genai_number, filed_text"
+                             " from stg_cac__genai_filings where list_id = ? and genai_kind = ? and is_summary"
+                             " order by table_index, row_index", [list_id, kind]).fetchall()
+        assert [list(r) for r in parsed] == rows, kind  # the union of the year's periods, row by row
+    numbers = [row[4] for rows in expected.values() for row in rows]
+    first = {row[4]: f"genai_service:{period}" for period, part in zip(entry["summary_of"], parts, strict=True)
+             for rows in part.values() for row in rows}
+    approvals = con.execute("select genai_number, list_id, lists_count from int_genai_approvals"
+                            " where genai_number in (select unnest(?))", [numbers]).fetchall()
+    assert {n: (lst, c) for n, lst, c in approvals} == {n: (first[n], 2) for n in numbers}
+    assert len(approvals) == len(numbers)  # one approval each: the period that listed it, not the summary
+    events = con.execute("select filing_number, count(*), min(list_id) from fct_timeline_events"
+                         " where event_type = 'approval_announced' and filing_number in (select unnest(?))"
+                         " group by all", [numbers]).fetchall()
+    assert {n: (c, lst) for n, c, lst in events} == {n: (1, first[n]) for n in numbers}
+
+
+@pytest.mark.dbt
 def test_cancellation_notices_cancel_filings(warehouse) -> None:
     con, site = warehouse
     by_number = {c.filing_number: n.published for n in site.cancellation_notices for c in n.rows}

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 
 from scrapers import settings
 from scrapers.fetcher import mirror_url
+from scrapers.mirror import news_fixtures
 from scrapers.mirror.server import MirrorHandle, start_mirror
 from scrapers.mirror.site import build_site, synthetic_available
 
@@ -44,6 +45,13 @@ needs_shared = pytest.mark.skipif(not (CAC_DATA / "original_docx").is_dir(), rea
 
 def _config(name: str) -> dict:
     return yaml.safe_load((SOURCES / f"{name}.yml").read_text(encoding="utf-8"))
+
+
+def _expected_pages() -> int:
+    """HTML pages the mirror serves: the configured notices, the listing and the news articles."""
+    notices = sum(len(_config(name)["notices"])  # deep synthesis, algorithm, genAI notice + yearly summaries
+                  for name in ("cac_deep_synthesis", "cac_algo_recommendation", "cac_genai"))
+    return notices + 1 + len(news_fixtures.ARTICLES)
 
 
 def _manifest() -> dict[str, dict[str, str]]:
@@ -156,6 +164,8 @@ def test_listing_page_lists_every_notice(mirror: MirrorHandle) -> None:
     assert len(expected) == 18
     assert {f[0] for f in deep} == expected | {EXTRA["url"]}
     assert ALGO_URL in {f[0] for f in found if "互联网信息服务算法备案信息" in f[1]}
+    genai = {(n["url"], n["title"], n["published"]) for n in _config("cac_genai")["notices"]}
+    assert {f for f in found if "生成式人工智能服务" in f[1]} == genai  # the notice and yearly summaries
     dates = [f[2] for f in found]
     assert dates == sorted(dates, reverse=True)
     hrefs = [li.select_one("h5 a")["href"] for li in items]
@@ -207,7 +217,7 @@ def test_site_counts_and_no_shared_fallback(tmp_path: Path, capsys: pytest.Captu
     real = {p.name for p in (CAC_DATA / "original_docx").glob("*.docx")}
     assert site.count("real") == len(real)
     assert site.count("real") + site.count("missing") == 18 + 19
-    assert site.page_count == 25  # 18 + 1 notices, genAI notice + yearly summary, 1 listing, 3 news pages
+    assert site.page_count == _expected_pages()
     fallback = build_site(tmp_path)
     assert "serving SYNTHETIC lists" in capsys.readouterr().err
     assert fallback.synthetic == "all" and fallback.count("real") == 0
@@ -279,4 +289,4 @@ def test_cli_prints_origin_file(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
-    assert f"mirror serving at {origin} (25 pages, " in out
+    assert f"mirror serving at {origin} ({_expected_pages()} pages, " in out
