@@ -280,3 +280,37 @@ def test_wrong_expected_count_fails_the_build(tmp_path):
     statuses = node_statuses(tmp_path)
     assert statuses["reconcile_parsed_rows_with_expected_count"] == "fail"
     assert statuses["reconcile_parsed_rows_with_row_count"] == "pass"
+
+
+def test_every_table_enforces_a_contract(build, db):
+    """Every table and incremental model has an enforced contract (a type for each column), and each
+    not_null / check constraint it declares is a constraint of the DuckDB table, so BI tools see it."""
+    _, work, _ = build
+    manifest = json.loads((work / "target" / "manifest.json").read_text(encoding="utf-8"))
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+              and node["config"]["materialized"] in ("table", "incremental")}
+    assert len(models) >= 12
+    uncontracted = sorted(name for name, node in models.items() if not node["config"]["contract"]["enforced"])
+    assert uncontracted == []
+    declared = {(name, column["name"], constraint["type"])
+                for name, node in models.items() for column in node["columns"].values()
+                for constraint in column["constraints"]}
+    assert {kind for _, _, kind in declared} == {"not_null", "check"}
+    found = set(rows(db, """
+        select table_name, unnest(constraint_column_names),
+            case constraint_type when 'NOT NULL' then 'not_null' else lower(constraint_type) end
+        from duckdb_constraints() where schema_name = 'main'"""))
+    assert declared <= found, declared - found
+
+
+def test_constraints_reject_bad_rows(build, tmp_path):
+    """A NULL key or a value outside an enumerated domain cannot enter a mart, whoever writes it."""
+    _, work, _ = build
+    copy = tmp_path / "build.duckdb"
+    copy.write_bytes((work / "build.duckdb").read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            con.execute("update fct_timeline_events set event_id = null where event_type = 'filing_listed'")
+        with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+            con.execute("update fct_filings set status = 'withdrawn'")
+        con.execute("update fct_filings set status = 'cancelled'")  # an accepted value passes

@@ -52,7 +52,7 @@ def dbt_build(home: Path, build_file: Path, *args: str) -> subprocess.CompletedP
 
 
 def compiled_test(build_file: Path, name: str) -> str:
-    """The SQL dbt ran for data test `name` in the last command on `build_file`."""
+    """The SQL dbt ran for data test `name` (a file name glob) in the last command on `build_file`."""
     (path,) = (build_file.parent / "target" / "run").rglob(f"{name}.sql")
     return path.read_text(encoding="utf-8")
 
@@ -244,9 +244,10 @@ def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path:
     """A full build tests whole tables; after an incremental one, a generic test on an incremental model
     reads the latest load (unique: every row sharing a key with it), so a bad new row fails the build,
     an old row (tested by the build that wrote it) is not read again unless `test_scope: all` asks."""
-    not_null = "not_null_int_filing_observations_filing_number"
-    assert "loaded_at" not in compiled_test(builds["full"], not_null)
-    assert "tested.loaded_at = cast(" in compiled_test(builds["incremental"], not_null)
+    related = "relationships_int_filing_observations_list_id__list_id__ref_int_list_publications_"
+    related_file = "relationships_int_filing_obser_*"  # dbt shortens a long test name's file name
+    assert "loaded_at" not in compiled_test(builds["full"], related_file)
+    assert "tested.loaded_at = cast(" in compiled_test(builds["incremental"], related_file)
     assert "exists (select 1" in compiled_test(builds["incremental"], "unique_int_filing_observations_observation_id")
 
     def tests_after(change: str, *args: str) -> subprocess.CompletedProcess:
@@ -258,16 +259,28 @@ def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path:
                 latest="(select max(loaded_at) from int_filing_observations)")).fetchall()[0][0] == 1
         return dbt("test", builds["home"], work / "build.duckdb", "--select", "int_filing_observations", *args)
 
-    old_row = ("update int_filing_observations set filing_number = null where observation_id = "
+    old_row = ("update int_filing_observations set list_id = 'deep_synthesis:nowhere' where observation_id = "
                "(select min(observation_id) from int_filing_observations where loaded_at < {latest})")
     assert tests_after(old_row).returncode == 0
     whole = tests_after(old_row, "--vars", "{test_scope: all}")
-    assert whole.returncode == 1 and f"FAIL 1 {not_null}" in whole.stdout
+    assert whole.returncode == 1 and f"FAIL 1 {related}" in whole.stdout
     new_row = old_row.replace("loaded_at < {latest}", "loaded_at = {latest}")
     scoped = tests_after(new_row)
-    assert scoped.returncode == 1 and f"FAIL 1 {not_null}" in scoped.stdout
+    assert scoped.returncode == 1 and f"FAIL 1 {related}" in scoped.stdout
     collision = ("update int_filing_observations set observation_id = (select min(observation_id) from "
                  "int_filing_observations where loaded_at < {latest}) where observation_id = (select "
                  "min(observation_id) from int_filing_observations where loaded_at = {latest})")
     scoped = tests_after(collision)
     assert scoped.returncode == 1 and "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
+
+
+def test_constraints_hold_after_an_incremental_build(builds, tmp_path: Path) -> None:
+    """An incremental build inserts into the table the full build created, constraints included."""
+    copy = tmp_path / "build.duckdb"
+    shutil.copy2(builds["incremental"], copy)
+    with duckdb.connect(str(copy)) as con:
+        latest = "(select max(loaded_at) from int_filing_observations)"
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            con.execute(f"update int_filing_observations set filing_number = null where loaded_at = {latest}")
+        with pytest.raises(duckdb.ConstraintException, match="CHECK"):
+            con.execute("update stg_regtrail__record_events set published_precision = 'year'")
