@@ -69,13 +69,22 @@ def profiles_dir(work: Path, memory_limit: str | None) -> Path:
     return folder
 
 
+def dbt_env(home: Path, build_file: Path) -> dict[str, str]:
+    """The environment of a dbt command over the log in `home`, building `build_file`."""
+    return dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_file),
+                DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+
+
+def dbt_options(work: Path, profiles: Path | None = None) -> list[str]:
+    """Project, profile, target and log options of a dbt command whose artifacts go into `work`."""
+    return ["--project-dir", "dbt_project", "--profiles-dir", str(profiles or REPO / "dbt_project"),
+            "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+
+
 def dbt(command: str, home: Path, build_file: Path, work: Path, *args: str, profiles: Path | None = None) -> dict:
     """Run one dbt command; returns wall seconds, peak RSS (MiB) of the dbt process, exit code."""
-    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_file),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    profiles = profiles or REPO / "dbt_project"
-    argv = [str(DBT), command, "--project-dir", "dbt_project", "--profiles-dir", str(profiles),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
+    env = dbt_env(home, build_file)
+    argv = [str(DBT), command, *dbt_options(work, profiles), *args]
     log = open(work / f"{command}-{time.monotonic_ns()}.out", "w")  # noqa: SIM115
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -172,12 +181,9 @@ def fixed_cost_floor(work: Path, profiles: Path, events: int = 2000, warm_runs: 
     dbt("parse", tiny / "home", build_file, tiny, profiles=profiles)
     dbt("build", tiny / "home", build_file, tiny, profiles=profiles)
     result = dbt("build", tiny / "home", build_file, tiny, profiles=profiles)
-    args = ["--project-dir", "dbt_project", "--profiles-dir", str(profiles), "--target-path", str(tiny / "target"),
-            "--log-path", str(tiny / "logs"), "--quiet"]
-    env = dict(os.environ, REGTRAIL_HOME=str(tiny / "home"), REGTRAIL_BUILD_DB=str(build_file),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    warm = subprocess.run([sys.executable, "-c", WARM_BUILDS, json.dumps(args), str(warm_runs)], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=True)
+    args = [*dbt_options(tiny, profiles), "--quiet"]
+    warm = subprocess.run([sys.executable, "-c", WARM_BUILDS, json.dumps(args), str(warm_runs)], cwd=REPO,
+                          env=dbt_env(tiny / "home", build_file), capture_output=True, text=True, check=True)
     return {**result, **json.loads(warm.stdout.strip().splitlines()[-1]), "events": state.record_events}
 
 
