@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	touch $@
 
 demo: venv
-	$(BIN)/python -m scrapers.demo
+	$(BIN)/python -m regtrail.demo
 
 test: venv
 	$(BIN)/ruff check .
@@ -24,10 +24,10 @@ lint: venv
 	$(BIN)/ruff check .
 
 mirror: venv
-	$(BIN)/python -m scrapers.mirror --port 8765
+	$(BIN)/python -m regtrail.mirror --port 8765
 
 report: venv
-	$(BIN)/python -m scrapers.analyst report
+	$(BIN)/python -m regtrail.analyst report
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,4 +1,4 @@
-"""Warehouse build figures on a synthetic event log (scrapers.synthetic_events); prints them, asserts nothing.
+"""Warehouse build figures on a synthetic event log (regtrail.mirror.synthetic_events); prints them, asserts nothing.
 
     .venv/bin/python bench/build_bench.py [--events N] [--increment 0.01] [--queries 50] [--keep DIR]
     BENCH_EVENTS=200000 .venv/bin/python bench/build_bench.py      # a quicker run
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 
-from scrapers import synthetic_events  # noqa: E402
+from regtrail.mirror import synthetic_events  # noqa: E402
 
 DBT = Path(sys.executable).with_name("dbt")
 TIMELINE_SQL = "select * from fct_timeline_events where entity_name like '%华为%' order by event_date"
@@ -210,7 +210,7 @@ def main() -> None:
         state = synthetic_events.write_log(home, args.events)
         generated = time.perf_counter() - started
         print(f"synthetic log: {state.record_events:,} record events, {state.lists} lists, "
-              f"written in {generated:.1f} s (python -m scrapers.synthetic_events HOME --events {args.events})")
+              f"written in {generated:.1f} s (python -m regtrail.mirror.synthetic_events HOME --events {args.events})")
 
         profiles = profiles_dir(work, args.memory_limit)
         dbt("parse", home, full_file, work, profiles=profiles)

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scrapers import airflow_env, demo  # noqa: E402
+from regtrail import airflow_env, demo  # noqa: E402
 
 BIN = Path(sys.executable).parent
 STAMP = re.compile(r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=(\S+)", re.M)

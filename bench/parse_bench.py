@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import docx  # noqa: E402
 
-from scrapers import settings  # noqa: E402
-from scrapers.parsers.docx_list import parse_list_docx  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.parsers.docx_list import parse_list_docx  # noqa: E402
 
 
 def regtrail_parse(data: bytes) -> int:

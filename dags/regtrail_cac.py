@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scrapers import airflow_env, settings  # noqa: E402
-from scrapers.sources import get_sources  # noqa: E402
+from regtrail import airflow_env, settings  # noqa: E402
+from regtrail.sources import get_sources  # noqa: E402
 
 ENV = airflow_env.apply()
 DBT_DIR = REPO / "dbt_project"
@@ -74,7 +74,7 @@ def _dbt_tasks():
 
 
 def _crawl(source: str, run_id: str) -> dict:
-    from scrapers import runner
+    from regtrail import runner
 
     stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]
     print(f"{source}: {dict(stats)}")
@@ -99,7 +99,7 @@ def regtrail_cac():
     @task
     def prepare_build() -> str:
         """The build file: a copy of the published warehouse (incremental dbt run) or none (full build)."""
-        from scrapers import warehouse
+        from regtrail import warehouse
 
         path = warehouse.prepare_build()
         print(f"{'incremental' if path.exists() else 'full'} build into {path}")
@@ -110,7 +110,7 @@ def regtrail_cac():
     @task(outlets=[WAREHOUSE])
     def publish() -> str:
         """Runs only when every dbt test passed: swaps in the warehouse, Parquet exports, dbt docs, report."""
-        from scrapers import warehouse
+        from regtrail import warehouse
 
         target = warehouse.publish()
         print(f"published {target}; beside it: " + ", ".join(str(target.parent / d) for d in warehouse.PUBLISHED_DIRS))

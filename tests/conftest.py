@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from scrapers import settings
+from regtrail import settings
 
 # Tests choose their log roots (REGTRAIL_HOME, explicit roots): an inherited REGTRAIL_LOG must not redirect them.
 os.environ.pop("REGTRAIL_LOG", None)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scrapers.digest import canonical_json, sha256, stable_id
-from scrapers.events import FETCH_SCHEMA, RECORD_SCHEMA
+from regtrail.log.digest import canonical_json, sha256, stable_id
+from regtrail.log.events import FETCH_SCHEMA, RECORD_SCHEMA
 
 # The same schemas the crawler writes, so the fixture cannot drift from the real log.
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from scrapers.mirror.site import Site
+from regtrail.mirror.site import Site
 
 Reply = Callable[[BaseHTTPRequestHandler], None]
 

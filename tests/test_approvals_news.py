@@ -19,15 +19,15 @@ import pdfplumber
 import pytest
 import yaml
 
-from scrapers import runner, settings
-from scrapers.mirror import genai_fixtures, news_fixtures
-from scrapers.mirror.server import start_mirror
-from scrapers.mirror.site import build_site
-from scrapers.parsers import cancellation_notice, genai_list, news_article
-from scrapers.sources import SOURCES_DIR
+from regtrail import runner, settings
+from regtrail.mirror import genai_fixtures, news_fixtures
+from regtrail.mirror.server import start_mirror
+from regtrail.mirror.site import build_site
+from regtrail.parsers import cancellation_notice, genai_list, news_article
+from regtrail.sources import config_path
 from tests.test_dbt_models import run_dbt_build
 
-GENAI_CONFIG = yaml.safe_load((SOURCES_DIR / "cac_genai.yml").read_text(encoding="utf-8"))
+GENAI_CONFIG = yaml.safe_load((config_path("cac_genai")).read_text(encoding="utf-8"))
 WIRE_URL = "https://japannews.yomiuri.co.jp/business/tech/20230901-133512/"
 
 
@@ -85,13 +85,13 @@ def test_genai_pdf_tables_broken_across_pages(genai_rows, period: str) -> None:
 
 def test_cancellation_notice_pdf_lists_numbers_of_served_lists(shared: Path) -> None:
     site = build_site(shared.parent)
-    config = yaml.safe_load((SOURCES_DIR / "cac_cancellations.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((config_path("cac_cancellations")).read_text(encoding="utf-8"))
     assert [n.published.isoformat() for n in sorted(site.cancellation_notices, key=lambda n: n.published)] == [
         str(e["published"]) for e in config["cancellations"]]
-    served = {c.filing_number: c for c in __import__("scrapers.mirror.site", fromlist=["x"]).served_filings(site)}
+    served = {c.filing_number: c for c in __import__("regtrail.mirror.site", fromlist=["x"]).served_filings(site)}
     for fixture, entry in zip(sorted(site.cancellation_notices, key=lambda n: n.published),
                               config["cancellations"], strict=True):
-        from scrapers.mirror.cancellation_fixtures import notice_pdf
+        from regtrail.mirror.cancellation_fixtures import notice_pdf
 
         parsed = cancellation_notice.parse_cancellation_pdf(notice_pdf(fixture))
         assert not parsed.from_text and parsed.title == fixture.title
@@ -110,7 +110,7 @@ def test_cancellation_notice_pdf_lists_numbers_of_served_lists(shared: Path) -> 
     ],
 )
 def test_news_page_shapes(article: news_fixtures.Article, source: str, local: str, utc_day: str) -> None:
-    outlets = yaml.safe_load((SOURCES_DIR / "news.yml").read_text(encoding="utf-8"))["outlets"]
+    outlets = yaml.safe_load((config_path("news")).read_text(encoding="utf-8"))["outlets"]
     zone = next(o["timezone"] for o in outlets if o["host"] == article.host)
     parsed = news_article.parse_article(news_fixtures.article_page(article).decode(), article.url + "?ref=feed",
                                         timezone=zone)
@@ -144,7 +144,7 @@ def warehouse(tmp_path_factory, shared: Path):
         try:
             stats = runner.crawl(["cac_deep_synthesis", "cac_algo_recommendation", "cac_genai", "cac_cancellations"],
                                  run_key="approvals", root=home)
-            out = subprocess.run([sys.executable, "-m", "scrapers", "ingest", WIRE_URL], capture_output=True, text=True,
+            out = subprocess.run([sys.executable, "-m", "regtrail", "ingest", WIRE_URL], capture_output=True, text=True,
                                  cwd=settings.REPO_ROOT, env=dict(os.environ), timeout=120)
         finally:
             for key, value in saved.items():
@@ -257,7 +257,7 @@ def test_changed_filing_names_old_and_new_values(warehouse) -> None:
 
 @pytest.mark.dbt
 def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(warehouse) -> None:
-    from scrapers.analyst import queries
+    from regtrail.analyst import queries
 
     con, _ = warehouse
     entities, events = queries.timeline(con, "Huawei")
@@ -272,7 +272,7 @@ def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(w
 
 
 def _parse_cli(path: Path) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "scrapers", "parse", str(path)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "regtrail", "parse", str(path)], capture_output=True, text=True,
                          cwd=settings.REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
@@ -296,7 +296,7 @@ def test_parse_cli_prints_a_genai_list(genai_rows, tmp_path: Path, pdf: bool) ->
 
 
 def test_parse_cli_prints_a_cancellation_notice(shared: Path, tmp_path: Path) -> None:
-    from scrapers.mirror.cancellation_fixtures import notice_pdf
+    from regtrail.mirror.cancellation_fixtures import notice_pdf
 
     fixture = build_site(shared.parent).cancellation_notices[0]
     saved = tmp_path / "notice.pdf"

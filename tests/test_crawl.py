@@ -11,11 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers import events, runner, settings
-from scrapers.mirror.server import start_mirror
-from scrapers.mirror.site import build_site
-from scrapers.parsers import docx_list
-from scrapers.sources import get_sources
+from regtrail import runner, settings
+from regtrail.log import events
+from regtrail.mirror.server import start_mirror
+from regtrail.mirror.site import build_site
+from regtrail.parsers import docx_list
+from regtrail.sources import get_sources
 from tests.test_dbt_models import run_dbt_build
 
 EXTRA = {
@@ -64,7 +65,7 @@ def test_fuller_mirror_every_batch_is_crawled_discovered_and_reconciled(home: Pa
 
 
 def _parse_cli(*args: str) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "scrapers", "parse", *args], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "regtrail", "parse", *args], capture_output=True, text=True,
                          cwd=settings.REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
@@ -106,7 +107,7 @@ def test_parse_cli_on_a_notice_page_and_bad_input(tmp_path: Path, shared: Path) 
 
     bad = tmp_path / "challenge.bin"
     bad.write_bytes(b"%PDF-1.7 not a list")
-    out = subprocess.run([sys.executable, "-m", "scrapers", "parse", str(bad)], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "regtrail", "parse", str(bad)], capture_output=True, text=True,
                          cwd=settings.REPO_ROOT, timeout=60)
     assert out.returncode == 1 and "pdf" in out.stderr.lower() and out.stdout == ""
 
@@ -137,10 +138,11 @@ NOTICE_HTML = """<html><body><div class="main-title"><h1 class="title">关于发
 
 
 def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_server, monkeypatch) -> None:
-    from scrapers import archive
-    from scrapers.context import Context, LiveTransport
-    from scrapers.fetcher import Fetcher
-    from scrapers.sources import Source, cac_lists
+    from regtrail.fetch.context import Context, LiveTransport
+    from regtrail.fetch.fetcher import Fetcher
+    from regtrail.log import archive
+    from regtrail.sources import Source
+    from scrapers import cac_lists
 
     pdf = b"%PDF-1.7\n% a list published as PDF\n"
     broken = b"PK\x03\x04word/document.xml truncated"

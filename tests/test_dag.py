@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapers import airflow_env, settings
-from scrapers.sources import get_sources
+from regtrail import airflow_env, settings
+from regtrail.sources import get_sources
 
 PROBE = """
 import json
@@ -54,7 +54,7 @@ def test_one_dbt_build_task_on_request(tmp_path: Path) -> None:
     assert report["errors"] == {}
     assert not [t for t in report["tasks"] if t.startswith("dbt.")]
     assert report["upstream_of_publish"] == ["dbt_build"]
-    bad = subprocess.run([sys.executable, "-c", "from scrapers import settings; settings.dbt_tasks()"],
+    bad = subprocess.run([sys.executable, "-c", "from regtrail import settings; settings.dbt_tasks()"],
                          env={**os.environ, "REGTRAIL_DBT_TASKS": "per-node"}, capture_output=True, text=True,
                          cwd=settings.REPO_ROOT)
     assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS must be 'models' or 'build'" in bad.stderr

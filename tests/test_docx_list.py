@@ -15,10 +15,10 @@ import docx
 import pytest
 from lxml import etree
 
-from scrapers import settings
-from scrapers.mirror.synthetic_docx import HEADERS, build_list_docx, list_title, synthetic_rows
-from scrapers.parsers import docx_list
-from scrapers.parsers.docx_list import ListParseError, ParsedList, parse_list_docx
+from regtrail import settings
+from regtrail.mirror.synthetic_docx import HEADERS, build_list_docx, list_title, synthetic_rows
+from regtrail.parsers import docx_list
+from regtrail.parsers.docx_list import ListParseError, ParsedList, parse_list_docx
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CAC_DATA = settings.shared_dir() / "cac_data"

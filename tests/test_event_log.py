@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from scrapers import archive, events
-from scrapers.digest import sha256
+from regtrail.log import archive, events
+from regtrail.log.digest import sha256
 
 
 def _record(payload: dict, version: str = "1") -> events.RecordEvent:

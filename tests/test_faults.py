@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import events
-from scrapers.context import Context, LiveTransport
-from scrapers.fetcher import Fetcher
-from scrapers.retry import retry_after_seconds
-from scrapers.sniff import decode_html, normalize_for_match
-from scrapers.sources import Source
+from regtrail.fetch.context import Context, LiveTransport
+from regtrail.fetch.fetcher import Fetcher
+from regtrail.fetch.retry import retry_after_seconds
+from regtrail.fetch.sniff import decode_html, normalize_for_match
+from regtrail.log import events
+from regtrail.sources import Source
 from tests.fault_server import (
     FaultServer,
     busy,

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from scrapers import archive, events, runner, settings
-from scrapers.digest import sha256
-from scrapers.mirror.site import Site, build_site
-from scrapers.parsers import docx_list
-from scrapers.sources import get_sources
+from regtrail import runner, settings
+from regtrail.log import archive, events
+from regtrail.log.digest import sha256
+from regtrail.mirror.site import Site, build_site
+from regtrail.parsers import docx_list
+from regtrail.sources import get_sources
 from tests.fault_server import FaultServer, busy, corrupt_zip, html, reset, respond, truncated, zip_bomb
 
 SOURCE = "cac_deep_synthesis"
@@ -189,7 +190,7 @@ def test_sigkill_at_any_moment_loses_and_duplicates_nothing(site: Site, clean: P
     with FaultServer(site, delay=0.05) as server:
         env = {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_MIRROR": server.origin,
                "REGTRAIL_FLUSH_SECONDS": "0", "PYTHONPATH": str(settings.REPO_ROOT)}
-        command = [sys.executable, "-m", "scrapers", "crawl", SOURCE]
+        command = [sys.executable, "-m", "regtrail", "crawl", SOURCE]
         for i, condition in enumerate([*conditions, None, None]):
             proc = subprocess.Popen([*command, "--run-key", f"killed-{i}"], env=env, cwd=settings.REPO_ROOT,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import archive, events
-from scrapers.context import Context, LiveTransport
-from scrapers.fetcher import Fetcher, mirror_url
-from scrapers.sources import Source
+from regtrail.fetch.context import Context, LiveTransport
+from regtrail.fetch.fetcher import Fetcher, mirror_url
+from regtrail.log import archive, events
+from regtrail.sources import Source
 from tests.fault_server import docx_bytes
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -85,6 +85,6 @@ def test_rerun_with_same_run_key_adds_no_fetch_events(home: Path, http_server) -
 
 @pytest.mark.parametrize("body,kind", [(b"%PDF-1.7", "pdf"), (b"", "empty"), (b"<!DOCTYPE html><p>", "html")])
 def test_detect_type(body: bytes, kind: str) -> None:
-    from scrapers.sniff import detect_type
+    from regtrail.fetch.sniff import detect_type
 
     assert detect_type(body) == kind

@@ -22,8 +22,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from scrapers import events, synthetic_events
-from scrapers.digest import sha256
+from regtrail.log import events
+from regtrail.log.digest import sha256
+from regtrail.mirror import synthetic_events
 from tests.event_fixtures import write_sample_log
 
 pytestmark = pytest.mark.dbt

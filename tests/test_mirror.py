@@ -18,15 +18,15 @@ import requests
 import yaml
 from bs4 import BeautifulSoup
 
-from scrapers import settings
-from scrapers.fetcher import mirror_url
-from scrapers.mirror import news_fixtures
-from scrapers.mirror.server import MirrorHandle, start_mirror
-from scrapers.mirror.site import build_site, synthetic_available
+from regtrail import settings
+from regtrail.fetch.fetcher import mirror_url
+from regtrail.mirror import news_fixtures
+from regtrail.mirror.server import MirrorHandle, start_mirror
+from regtrail.mirror.site import build_site, synthetic_available
+from regtrail.sources import config_path
 
 SHARED = settings.shared_dir()
 CAC_DATA = SHARED / "cac_data"
-SOURCES = settings.REPO_ROOT / "scrapers" / "sources"
 LISTING_URL = "https://www.cac.gov.cn/wxzw/sfbx/A093702index_1.htm"
 ALGO_URL = "https://www.cac.gov.cn/2022-08/12/c_1661927474338504.htm"
 DS_2023_08 = "https://www.cac.gov.cn/2023-09/01/c_1695224377544009.htm"
@@ -44,7 +44,7 @@ needs_shared = pytest.mark.skipif(not (CAC_DATA / "original_docx").is_dir(), rea
 
 
 def _config(name: str) -> dict:
-    return yaml.safe_load((SOURCES / f"{name}.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((config_path(name)).read_text(encoding="utf-8"))
 
 
 def _expected_pages() -> int:
@@ -229,7 +229,7 @@ def test_rejects_unknown_policy() -> None:
 
 
 def test_synthetic_lists(tmp_path: Path) -> None:
-    pytest.importorskip("scrapers.mirror.synthetic_docx")
+    pytest.importorskip("regtrail.mirror.synthetic_docx")
     assert synthetic_available()
     site = build_site(None)
     assert site.synthetic == "all" and site.count("synthetic") == 37 and site.count("real") == 0
@@ -253,10 +253,10 @@ def test_synthetic_contract_with_stand_in_module(monkeypatch: pytest.MonkeyPatch
         calls.append(kwargs)
         return b"PK\x03\x04" + repr(sorted(kwargs)).encode()
 
-    stand_in = types.ModuleType("scrapers.mirror.synthetic_docx")
+    stand_in = types.ModuleType("regtrail.mirror.synthetic_docx")
     stand_in.synthetic_rows = synthetic_rows  # type: ignore[attr-defined]
     stand_in.build_list_docx = build_list_docx  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "scrapers.mirror.synthetic_docx", stand_in)
+    monkeypatch.setitem(sys.modules, "regtrail.mirror.synthetic_docx", stand_in)
     site = build_site(None, extra_deep_synthesis=[{**EXTRA, "expected_count": None}])
     assert site.count("synthetic") == 38
     (att,) = [a for a in site.attachments if a.batch_label == "2026年9月"]
@@ -276,7 +276,7 @@ def test_cli_prints_origin_file(tmp_path: Path) -> None:
     origin_file = tmp_path / "origin"
     env = {**os.environ, "REGTRAIL_SHARED": str(SHARED)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scrapers.mirror", "--port", "0", "--print-origin-file", str(origin_file)],
+        [sys.executable, "-m", "regtrail.mirror", "--port", "0", "--print-origin-file", str(origin_file)],
         cwd=settings.REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

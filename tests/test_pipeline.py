@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers import airflow_env, events, settings
-from scrapers.mirror.server import start_mirror
-from scrapers.mirror.site import Site, build_site
+from regtrail import airflow_env, settings
+from regtrail.log import events
+from regtrail.mirror.server import start_mirror
+from regtrail.mirror.site import Site, build_site
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

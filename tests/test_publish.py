@@ -25,7 +25,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from scrapers import airflow_env, warehouse
+from regtrail import airflow_env, warehouse
 from tests.event_fixtures import AR_ROWS, DS, DS_ROWS, write_sample_log
 from tests.test_dbt_models import REPO_ROOT, run_dbt_build
 
@@ -177,7 +177,7 @@ def test_the_old_reader_keeps_answering_from_the_old_file(rebuild: Rebuild) -> N
 
 
 def test_a_new_reader_sees_the_new_warehouse(rebuild: Rebuild) -> None:
-    out = subprocess.run([sys.executable, "-m", "scrapers.analyst", "batches", "--format", "json",
+    out = subprocess.run([sys.executable, "-m", "regtrail.analyst", "batches", "--format", "json",
                           "--warehouse", str(rebuild.home / "warehouse.duckdb")],
                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr

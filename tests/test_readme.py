@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from scrapers import settings
+from regtrail import settings
 
 README = (settings.REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -34,14 +34,15 @@ def _cli_subcommands(module: str) -> set[str]:
 
 
 def test_every_cli_command_is_documented_and_every_documented_one_exists() -> None:
-    documented = set(re.findall(r"python -m scrapers ([a-z]+)", README))
-    assert documented == _cli_subcommands("scrapers")
+    documented = set(re.findall(r"python -m regtrail ([a-z]+)", README))
+    assert documented == _cli_subcommands("regtrail")
 
 
 def test_every_setting_is_documented_and_used() -> None:
     documented = set(re.findall(r"^\| `(REGTRAIL_[A-Z_]+)`", README, re.M))
     used = set()
-    code = [*(settings.REPO_ROOT / "scrapers").rglob("*.py"), *(settings.REPO_ROOT / "dags").glob("*.py")]
+    code = [*(settings.REPO_ROOT / "scrapers").rglob("*.py"), *(settings.REPO_ROOT / "regtrail").rglob("*.py"),
+            *(settings.REPO_ROOT / "dags").glob("*.py")]
     for path in code:
         used |= set(re.findall(r"\"(REGTRAIL_[A-Z_]+)\"", path.read_text(encoding="utf-8")))
     internal = {"REGTRAIL_MIRROR_VERBOSE"}  # a debugging switch of the mirror server

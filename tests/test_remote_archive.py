@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from scrapers import archive, events, runner, settings
-from scrapers.digest import sha256
-from scrapers.fetcher import Fetcher
-from scrapers.mirror.server import start_mirror
-from scrapers.mirror.site import build_site
+from regtrail import runner, settings
+from regtrail.fetch.fetcher import Fetcher
+from regtrail.log import archive, events
+from regtrail.log.digest import sha256
+from regtrail.mirror.server import start_mirror
+from regtrail.mirror.site import build_site
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")

@@ -18,7 +18,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from scrapers import events, synthetic_events
+from regtrail.log import events
+from regtrail.mirror import synthetic_events
 
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
@@ -61,7 +62,7 @@ def test_a_segment_written_by_another_worker_is_seen(s3) -> None:
     assert len(events.existing_ids(root, "records", "cac_deep_synthesis")) == 1  # the listing is now cached
     rows = json.dumps([_record(n) for n in (2, 3)], default=str)
     code = (
-        "import json, sys; from datetime import date, datetime; from scrapers import events\n"
+        "import json, sys; from datetime import date, datetime; from regtrail.log import events\n"
         "rows = json.loads(sys.argv[1])\n"
         "for r in rows: r['observed_at'] = datetime.fromisoformat(r['observed_at']); "
         "r['published_at'] = date.fromisoformat(r['published_at'])\n"

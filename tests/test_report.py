@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from bs4 import BeautifulSoup
 
-from scrapers.analyst.cli import main
+from regtrail.analyst.cli import main
 from tests.event_fixtures import CANCELLED_NUMBER
 from tests.test_publish import published_sample
 

@@ -1,0 +1,106 @@
+"""Command line: `python -m regtrail parse|crawl|replay ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from regtrail import runner
+from regtrail.fetch.sniff import decode_html, detect_type
+from regtrail.log.digest import canonical_json
+from regtrail.parsers import cac_pages, cancellation_notice, docx_list, genai_list
+from scrapers.cac_genai.crawl import RECORD_TYPES
+
+
+def parse_file(path: Path, url: str | None) -> list[dict]:
+    """Records parsed from one saved document (no writes)."""
+    data = path.read_bytes()
+    kind = detect_type(data)
+    if kind == "docx":
+        try:
+            parsed = docx_list.parse_list_docx(data)
+        except docx_list.ListParseError as not_a_list:
+            return _genai_records(data, path, not_a_list)
+        list_type = parsed.list_type
+        batch_label = parsed.batch_label or cac_pages.batch_label_from_name(path.name)
+        return [
+            {"record_type": "filing", **row, "list_type": list_type, "batch_label": batch_label}
+            for row in parsed.rows
+        ]
+    if kind == "pdf":
+        try:
+            notice = cancellation_notice.parse_cancellation_pdf(data)
+        except cancellation_notice.CancellationParseError as not_a_notice:
+            return _genai_records(data, path, not_a_notice)
+        head = {"record_type": "cancellation_notice", **notice.summary()}
+        return [head, *({"record_type": "filing_cancellation", **row.as_dict()} for row in notice.rows)]
+    if kind == "html":
+        html = decode_html(data)
+        if "loadingInfoPage" in html:
+            return [{"record_type": "listing_item", "title": i.title, "url": i.url,
+                     "date": i.date.isoformat() if i.date else None}
+                    for i in cac_pages.parse_listing(html, url or path.as_uri())]
+        notice = cac_pages.parse_notice(html, url or path.as_uri())
+        return [{"record_type": "notice", "url": notice.url, "title": notice.title,
+                 "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
+                 "attachments": [a.as_dict() for a in notice.attachments]}]
+    raise ValueError(f"{path}: {kind} document; no parser for it")
+
+
+def _genai_records(data: bytes, path: Path, other: ValueError) -> list[dict]:
+    """A generative-AI service list (DOCX or PDF): its `genai_list` record, then one record per row."""
+    try:
+        parsed = genai_list.parse_genai_document(data)
+    except genai_list.GenaiParseError as exc:
+        raise ValueError(f"{path}: {other}; not a generative-AI list either: {exc}") from exc
+    head = {"record_type": "genai_list", **parsed.summary()}
+    rows = ({"record_type": RECORD_TYPES[row.kind], **row.as_dict(), "period": parsed.period_label}
+            for row in parsed.rows)
+    return [head, *rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m regtrail", description="regtrail crawler")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_parse = commands.add_parser("parse", help="print the records of one saved document as JSON Lines")
+    p_parse.add_argument("file", type=Path)
+    p_parse.add_argument("--url", help="canonical URL of the document (resolves relative links)")
+    p_crawl = commands.add_parser("crawl", help="fetch, archive, parse and append events")
+    p_crawl.add_argument("sources", nargs="*", help="source names (default: all)")
+    p_crawl.add_argument("--run-key", help="run identifier; rerunning with the same key adds no events")
+    p_ingest = commands.add_parser("ingest", help="fetch, archive, parse and append events for one-off URLs")
+    p_ingest.add_argument("urls", nargs="+", help="document URLs (notice pages, list attachments)")
+    p_replay = commands.add_parser("replay", help="re-parse the archive with the current parsers, no network")
+    p_replay.add_argument("sources", nargs="*", help="source names (default: all)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+    if args.command == "parse":
+        try:
+            records = parse_file(args.file, args.url)
+        except (ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        for record in records:
+            sys.stdout.write(canonical_json(record) + "\n")
+        return 0
+    try:
+        if args.command == "crawl":
+            results = runner.crawl(args.sources, run_key=args.run_key)
+        elif args.command == "ingest":
+            results = runner.ingest(args.urls)
+        else:
+            results = runner.replay(args.sources)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps({name: dict(stats) for name, stats in results.items()}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Analyst access to the published warehouse: a read-only CLI (`python -m regtrail.analyst`) and the HTML report."""

@@ -1,0 +1,182 @@
+"""The analyst questions as SQL over the marts, on two clocks.
+
+`as_of` is the knowledge clock: only what regtrail had observed by the end of that day (UTC),
+`observed_at <= DATE`. `valid_on` is the valid-time clock: only what the regulator dates on or
+before that day, `event_date` / `published_at <= DATE`. Both can be combined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import duckdb
+
+from regtrail.analyst.db import columns, records
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The two time filters; None means no filter."""
+
+    as_of: date | None = None
+    valid_on: date | None = None
+
+    def known_before(self) -> datetime | None:
+        """Exclusive upper bound for observed_at: the start of the day after `as_of`, UTC."""
+        return datetime.combine(self.as_of + timedelta(days=1), time(), UTC) if self.as_of else None
+
+    def where(self, valid_col: str, observed_col: str, keep_unobserved: bool = False) -> tuple[str, list]:
+        """SQL conditions (joined with `and`, `true` when unfiltered) and their parameters.
+
+        keep_unobserved: rows whose observed column is NULL pass the knowledge clock.
+        """
+        conditions, params = ["true"], []
+        if self.as_of:
+            test = f"{observed_col} < ?"
+            conditions.append(f"coalesce({test}, true)" if keep_unobserved else test)
+            params.append(self.known_before())
+        if self.valid_on:
+            conditions.append(f"{valid_col} <= ?")
+            params.append(self.valid_on)
+        return " and ".join(conditions), params
+
+
+TIMELINE_COLUMNS = ["event_date", "event_type", "entity_name", "filing_number", "algorithm_name", "list_id",
+                    "date_basis", "observed_at", "description", "source_url"]
+
+
+def _text_match(column: str, data_type: str) -> str:
+    """A case-insensitive substring test of one dim_entities column (lists are searched element-wise)."""
+    text = f"array_to_string({column}, ' | ')" if data_type.endswith("[]") else f"cast({column} as varchar)"
+    return f"contains(lower(coalesce({text}, '')), lower(?))"
+
+
+def find_entities(con: duckdb.DuckDBPyConnection, query: str) -> list[dict]:
+    """dim_entities rows whose Chinese name, spellings, English name, aliases or group contain `query`."""
+    available = columns(con, "dim_entities")
+    searched = [c for c in ("entity_name_zh", "spelling_variants", "name_en", "aliases", "group_name")
+                if c in available]
+    shown = [c for c in ("entity_name_zh", "name_en", "group_name", "aliases", "filings_count",
+                         "active_filings_count", "first_listed_date", "last_listed_date") if c in available]
+    where = " or ".join(_text_match(c, available[c]) for c in searched)
+    return records(con, f"select {', '.join(shown)} from dim_entities where {where} order by entity_name_zh",
+                   [query] * len(searched))
+
+
+def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> tuple[list[dict], list[dict]]:
+    """(matching entities, their timeline events in date order) for an entity name fragment.
+
+    Events reported about a whole group (news names "Huawei", not a legal entity) are included
+    when the group is one of the matching entities' groups.
+    """
+    entities = find_entities(con, query)
+    names = [e["entity_name_zh"] for e in entities]
+    groups = sorted({e["group_name"] for e in entities if e.get("group_name")})
+    condition, params = clock.where("event_date", "observed_at")
+    has_group = "entity_group" in columns(con, "fct_timeline_events")
+    shown = [("coalesce(entity_name, entity_group) as entity_name" if c == "entity_name" and has_group else c)
+             for c in TIMELINE_COLUMNS]
+    group_match = "or (entity_name is null and list_contains(?, entity_group))" if has_group else ""
+    events = records(
+        con,
+        f"select {', '.join(shown)} from fct_timeline_events "
+        f"where (list_contains(?, entity_name) or contains(lower(entity_name), lower(?)) {group_match}) "
+        f"and {condition} order by event_date, observed_at, entity_name, filing_number, event_type",
+        [names, query, *([groups] if has_group else []), *params],
+    )
+    return entities, events
+
+
+def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: str | None = None) -> list[dict]:
+    """One row per announced list: counts, dates, reconciliation, and the events it brought."""
+    # A list whose attachment was never fetched is known from its notice page only: keep it.
+    batch_condition, batch_params = clock.where("b.published_at", "b.first_observed_at", keep_unobserved=True)
+    event_condition, event_params = clock.where("event_date", "observed_at")
+    type_condition = "b.list_type = ?" if list_type else "true"
+    return records(
+        con,
+        f"""
+        with events as (
+            select * from fct_timeline_events where {event_condition}
+        ),
+        first_listing as (
+            select filing_number, arg_min(list_id, (event_date, observed_at, list_id)) as list_id
+            from events where event_type = 'filing_listed' group by filing_number
+        ),
+        per_list as (
+            select
+                list_id,
+                count(*) filter (where event_type = 'filing_listed') as listed,
+                count(*) filter (where event_type = 'filing_changed') as changed,
+                count(*) filter (where event_type = 'filing_cancelled') as cancelled
+            from events group by list_id
+        ),
+        new_filings as (
+            select list_id, count(*) as new_filings from first_listing group by list_id
+        )
+        select
+            b.list_type, b.batch_label, b.published_at, b.status, b.parsed_rows, b.expected_count,
+            b.distinct_filings, b.reconciled, coalesce(n.new_filings, 0) as new_filings,
+            coalesce(p.changed, 0) as changed, coalesce(p.cancelled, 0) as cancelled,
+            b.first_observed_at, b.failure_kind, b.list_id, b.notice_url
+        from fct_list_batches as b
+        left join per_list as p on p.list_id = b.list_id
+        left join new_filings as n on n.list_id = b.list_id
+        where {batch_condition} and {type_condition}
+        order by b.list_type,
+            coalesce(b.published_at, try_strptime(replace(b.batch_label, '月', ''), '%Y年%m')::date),
+            b.batch_label
+        """,
+        [*event_params, *batch_params, *([list_type] if list_type else [])],
+    )
+
+
+def resolve_filing(con: duckdb.DuckDBPyConnection, number: str) -> list[str]:
+    """Filing numbers equal to `number`, or else containing it (so `110108413760701220011` works)."""
+    exact = con.execute("select filing_number from fct_filings where filing_number = ?", [number]).fetchall()
+    if exact:
+        return [exact[0][0]]
+    rows = con.execute("select filing_number from fct_filings where contains(filing_number, ?) order by 1 limit 20",
+                       [number]).fetchall()
+    return [r[0] for r in rows]
+
+
+def filing(con: duckdb.DuckDBPyConnection, number: str, clock: Clock = Clock()) -> tuple[dict, list[dict]]:
+    """(summary, history) of one filing number. Under a clock the summary is derived from the filtered history."""
+    current = records(con, "select * from fct_filings where filing_number = ?", [number])
+    if not current:
+        raise LookupError(f"no filing {number} in the warehouse")
+    condition, params = clock.where("event_date", "observed_at")
+    history = records(
+        con,
+        "select event_date, event_type, entity_name, algorithm_name, list_id, batch_label, date_basis, "
+        "observed_at, description, source_url from fct_timeline_events "
+        f"where filing_number = ? and {condition} order by event_date, observed_at, event_type",
+        [number, *params],
+    )
+    summary = dict(current[0])
+    if clock.as_of or clock.valid_on:
+        summary = _summary_under_clock(summary, history, clock)
+    return summary, history
+
+
+def _summary_under_clock(current: dict, history: list[dict], clock: Clock) -> dict:
+    """What the filing looked like on the chosen clock: only fields the filtered history supports."""
+    listed = [e for e in history if e["event_type"] == "filing_listed"]
+    cancelled = [e for e in history if e["event_type"] == "filing_cancelled"]
+    latest = (listed or history or [{}])[-1]
+    return {
+        "filing_number": current["filing_number"],
+        "clock": ", ".join(f"{k}={v}" for k, v in (("as_of", clock.as_of), ("valid_on", clock.valid_on)) if v),
+        "known": bool(history),
+        "algorithm_name": latest.get("algorithm_name"),
+        "entity_name": latest.get("entity_name"),
+        "status": None if not listed else ("cancelled" if cancelled else "active"),
+        "cancelled_date": cancelled[0]["event_date"] if cancelled else None,
+        "first_listed_date": listed[0]["event_date"] if listed else None,
+        "first_list_id": listed[0]["list_id"] if listed else None,
+        "last_listed_date": listed[-1]["event_date"] if listed else None,
+        "last_list_id": listed[-1]["list_id"] if listed else None,
+        "lists_count": len(listed),
+    }

@@ -1,0 +1,264 @@
+"""The static timeline report: one self-contained HTML file (plotly.js inline, works offline)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from regtrail.analyst import queries
+from regtrail.analyst.db import columns, records
+
+ROW_LIMIT = 500
+BAR_WIDTH_MS = 24 * 86_400_000  # bars on a date axis are sized in milliseconds
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+EVENT_COLORS = {"filing_listed": "#1f77b4", "filing_changed": "#ff7f0e", "filing_cancelled": "#d62728",
+                "approval_announced": "#2ca02c", "news_reported": "#9467bd"}
+
+
+def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    fig.update_layout(title=title, template="plotly_white", height=420, margin=dict(l=60, r=20, t=60, b=40),
+                      legend=dict(orientation="h", y=-0.15), yaxis_title=y_title,
+                      font=dict(family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"))
+    return fig
+
+
+def _batch_day(batch: dict) -> str:
+    """The list's publication date, or the first day of the month its batch label names."""
+    if batch["published_at"]:
+        return str(batch["published_at"])
+    match = re.fullmatch(r"(\d{4})年(\d{1,2})月", batch["batch_label"] or "")
+    return f"{match[1]}-{int(match[2]):02d}-01" if match else ""
+
+
+def batches_figure(batches: list[dict]) -> go.Figure:
+    """Rows per published list over time, one bar trace per list type; unavailable lists as markers."""
+    fig = go.Figure()
+    types = sorted({b["list_type"] for b in batches})
+    for i, list_type in enumerate(types):
+        parsed = [b for b in batches if b["list_type"] == list_type and b["status"] == "parsed"]
+        fig.add_bar(
+            name=f"{list_type}: filings in list", x=[str(b["published_at"]) for b in parsed],
+            y=[b["parsed_rows"] for b in parsed], marker_color=COLORS[i % len(COLORS)], width=BAR_WIDTH_MS,
+            customdata=[[b["batch_label"], b["new_filings"], "yes" if b["reconciled"] else "NO"] for b in parsed],
+            hovertemplate="%{customdata[0]}<br>%{y} filings, %{customdata[1]} new<br>reconciled: %{customdata[2]}"
+                          "<extra>" + list_type + "</extra>",
+        )
+        missing = [b for b in batches if b["list_type"] == list_type and b["status"] != "parsed"]
+        if missing:
+            fig.add_scatter(
+                name=f"{list_type}: announced, not available", x=[_batch_day(b) for b in missing],
+                y=[0] * len(missing), mode="markers", marker=dict(symbol="x", size=10, color=COLORS[i % len(COLORS)]),
+                customdata=[[b["batch_label"], b["failure_kind"] or ""] for b in missing],
+                hovertemplate="%{customdata[0]}: attachment not available (%{customdata[1]})<extra></extra>",
+            )
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, "Filings per published list, by list type", "filings in the list")
+
+
+def events_figure(monthly: list[dict]) -> go.Figure:
+    """Timeline events per month, stacked by event type (only the types present)."""
+    fig = go.Figure()
+    for event_type in sorted({m["event_type"] for m in monthly}, key=lambda t: list(EVENT_COLORS).index(t)
+                             if t in EVENT_COLORS else 99):
+        rows = [m for m in monthly if m["event_type"] == event_type]
+        fig.add_bar(name=event_type, x=[str(m["month"]) for m in rows], y=[m["events"] for m in rows],
+                    marker_color=EVENT_COLORS.get(event_type), hovertemplate="%{x|%Y-%m}: %{y}<extra>%{fullData.name}"
+                                                                           "</extra>")
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Timeline events per month: listings (approvals), changes, cancellations", "events")
+
+
+def cumulative_figure(firsts: list[dict]) -> go.Figure:
+    """Distinct filings over time by the type of the list that first showed them, and cancellations."""
+    fig = go.Figure()
+    series: dict[str, list[dict]] = {}
+    for row in firsts:
+        series.setdefault(row["series"], []).append(row)
+    for i, (name, rows) in enumerate(sorted(series.items())):
+        fig.add_scatter(name=name, x=[str(r["day"]) for r in rows], y=[r["total"] for r in rows],
+                        mode="lines+markers", line_shape="hv", line_color=COLORS[i % len(COLORS)])
+    return _layout(fig, "Filings over time by first listing date (cumulative)", "filings")
+
+
+def _data(con: duckdb.DuckDBPyConnection) -> dict:
+    dim = columns(con, "dim_entities")
+    extra = [c for c in ("name_en", "group_name", "aliases") if c in dim]
+    alias_text = {"aliases": "array_to_string(d.aliases, ' | ')" if dim.get("aliases", "").endswith("[]")
+                  else "cast(d.aliases as varchar)"}
+    extra_sql = "".join(f", {alias_text.get(c, 'd.' + c)} as {c}" for c in extra)
+    return {
+        "batches": queries.batches(con),
+        "monthly": records(con, "select date_trunc('month', event_date)::date as month, event_type, count(*) as events "
+                                "from fct_timeline_events group by all order by month, event_type"),
+        "firsts": records(con, """
+            select series, day, sum(n) over (partition by series order by day) as total from (
+                select coalesce(split_part(first_list_id, ':', 1), list_type) || ': first listed' as series,
+                       first_listed_date as day, count(*) as n
+                from fct_filings where first_listed_date is not null group by all
+                union all
+                select 'cancelled (dated when first observed)', cancelled_date, count(*)
+                from fct_filings where status = 'cancelled' and cancelled_date is not null group by all
+            ) order by series, day"""),
+        "totals": records(con, """
+            select (select count(*) from fct_filings) as filings,
+                   (select count(*) from fct_filings where status = 'cancelled') as cancelled,
+                   (select count(*) from dim_entities) as entities,
+                   (select count(*) from fct_list_batches where status = 'parsed') as lists_parsed,
+                   (select count(*) from fct_list_batches) as lists_announced,
+                   (select count(*) from fct_timeline_events) as events,
+                   (select max(observed_at) from fct_timeline_events) as last_observed""")[0],
+        "events": con.execute(f"""
+            select e.event_date::varchar, e.event_type, e.entity_name, coalesce(e.filing_number, ''),
+                   coalesce(e.algorithm_name, ''), coalesce(e.list_id, ''), e.date_basis,
+                   coalesce(e.description, ''){extra_sql}
+            from fct_timeline_events as e left join dim_entities as d on d.entity_name_zh = e.entity_name
+            order by e.event_date, e.entity_name, e.filing_number, e.event_type""").fetchall(),
+        "extra": extra,
+    }
+
+
+def _esc(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _batches_table(batches: list[dict]) -> str:
+    head = ["list type", "batch", "published", "status", "filings", "expected", "reconciled", "new", "changed",
+            "cancelled"]
+    rows = []
+    for b in batches:
+        reconciled = "" if b["status"] != "parsed" else ("yes" if b["reconciled"] else "NO")
+        cells = [b["list_type"], b["batch_label"], b["published_at"], b["status"], b["parsed_rows"],
+                 b["expected_count"], reconciled, b["new_filings"], b["changed"], b["cancelled"]]
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    return ("<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None) -> str:
+    """The whole report as one HTML document."""
+    data = _data(con)
+    generated_at = generated_at or datetime.now(UTC)
+    figures = [batches_figure(data["batches"]), events_figure(data["monthly"]), cumulative_figure(data["firsts"])]
+    charts = "\n".join(
+        f"<div class='chart' id='chart-{i}'>" + pio.to_html(fig, full_html=False, include_plotlyjs=False,
+                                                           div_id=f"plot-{i}", config={"displaylogo": False,
+                                                                                       "responsive": True}) + "</div>"
+        for i, fig in enumerate(figures))
+    t = data["totals"]
+    rows = [[*row[:8], " ".join(str(v) for v in row[8:] if v)] for row in data["events"]]
+    for row in rows:  # search text: entity names, filing number, algorithm, list (not the description)
+        row.append(" ".join(str(v) for v in (row[2], row[3], row[4], row[5], row[8])).lower())
+    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    types = sorted({r[1] for r in rows})
+    known = "" if not data["extra"] else " (English names, aliases and groups where known)"
+    return TEMPLATE.format(
+        plotlyjs=get_plotlyjs(),
+        generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        last_observed=_esc(t["last_observed"].strftime("%Y-%m-%d %H:%M UTC") if t["last_observed"] else "never"),
+        filings=t["filings"], cancelled=t["cancelled"], entities=t["entities"], lists_parsed=t["lists_parsed"],
+        lists_announced=t["lists_announced"], events=t["events"],
+        charts=charts,
+        batches=_batches_table(data["batches"]),
+        type_options="".join(f"<option value='{_esc(x)}'>{_esc(x)}</option>" for x in types),
+        known=known, payload=payload, limit=ROW_LIMIT,
+    )
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out: Path) -> Path:
+    """Render and write atomically (temporary file, then rename)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    temporary.write_text(render(con), encoding="utf-8")
+    os.replace(temporary, out)
+    return out
+
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>regtrail: CAC algorithm registry timeline</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif; margin: 24px;
+       color: #222; max-width: 1280px; }}
+h1 {{ font-size: 1.5em; margin-bottom: 0; }} h2 {{ margin-top: 1.6em; font-size: 1.2em; }}
+.meta {{ color: #666; margin-top: 4px; }}
+.cards {{ display: flex; gap: 12px; flex-wrap: wrap; margin: 16px 0; }}
+.card {{ border: 1px solid #ddd; border-radius: 6px; padding: 8px 14px; min-width: 110px; }}
+.card b {{ display: block; font-size: 1.4em; }}
+table.grid {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
+.grid th, .grid td {{ border-bottom: 1px solid #eee; padding: 3px 6px; text-align: left; vertical-align: top; }}
+.grid th {{ background: #f6f6f6; position: sticky; top: 0; }}
+.controls {{ display: flex; gap: 8px; align-items: center; margin: 8px 0; }}
+#q {{ width: 420px; padding: 6px; font-size: 1em; }}
+#timeline td:nth-child(-n+2) {{ white-space: nowrap; }}
+.t-filing_cancelled {{ color: #d62728; }} .t-filing_changed {{ color: #b35900; }}
+</style>
+<script>{plotlyjs}</script>
+</head><body>
+<h1>regtrail: CAC algorithm registry timeline</h1>
+<p class="meta">Generated {generated} from the published warehouse; latest document observed {last_observed}.
+Listing events are dated by the regulator's publication date; cancellations and undated changes by the
+date regtrail first observed them (column <i>date basis</i>).</p>
+<div class="cards">
+<div class="card"><b>{filings}</b>filings</div>
+<div class="card"><b>{cancelled}</b>cancelled</div>
+<div class="card"><b>{entities}</b>entities</div>
+<div class="card"><b>{lists_parsed} / {lists_announced}</b>lists parsed / announced</div>
+<div class="card"><b>{events}</b>timeline events</div>
+</div>
+{charts}
+<h2>Published lists</h2>
+{batches}
+<h2>Timeline by entity</h2>
+<div class="controls">
+<input id="q" type="search" placeholder="entity name, filing number, algorithm, list{known}">
+<select id="type"><option value="">all event types</option>{type_options}</select>
+<span id="count"></span>
+</div>
+<table class="grid" id="timeline"><thead><tr><th>date</th><th>event</th><th>entity</th><th>filing number</th>
+<th>algorithm</th><th>list</th><th>date basis</th><th>description</th></tr></thead><tbody></tbody></table>
+<script id="timeline-data" type="application/json">{payload}</script>
+<script>
+(function () {{
+  const rows = JSON.parse(document.getElementById("timeline-data").textContent);
+  const limit = {limit};
+  const q = document.getElementById("q"), type = document.getElementById("type");
+  const body = document.querySelector("#timeline tbody"), count = document.getElementById("count");
+  function render() {{
+    const needle = q.value.trim().toLowerCase(), wanted = type.value;
+    const hits = rows.filter(r => (!wanted || r[1] === wanted) && (!needle || r[r.length - 1].includes(needle)));
+    body.replaceChildren(...hits.slice(0, limit).map(r => {{
+      const tr = document.createElement("tr");
+      tr.className = "t-" + r[1];
+      r.slice(0, 8).forEach(v => {{
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.appendChild(td);
+      }});
+      return tr;
+    }}));
+    const entities = new Set(hits.map(r => r[2])).size;
+    count.textContent = hits.length + " of " + rows.length + " events, " + entities + " entities" +
+      (hits.length > limit ? " (first " + limit + " shown)" : "");
+    document.getElementById("timeline").dataset.matches = hits.length;
+  }}
+  q.addEventListener("input", render);
+  type.addEventListener("change", render);
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("q")) q.value = hash.get("q");
+  if (hash.get("type")) type.value = hash.get("type");
+  render();
+}})();
+</script>
+</body></html>
+"""

@@ -1,0 +1,122 @@
+"""`make demo`: run the whole pipeline on the bundled mirror and print what it built."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from regtrail import airflow_env, settings
+
+BIN = Path(sys.executable).parent
+
+
+@contextmanager
+def mirror_running() -> Iterator[str]:
+    """Use REGTRAIL_MIRROR when set; otherwise start the bundled mirror on a free loopback port."""
+    if settings.mirror_origin():
+        yield settings.mirror_origin()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        origin_file = Path(tmp) / "origin"
+        proc = subprocess.Popen([sys.executable, "-m", "regtrail.mirror", "--port", "0",
+                                 "--print-origin-file", str(origin_file)], cwd=settings.REPO_ROOT)
+        try:
+            for _ in range(200):
+                if origin_file.exists() and origin_file.read_text().strip():
+                    break
+                if proc.poll() is not None:
+                    raise RuntimeError("the mirror server exited during start-up")
+                time.sleep(0.05)
+            origin = origin_file.read_text().strip()
+            os.environ["REGTRAIL_MIRROR"] = origin
+            yield origin
+        finally:
+            os.environ.pop("REGTRAIL_MIRROR", None)
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=settings.REPO_ROOT, **kwargs)
+
+
+def prepare_airflow() -> None:
+    """dbt manifest for fast DAG parsing, migrated SQLite metadata, the one-slot dbt pool."""
+    dbt_dir = str(settings.REPO_ROOT / "dbt_project")
+    run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir])
+    run([str(BIN / "airflow"), "db", "migrate"], stdout=subprocess.DEVNULL)
+    run([str(BIN / "airflow"), "pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time"],
+        stdout=subprocess.DEVNULL)
+
+
+def summary(warehouse: Path, entity: str = "Huawei") -> str:
+    """Per-batch counts and one entity's timeline, as printed at the end of the demo."""
+    lines = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select list_type, batch_label, published_at, parsed_rows, expected_count, reconciled, status, "
+            "failure from fct_list_batches "
+            "order by list_type, strptime(replace(batch_label, '月', ''), '%Y年%m')"
+        ).fetchall()
+        lines.append(f"{'list type':<20} {'batch':<10} {'published':<11} {'rows':>5} {'expected':>8}  reconciled")
+        for list_type, label, published, parsed, expected, ok, status, failure in rows:
+            verdict = ("yes" if ok else "NO") if status == "parsed" else f"not available: {failure}"
+            lines.append(f"{list_type:<20} {label:<10} {str(published or ''):<11} {parsed or '':>5} "
+                         f"{'' if expected is None else expected:>8}  {verdict}")
+        totals = con.execute(
+            "select (select count(*) from fct_filings), (select count(*) from fct_timeline_events), "
+            "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures)"
+        ).fetchone()
+        lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}, "
+                     f"fetch/parse failures {totals[3]} (see fct_fetch_failures)")
+        timeline = con.execute(
+            "select event_date, event_type, coalesce(entity_name, entity_group), filing_number, "
+            "coalesce(list_id, source_url) from fct_timeline_events "
+            "where lower(entity_group) = lower(?) or lower(entity_name_en) = lower(?) "
+            "or entity_name like '%' || ? || '%' order by event_date, event_type, filing_number",
+            [entity, entity, entity],
+        ).fetchall()
+        lines.append(f"\ntimeline of {entity} ({len(timeline)} events):")
+        lines += [f"  {d}  {t:<18} {e}  {f or ''}  {where or ''}" for d, t, e, f, where in timeline]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.monotonic()
+    env = airflow_env.apply()
+    Path(env["REGTRAIL_HOME"]).mkdir(parents=True, exist_ok=True)
+    with mirror_running() as origin:
+        print(f"mirror: {origin}; REGTRAIL_HOME={env['REGTRAIL_HOME']}", flush=True)
+        prepare_airflow()
+        log_file = Path(env["REGTRAIL_HOME"]) / "logs" / "demo-dags-test.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        print(f"+ airflow dags test regtrail_cac   (log: {log_file})", flush=True)
+        with open(log_file, "w") as log:
+            done = subprocess.run([str(BIN / "airflow"), "dags", "test", "regtrail_cac"], cwd=settings.REPO_ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            print(log_file.read_text(errors="replace")[-6000:])
+            print(f"the DAG run failed; full log in {log_file}", file=sys.stderr)
+            return done.returncode
+    print(summary(settings.warehouse_path()))
+    root = settings.home()
+    print(f"\nwarehouse  {settings.warehouse_path()}   (read-only: duckdb.connect(path, read_only=True))")
+    print(f"report     {root / 'report' / 'index.html'}")
+    print(f"exports    {root / 'exports'}   (one Parquet file per mart)")
+    print(f"dbt docs   {root / 'docs' / 'static_index.html'}")
+    print("analyst    .venv/bin/python -m regtrail.analyst timeline Huawei")
+    print(f"\ndemo wall time {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

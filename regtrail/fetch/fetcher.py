@@ -1,0 +1,240 @@
+"""HTTP for every source: one session, timeouts, a clear User-Agent, the mirror mapping, a per-host
+rate limit, size limits, and redirects followed by hand so that every hop is checked."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from regtrail import settings
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+TOTAL_TIMEOUT = 300.0
+MAX_BODY_BYTES = 100 * 1024 * 1024
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+def mirror_url(url: str, origin: str | None) -> str:
+    """Map `https://HOST/PATH?QUERY` to `ORIGIN/HOST/PATH?QUERY` (the REGTRAIL_MIRROR contract)."""
+    if not origin:
+        return url
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{origin}/{parts.netloc}{path}{query}"
+
+
+def canonical_url(fetched: str, origin: str | None) -> str:
+    """The inverse of `mirror_url`: a URL on the mirror back to `https://HOST/PATH?QUERY`."""
+    if origin and fetched.startswith(origin + "/"):
+        rest = fetched[len(origin) + 1:]
+        return f"https://{rest}" if "/" in rest else f"https://{rest}/"
+    return fetched
+
+
+def env_float(name: str, default: float) -> float:
+    """A float setting from the environment (unset or empty gives `default`)."""
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+def mirror_rate_limit() -> float:
+    """Requests per second per host in mirror mode (`REGTRAIL_MIRROR_RATE_LIMIT`; default 0 = unlimited)."""
+    return env_float("REGTRAIL_MIRROR_RATE_LIMIT", 0.0)
+
+
+def max_body_bytes() -> int:
+    """Largest body accepted (`REGTRAIL_MAX_BODY_BYTES`, default 100 MiB); larger downloads are aborted."""
+    return int(env_float("REGTRAIL_MAX_BODY_BYTES", MAX_BODY_BYTES))
+
+
+@dataclass
+class RawResponse:
+    """What came back from one HTTP attempt (or the error that prevented it)."""
+
+    status: int | None
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    fetched_url: str
+    request_headers: dict[str, str]
+    elapsed_ms: float
+    error_kind: str | None = None
+    error: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None  # when the first request went out (after any rate-limit wait)
+
+
+class HostThrottle:
+    """At most `rate` requests per second to each host (0 = unlimited); a host may ask for more spacing."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._last: dict[str, float] = {}
+        self._host_interval: dict[str, float] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval > 0
+
+    def slow_down(self, host: str, interval: float) -> None:
+        """Space requests to `host` by at least `interval` seconds (robots.txt Crawl-delay)."""
+        if self.enabled and interval > self.interval:
+            self._host_interval[host] = interval
+
+    def wait(self, host: str) -> None:
+        interval = self._host_interval.get(host, self.interval)
+        if not interval:
+            return
+        delay = self._last.get(host, float("-inf")) + interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._last[host] = time.monotonic()
+
+
+def blocked_address(host: str) -> str | None:
+    """Why `host` must not be fetched (loopback, private, link-local, reserved), or None."""
+    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(".localhost"):
+        return f"{host} is a loopback name"
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return None  # unresolvable: the request itself will fail as a connection error
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address.is_global:
+            return f"{host} resolves to the non-public address {address}"
+    return None
+
+
+class Fetcher:
+    """A shared `requests.Session` that honours REGTRAIL_MIRROR, a per-host rate limit and size limits.
+
+    `mirror=None` reads REGTRAIL_MIRROR; `mirror=""` forces production mode. In mirror mode the
+    rate limit is `REGTRAIL_MIRROR_RATE_LIMIT` (default unlimited) unless `mirror_rate_limit` is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limit: float = 1.0,
+        mirror: str | None = None,
+        mirror_rate: float | None = None,
+        max_body: int | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        total_timeout: float = TOTAL_TIMEOUT,
+    ) -> None:
+        self.mirror = (mirror if mirror is not None else settings.mirror_origin()) or None
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": settings.USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+        rate = (mirror_rate if mirror_rate is not None else mirror_rate_limit()) if self.mirror else rate_limit
+        self.throttle = HostThrottle(rate)
+        self.max_body = max_body if max_body is not None else max_body_bytes()
+        self.timeouts = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout
+
+    def get(
+        self,
+        url: str,
+        *,
+        referer: str | None = None,
+        headers: dict[str, str] | None = None,
+        allowed_hosts: list[str] | None = None,
+    ) -> RawResponse:
+        """One GET attempt, redirects included; network errors become a RawResponse with `error_kind` set."""
+        sent = {**({"Referer": referer} if referer else {}), **(headers or {})}
+        started, sent_at = time.monotonic(), None
+        current, hops = url, []
+        target = mirror_url(current, self.mirror)
+        status, reason, response_headers, request_headers = None, "", {}, {**self.session.headers, **sent}
+        try:
+            while True:
+                self.throttle.wait(urlsplit(current).netloc)
+                if sent_at is None:
+                    started, sent_at = time.monotonic(), datetime.now(UTC)
+                target = mirror_url(current, self.mirror)
+                status, reason, response_headers = None, "", {}
+                response = self.session.get(target, headers=sent, timeout=self.timeouts, stream=True,
+                                            allow_redirects=False)
+                with response:
+                    status, reason = response.status_code, response.reason or ""
+                    response_headers, request_headers = dict(response.headers), dict(response.request.headers)
+                    location = response.headers.get("Location")
+                    if response.status_code not in REDIRECT_STATUSES or not location:
+                        body = self._read(response, started)
+                        return RawResponse(
+                            status=status, reason=reason, headers=response_headers, body=body, fetched_url=target,
+                            request_headers=request_headers, elapsed_ms=(time.monotonic() - started) * 1000,
+                            redirects=hops, sent_at=sent_at,
+                        )
+                nxt = canonical_url(urljoin(target, location), self.mirror)
+                hops.append(nxt)
+                refusal = self._refuse_redirect(nxt, allowed_hosts)
+                if refusal:
+                    raise _Refused("redirect_blocked", f"redirect from {current} to {nxt} refused: {refusal}")
+                if len(hops) > MAX_REDIRECTS:
+                    raise _Refused("redirect_loop", f"more than {MAX_REDIRECTS} redirects: {' -> '.join(hops)}")
+                current = nxt
+        except _Refused as exc:
+            kind, message = exc.kind, exc.message
+        except requests.exceptions.ChunkedEncodingError as exc:
+            kind, message = "truncated", f"body cut short: {exc}"
+        except requests.exceptions.ContentDecodingError as exc:
+            kind, message = "decoding", f"cannot decode the body: {exc}"
+        except requests.Timeout as exc:
+            kind, message = "timeout", f"timed out: {exc}"
+        except requests.ConnectionError as exc:
+            kind, message = "connection", f"connection failed: {exc}"
+        except requests.RequestException as exc:
+            kind, message = "request", str(exc)
+        return RawResponse(
+            status=status, reason=reason, headers=response_headers, body=b"", fetched_url=target,
+            request_headers=request_headers, elapsed_ms=(time.monotonic() - started) * 1000,
+            error_kind=kind, error=message, redirects=hops, sent_at=sent_at,
+        )
+
+    def _read(self, response: requests.Response, started: float) -> bytes:
+        """The body, streamed; aborted when larger than the limit or slower than the total timeout."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            raise _Refused("too_large", f"Content-Length {declared} exceeds the limit of {self.max_body} bytes; "
+                                        "not downloaded")
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body.extend(chunk)
+            if len(body) > self.max_body:
+                raise _Refused("too_large", f"body larger than {self.max_body} bytes, download aborted")
+            if time.monotonic() - started > self.total_timeout:
+                raise _Refused("timeout", f"download took longer than {self.total_timeout:g} s, aborted")
+        return bytes(body)
+
+    def _refuse_redirect(self, url: str, allowed_hosts: list[str] | None) -> str | None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in {"http", "https"}:
+            return f"scheme {parts.scheme!r} is not fetched"
+        if allowed_hosts and host not in {h.lower() for h in allowed_hosts}:
+            return f"host {host} is not in the source's allowed_hosts ({', '.join(allowed_hosts)})"
+        if not self.mirror:
+            return blocked_address(host)
+        return None
+
+
+class _Refused(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message

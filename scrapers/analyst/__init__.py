@@ -1,1 +1,0 @@
-"""Analyst access to the published warehouse: a read-only CLI (`python -m scrapers.analyst`) and the HTML report."""

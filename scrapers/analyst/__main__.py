@@ -1,7 +1,0 @@
-"""`python -m scrapers.analyst ...`"""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

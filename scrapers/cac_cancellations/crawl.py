@@ -1,0 +1,63 @@
+"""Cancellation notices on the algorithm filing system (beian.cac.gov.cn): one PDF per notice.
+
+The notice list comes from the system's JSON API; each notice whose title speaks of 注销 is
+downloaded and becomes a `cancellation_notice` record plus one `filing_cancellation` record per
+cancelled filing number, dated by the notice. Expected counts per notice date come from the YAML.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from regtrail.fetch.context import Context, Document
+from regtrail.parsers import cancellation_notice as parser
+from regtrail.parsers.cancellation_notice import CancellationParseError, ListedNotice
+
+
+def crawl(context: Context) -> None:
+    """Read the notice list, then every cancellation notice's PDF."""
+    listing = context.config["listing"]
+    page = context.fetch(listing["url"], purpose="listing", expect="any")
+    if page is None:
+        return
+    try:
+        notices = parser.parse_notice_list(page.body.decode("utf-8"))
+    except (CancellationParseError, UnicodeDecodeError) as exc:
+        context.fail(page, str(exc), parser=parser.PARSER_NAME, parser_version=parser.PARSER_VERSION)
+        return
+    for notice in notices:
+        if "注销" not in notice.title:
+            continue
+        url = listing["download_url"].format(notice_id=notice.notice_id)
+        document = context.fetch(url, purpose="attachment", referer="https://beian.cac.gov.cn/", expect="document")
+        if document is not None:
+            handle_notice(context, notice, document)
+
+
+def expected_count(context: Context, published: str | None) -> int | None:
+    for entry in context.config.get("cancellations", []):
+        if str(entry.get("published")) == published:
+            return entry.get("expected_count")
+    return None
+
+
+def handle_notice(context: Context, notice: ListedNotice, document: Document) -> None:
+    """Emit the notice and its cancelled filings."""
+    name, version = parser.PARSER_NAME, parser.PARSER_VERSION
+    try:
+        parsed = parser.parse_cancellation_pdf(document.body)
+    except CancellationParseError as exc:
+        context.fail(document, str(exc), parser=name, parser_version=version, notice_id=notice.notice_id)
+        return
+    published = date.fromisoformat(notice.published) if notice.published else None
+    payload = {
+        **parsed.summary(), "notice_id": notice.notice_id, "title": notice.title,
+        "expected_count": expected_count(context, notice.published),
+    }
+    context.emit("cancellation_notice", notice.notice_id, payload, document=document, parser=name,
+                 parser_version=version, published_at=published, published_precision="day")
+    for row in parsed.rows:
+        key = row.filing_number or f"{notice.notice_id}#row{row.row_index}"
+        row_payload = {**row.as_dict(), "notice_id": notice.notice_id, "notice_title": notice.title}
+        context.emit("filing_cancellation", key, row_payload, document=document, parser=name,
+                     parser_version=version, published_at=published, published_precision="day")

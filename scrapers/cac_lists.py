@@ -1,0 +1,137 @@
+"""CAC algorithm-registry lists: notice pages whose attachments are the filing lists.
+
+Serves both deep-synthesis filings (one notice page per batch) and algorithm-recommendation
+filings (one page that gains an attachment per batch). Seeds, listing pages and expected
+counts come from the source's YAML file.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from regtrail.fetch.context import Context, Document
+from regtrail.parsers import cac_pages, docx_list
+from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
+
+
+def crawl(context: Context) -> None:
+    """Fetch listing and notice pages, then every list attachment; emit notices, lists and filings."""
+    config = context.config
+    seen: list[str] = [n["url"] for n in config.get("notices", [])]
+    for url in discover(context):
+        if url not in seen:
+            seen.append(url)
+            context.stats["discovered_notices"] += 1
+    for url in seen:
+        crawl_notice(context, url)
+
+
+def discover(context: Context) -> list[str]:
+    """Notice URLs found on the configured channel listing pages whose titles match the keywords."""
+    listing = context.config.get("listing") or {}
+    keywords = listing.get("title_keywords") or []
+    found = []
+    for listing_url in listing.get("urls", []):
+        page = context.fetch(listing_url, purpose="listing")
+        if page is None:
+            continue
+        try:
+            items = cac_pages.parse_listing(page.text(), listing_url)
+        except PageParseError as exc:
+            context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
+            continue
+        found += [item.url for item in items if any(k in item.title for k in keywords)]
+    return found
+
+
+def crawl_notice(context: Context, url: str) -> None:
+    """One notice page and its attachments."""
+    page = context.fetch(url, purpose="notice")
+    if page is not None:
+        handle_notice(context, page)
+
+
+def handle_notice(context: Context, page: Document) -> None:
+    """Emit the notice record of a fetched notice page, then fetch and parse its attachments."""
+    url = page.url
+    try:
+        notice = cac_pages.parse_notice(page.text(), url)
+    except PageParseError as exc:
+        context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
+        return
+    payload = {
+        "title": notice.title,
+        "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
+        "attachments": [announced(context.config, url, a) for a in notice.attachments],
+    }
+    context.emit("notice", url, payload, document=page, parser=cac_pages.PARSER_NAME,
+                 parser_version=cac_pages.PARSER_VERSION, published_at=notice.published,
+                 published_precision="day")
+    for attachment in notice.attachments:
+        document = context.fetch(attachment.url, purpose="attachment", referer=url, expect="document")
+        if document is not None:
+            parse_attachment(context, notice, attachment, document)
+
+
+def announced(config: dict[str, Any], notice_url: str, attachment: Attachment) -> dict[str, Any]:
+    """An attachment as the notice announces it, with its batch label and the expected row count."""
+    batch_label = cac_pages.batch_label_from_name(attachment.file_name)
+    return {**attachment.as_dict(), "batch_label": batch_label,
+            "expected_count": expected_count(config, notice_url, batch_label)}
+
+
+def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | None, str | None]:
+    """When the list was published: the notice's date, or the labelled month when the page predates it."""
+    published = notice.published
+    if batch_label and published is not None:
+        year, month = (int(x) for x in batch_label.rstrip("月").split("年"))
+        if (year, month) > (published.year, published.month):
+            return date(year, month, 1), "month"
+    return published, "day"
+
+
+def expected_count(config: dict[str, Any], notice_url: str, batch_label: str | None) -> int | None:
+    """What the source says it published for this list (from the YAML), if known."""
+    for entry in config.get("notices", []) + config.get("lists", []):
+        if entry.get("batch_label") == batch_label and entry.get("url", notice_url) == notice_url:
+            return entry.get("expected_count")
+    return None
+
+
+def parse_attachment(context: Context, notice: Notice, attachment: Attachment, document: Document) -> None:
+    """Parse one list attachment into a list_publication record and one filing record per row."""
+    name, version = docx_list.PARSER_NAME, docx_list.PARSER_VERSION
+    details = {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
+    if document.detected_type != "docx":
+        context.fail(document, f"attachment is {document.detected_type}, not DOCX; no parser for it yet",
+                     parser=name, parser_version=version, **details)
+        return
+    try:
+        parsed = docx_list.parse_list_docx(document.body)
+    except docx_list.ListParseError as exc:
+        context.fail(document, str(exc), parser=name, parser_version=version, **details)
+        return
+    list_type = parsed.list_type or context.config["list_type"]
+    batch_label = parsed.batch_label or cac_pages.batch_label_from_name(attachment.file_name)
+    list_id = f"{list_type}:{batch_label}"
+    published, precision = publication_date(notice, batch_label)
+    if parsed.unknown_columns:
+        context.stats["unknown_columns"] += len(parsed.unknown_columns)
+    context.emit(
+        "list_publication", list_id,
+        {
+            "list_id": list_id, "list_type": list_type, "batch_label": batch_label, "title": parsed.title,
+            "attachment_label": parsed.attachment_label or attachment.label, "row_count": len(parsed.rows),
+            "expected_count": expected_count(context.config, notice.url, batch_label),
+            "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
+            "file_name": attachment.file_name, "header": parsed.header, "unknown_columns": parsed.unknown_columns,
+        },
+        document=document, parser=name, parser_version=version, published_at=published,
+        published_precision=precision,
+    )
+    for row in parsed.rows:
+        key = row["filing_number"] or f"{list_id}#row{row['row_index']}"
+        payload = {**row, "list_type": list_type, "batch_label": batch_label, "list_id": list_id}
+        context.emit("filing", key, payload, document=document, parser=name, parser_version=version,
+                     published_at=published, published_precision=precision)

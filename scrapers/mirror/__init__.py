@@ -1,4 +1,0 @@
-"""The bundled offline mirror of the CAC site (`python -m scrapers.mirror`, REGTRAIL_MIRROR contract).
-
-`site.build_site()` reconstructs the pages and attachments; `server.start_mirror()` serves them.
-"""

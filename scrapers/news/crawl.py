@@ -1,0 +1,81 @@
+"""News coverage: outlets' RSS/Atom feeds and the article pages they link to.
+
+Feed entries on topic (keywords in the YAML) are fetched and parsed into `news_article` records keyed
+by canonical URL and dated by the article's own publication date. Which companies an article names
+is decided in the warehouse, from the reviewed alias seed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from regtrail.fetch.context import Context, Document
+from regtrail.parsers import news_article
+from regtrail.parsers.news_article import FeedEntry, NewsParseError
+from regtrail.sources import config_path
+
+
+def crawl(context: Context) -> None:
+    """Every outlet's feeds, then the on-topic articles they list."""
+    keywords = [k.lower() for k in context.config.get("topic_keywords", [])]
+    limit = int(context.config.get("max_articles_per_feed", 20))
+    seen: set[str] = set()
+    for outlet in context.config.get("outlets", []):
+        for feed_url in outlet.get("feeds", []):
+            feed = context.fetch(feed_url, purpose="listing", expect="any")
+            if feed is None:
+                continue
+            try:
+                entries = news_article.parse_feed(feed.body)
+            except NewsParseError as exc:
+                context.fail(feed, str(exc), parser=news_article.PARSER_NAME,
+                             parser_version=news_article.PARSER_VERSION)
+                continue
+            for entry in [e for e in entries if on_topic(e, keywords)][:limit]:
+                if entry.url in seen:
+                    continue
+                seen.add(entry.url)
+                page = context.fetch(entry.url, purpose="article")
+                if page is not None:
+                    handle_article(context, page, feed_entry=entry, feed_url=feed_url)
+
+
+def on_topic(entry: FeedEntry, keywords: list[str]) -> bool:
+    text = f"{entry.title} {entry.summary}".lower()
+    return not keywords or any(re.search(rf"\b{re.escape(k)}\b", text) for k in keywords)
+
+
+@cache
+def _own_config() -> dict[str, Any]:
+    return yaml.safe_load(config_path("news").read_text(encoding="utf-8"))
+
+
+def outlet_for(url: str) -> dict[str, Any]:
+    """The configured outlet serving `url` (by host), or {}."""
+    host = urlsplit(url).netloc.lower()
+    return next((o for o in _own_config().get("outlets", []) if o.get("host") == host), {})
+
+
+def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | None = None,
+                   feed_url: str | None = None) -> bool:
+    """Parse one article page and emit its `news_article` record; False when it is not an article."""
+    outlet = outlet_for(page.url)
+    try:
+        article = news_article.parse_article(page.text(), page.url, timezone=outlet.get("timezone", "UTC"))
+    except NewsParseError as exc:
+        context.fail(page, str(exc), parser=news_article.PARSER_NAME, parser_version=news_article.PARSER_VERSION)
+        return False
+    payload = {**article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
+               "outlet": article.outlet or outlet.get("name"), "feed_url": feed_url,
+               "feed_published_utc": feed_entry.published_utc if feed_entry else None}
+    published = date.fromisoformat(article.published_date) if article.published_date else None
+    context.emit("news_article", article.canonical_url, payload, document=page, parser=news_article.PARSER_NAME,
+                 parser_version=news_article.PARSER_VERSION, published_at=published,
+                 published_precision="day" if published else None)
+    return True
