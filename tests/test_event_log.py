@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 
 
-def _record(payload: dict, version: str = "1") -> events.RecordEvent:
+def _record(payload: dict, version: str = "1", observed_at: datetime | None = None) -> events.RecordEvent:
     return events.RecordEvent(
         source="s", record_type="filing", record_key="网信算备110108823483901230031号", payload=payload,
-        document_url="https://www.cac.gov.cn/x.htm", document_digest="sha256:ab", observed_at=events.utcnow(),
+        document_url="https://www.cac.gov.cn/x.htm", document_digest="sha256:ab",
+        observed_at=observed_at or events.utcnow(),
         parser="p", parser_version=version, published_at=date(2023, 9, 1), published_precision="day",
     )
 
 
 def test_record_id_depends_on_content_not_on_time() -> None:
-    first, again = _record({"a": 1, "b": "中文"}), _record({"b": "中文", "a": 1})
+    first = _record({"a": 1, "b": "中文"}, observed_at=datetime(2024, 1, 1, tzinfo=UTC))
+    again = _record({"b": "中文", "a": 1}, observed_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    assert first.observed_at != again.observed_at
     assert first.event_id == again.event_id
-    assert first.observed_at != again.observed_at or first.event_id == again.event_id
     assert _record({"a": 2}).event_id != first.event_id
     assert _record({"a": 1, "b": "中文"}, version="2").event_id != first.event_id
 
