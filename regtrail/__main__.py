@@ -22,6 +22,8 @@ def parse_file(path: Path, url: str | None) -> list[dict]:
     if kind == "docx":
         try:
             parsed = docx_list.parse_list_docx(data)
+        except docx_list.DocumentTooLarge as exc:  # refused for its cost: no second full parse
+            raise ValueError(f"{path}: {exc}") from exc
         except docx_list.ListParseError as not_a_list:
             return _genai_records(data, path, not_a_list)
         list_type = parsed.list_type

@@ -506,7 +506,7 @@ def test_zip_bomb_guard(monkeypatch: pytest.MonkeyPatch) -> None:
         parse_list_docx(data)
     assert docx_list.MAX_DOCUMENT_XML_BYTES == size - 1
     monkeypatch.undo()
-    assert docx_list.MAX_DOCUMENT_XML_BYTES == 200 * 1024 * 1024
+    assert docx_list.MAX_DOCUMENT_XML_BYTES == 64 * 1024 * 1024
     assert len(parse_list_docx(data).rows) == 5
 
 

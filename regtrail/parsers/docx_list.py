@@ -32,8 +32,12 @@ from lxml import etree
 PARSER_NAME = "cac_docx_list"
 PARSER_VERSION = "1"
 
-MAX_DOCUMENT_XML_BYTES = 200 * 1024 * 1024
-"""Refuse a DOCX whose main document part is larger than this once uncompressed (ZIP bomb guard)."""
+MAX_DOCUMENT_XML_BYTES = 64 * 1024 * 1024
+"""Refuse a DOCX whose main document part is larger than this once uncompressed (the largest real list: 6 MB)."""
+
+MAX_XML_ELEMENTS = 2_000_000
+"""Refuse a part with more XML elements than this before building its tree (the largest real list has about
+125,000; a tree costs roughly 200 bytes per element, a parsed cell more), so reading any DOCX stays under 1 GB."""
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
@@ -136,6 +140,10 @@ class ListParseError(ValueError):
     """The bytes are not a CAC list attachment that can be read (the message says why)."""
 
 
+class DocumentTooLarge(ListParseError):
+    """Refused for what reading it would cost (inflated size, element count): no other parser should try it."""
+
+
 @dataclass
 class ParsedList:
     """One list attachment: its heading paragraphs, header and data rows."""
@@ -185,13 +193,50 @@ def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
     """
     info = zf.getinfo(name)
     if info.file_size > MAX_DOCUMENT_XML_BYTES:
-        raise ListParseError(
-            f"{name} would uncompress to {info.file_size} bytes (limit {MAX_DOCUMENT_XML_BYTES}): "
-            "refused as a possible ZIP bomb"
+        raise DocumentTooLarge(
+            f"{name} would uncompress to {info.file_size:,} bytes (limit {MAX_DOCUMENT_XML_BYTES:,}; "
+            f"{info.compress_size:,} bytes compressed): refused as a possible ZIP bomb"
         )
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ListParseError(f"{name} uses ZIP compression method {info.compress_type}; a DOCX never does")
-    return zf.read(info)
+    data = zf.read(info)
+    check_xml_cost(data, name)
+    return data
+
+
+def check_xml_cost(xml: bytes, name: str, limit: int = MAX_XML_ELEMENTS) -> None:
+    """Raise DocumentTooLarge when `xml` holds more than `limit` elements (counted on the bytes, no tree built).
+
+    Every element has one start tag and at most one end tag, so start tags minus end tags bound the
+    element count from above (comments and processing instructions count too; a DOCX has few).
+    """
+    elements = xml.count(b"<") - xml.count(b"</")
+    if elements > limit:
+        raise DocumentTooLarge(
+            f"{name} holds about {elements:,} XML elements (limit {limit:,}; {len(xml):,} bytes uncompressed): "
+            "refused before reading, its tree would need several GB of memory"
+        )
+
+
+def check_docx_cost(data: bytes, limit: int = MAX_XML_ELEMENTS) -> None:
+    """Raise DocumentTooLarge when the main part of the DOCX `data` is too large to read; other errors pass.
+
+    For readers that build the whole document (python-docx): call before handing them the bytes.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            main_part = _main_part_name(zf, names)
+            info = zf.getinfo(main_part)
+            if info.file_size > MAX_DOCUMENT_XML_BYTES:
+                _read_member(zf, main_part)  # raises with the message
+            if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                check_xml_cost(zf.read(info), main_part, limit)
+    except DocumentTooLarge:
+        raise
+    except (ListParseError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError,
+            RuntimeError, NotImplementedError):
+        return  # not a readable DOCX: the reader itself says why
 
 
 def _xml_parser() -> etree.XMLParser:

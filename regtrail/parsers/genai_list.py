@@ -16,9 +16,14 @@ from datetime import date
 from typing import Any
 
 from regtrail.fetch.sniff import detect_type
+from regtrail.parsers.docx_list import DocumentTooLarge, check_docx_cost
 
 PARSER_NAME = "genai_list"
 PARSER_VERSION = "1"
+
+MAX_DOCX_ELEMENTS = 500_000
+"""python-docx builds the whole document and a Python object per cell it reads: lists with more XML elements
+than this (about 12,000 rows; real generative-AI lists have hundreds) are refused before it starts."""
 
 COLUMNS = {
     "序号": "seq",
@@ -199,6 +204,10 @@ def _head_text(result: GenaiList, lines: list[str]) -> None:
 def _parse_docx(body: bytes) -> GenaiList:
     import docx
 
+    try:
+        check_docx_cost(body, MAX_DOCX_ELEMENTS)
+    except DocumentTooLarge as exc:
+        raise GenaiParseError(str(exc)) from exc
     document = docx.Document(io.BytesIO(body))
     result = GenaiList("docx", None, None, None)
     _head_text(result, [p.text for p in document.paragraphs[:6]])

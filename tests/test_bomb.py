@@ -1,0 +1,95 @@
+"""A small DOCX whose document.xml inflates to 180 MB is refused by `parse` and `ingest` quickly and in bounded
+memory, archived and recorded as a parse failure; the limits sit far above the real lists."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from regtrail import settings
+from regtrail.log import archive, events
+from regtrail.mirror.hostile import docx_bomb
+from regtrail.parsers import docx_list, genai_list
+from tests.fault_server import FaultServer, respond
+
+MAX_RSS_KB = 1024 * 1024
+BOMB_URL = "https://www.cac.gov.cn/files/bomb.docx"
+
+# Runs a command and reports the peak RSS of that command alone (the wrapper's only child) on stderr's last line.
+_PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[int, str, int, float]:
+    """(exit code, stderr without the figure, peak RSS in KB, seconds) of `python -m regtrail ARGS`."""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _PEAK, sys.executable, "-m", "regtrail", *args], env=env,
+                          cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=120)
+    *lines, peak = done.stderr.strip().splitlines()
+    return done.returncode, "\n".join(lines), int(peak), time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bomb") / "bomb.docx"
+    path.write_bytes(docx_bomb(180 * 1024 * 1024))
+    return path
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"REGTRAIL_MIRROR", "REGTRAIL_LOG"}}
+    return {**env, "REGTRAIL_HOME": str(home), "PYTHONPATH": str(settings.REPO_ROOT), **extra}
+
+
+def test_parse_refuses_the_bomb_fast_in_bounded_memory(bomb: Path, tmp_path: Path) -> None:
+    assert bomb.stat().st_size < 1024 * 1024
+    code, stderr, peak_kb, seconds = run_measured(["parse", str(bomb)], _env(tmp_path))
+    assert code != 0
+    assert "refused" in stderr and "word/document.xml" in stderr, stderr
+    assert "generative-AI" not in stderr, "no second parser tries the refused document"
+    assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds)
+
+
+def test_ingest_archives_the_bomb_and_records_a_parse_failure(bomb: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    body = bomb.read_bytes()
+    route = respond(200, body, {"Content-Type": "application/vnd.openxmlformats-officedocument"})
+    with FaultServer(routes={"/www.cac.gov.cn/files/bomb.docx": route}) as server:
+        code, stderr, peak_kb, seconds = run_measured(
+            ["ingest", BOMB_URL], _env(home, REGTRAIL_MIRROR=server.origin))
+        assert server.hits("/www.cac.gov.cn/files/bomb.docx") == 1
+    assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds, stderr)
+    fetched = [r for r in events.read_events(home, "fetch", "adhoc").to_pylist() if r["url"] == BOMB_URL]
+    assert [r["ok"] for r in fetched] == [True]
+    assert archive.load(home, fetched[0]["archive_path"])[0] == body, "the refused document stays re-parsable"
+    records = events.read_events(home, "records", "adhoc").to_pylist()
+    assert [r["record_type"] for r in records] == ["parse_failure"]
+    assert "refused" in json.loads(records[0]["payload"])["error"]
+
+
+def test_limits_leave_room_above_the_largest_real_list(shared: Path) -> None:
+    def xml(path: Path) -> bytes:
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("word/document.xml")
+
+    largest = max((shared / "original_docx").glob("*.docx"), key=lambda p: len(xml(p)))
+    data = xml(largest)
+    assert len(docx_list.parse_list_docx(largest.read_bytes()).rows) > 500
+    assert len(data) * 10 < docx_list.MAX_DOCUMENT_XML_BYTES
+    assert (data.count(b"<") - data.count(b"</")) * 10 < docx_list.MAX_XML_ELEMENTS
+
+
+def test_every_docx_reader_refuses_before_building_the_tree() -> None:
+    small_bomb = docx_bomb(24 * 1024 * 1024)  # under the byte limit, over the element limits
+    with pytest.raises(docx_list.DocumentTooLarge, match="XML elements"):
+        docx_list.check_docx_cost(small_bomb, limit=1_000_000)
+    with pytest.raises(genai_list.GenaiParseError, match="XML elements"):
+        genai_list.parse_genai_document(small_bomb)
+    assert len(docx_list.parse_list_docx(docx_bomb(2 * 1024 * 1024)).rows) > 1000
