@@ -109,14 +109,16 @@ def test_redirect_loop_is_cut(home: Path) -> None:
 
 @pytest.mark.parametrize("location", ["http://127.0.0.1:{port}/secret", "http://localhost:{port}/secret",
                                       "http://[::1]:{port}/secret", "http://10.1.2.3/secret"])
-def test_redirect_to_a_private_address_is_refused_outside_mirror_mode(home: Path, location: str) -> None:
-    with FaultServer() as server:
-        port = server.origin.rsplit(":", 1)[1]
+def test_redirect_to_a_private_address_is_refused_outside_mirror_mode(
+        home: Path, location: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FaultServer() as server, FaultServer() as target:
+        monkeypatch.setenv("REGTRAIL_ALLOW_PRIVATE_HOSTS", server.origin.removeprefix("http://"))
+        port = target.origin.rsplit(":", 1)[1]
         server.script("/start", redirect(location.format(port=port)))
         ctx = context(home, server.origin, mirror=False, allowed=())
         assert ctx.fetch(f"{server.origin}/start", purpose="notice") is None
         ctx.flush()
-        assert server.hits("/secret") == 0
+        assert target.hits("/secret") == 0 and server.hits("/start") == 1
     ((status, kind, ok),) = attempts(home, f"{server.origin}/start")
     assert (status, kind, ok) == (302, "redirect_blocked", False)
 

@@ -3,9 +3,7 @@ rate limit, size limits, and redirects followed by hand so that every hop is che
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from regtrail import settings
+from regtrail.fetch.policy import REFUSED, UrlPolicy, allowed_private_hosts
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
@@ -101,24 +100,6 @@ class HostThrottle:
         self._last[host] = time.monotonic()
 
 
-def blocked_address(host: str) -> str | None:
-    """Why `host` must not be fetched (loopback, private, link-local, reserved), or None."""
-    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(".localhost"):
-        return f"{host} is a loopback name"
-    try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except OSError:
-            return None  # unresolvable: the request itself will fail as a connection error
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    for address in addresses:
-        if not address.is_global:
-            return f"{host} resolves to the non-public address {address}"
-    return None
-
-
 class Fetcher:
     """A shared `requests.Session` that honours REGTRAIL_MIRROR, a per-host rate limit and size limits.
 
@@ -152,15 +133,23 @@ class Fetcher:
         *,
         referer: str | None = None,
         headers: dict[str, str] | None = None,
-        allowed_hosts: list[str] | None = None,
+        policy: UrlPolicy | None = None,
     ) -> RawResponse:
-        """One GET attempt, redirects included; network errors become a RawResponse with `error_kind` set."""
+        """One GET attempt, redirects included; network errors become a RawResponse with `error_kind` set.
+
+        `policy` (default: any host, no non-public address outside mirror mode) is checked for the URL and
+        for every redirect hop before it is requested.
+        """
+        policy = policy or UrlPolicy(mirror=bool(self.mirror), private_ok=allowed_private_hosts())
         sent = {**({"Referer": referer} if referer else {}), **(headers or {})}
         started, sent_at = time.monotonic(), None
         current, hops = url, []
         target = mirror_url(current, self.mirror)
         status, reason, response_headers, request_headers = None, "", {}, {**self.session.headers, **sent}
         try:
+            refusal = policy.refusal(url)
+            if refusal:
+                raise _Refused(REFUSED, f"{url} not requested: {refusal}")
             while True:
                 self.throttle.wait(urlsplit(current).netloc)
                 if sent_at is None:
@@ -182,7 +171,7 @@ class Fetcher:
                         )
                 nxt = canonical_url(urljoin(target, location), self.mirror)
                 hops.append(nxt)
-                refusal = self._refuse_redirect(nxt, allowed_hosts)
+                refusal = policy.refusal(nxt)
                 if refusal:
                     raise _Refused("redirect_blocked", f"redirect from {current} to {nxt} refused: {refusal}")
                 if len(hops) > MAX_REDIRECTS:
@@ -220,17 +209,6 @@ class Fetcher:
             if time.monotonic() - started > self.total_timeout:
                 raise _Refused("timeout", f"download took longer than {self.total_timeout:g} s, aborted")
         return bytes(body)
-
-    def _refuse_redirect(self, url: str, allowed_hosts: list[str] | None) -> str | None:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in {"http", "https"}:
-            return f"scheme {parts.scheme!r} is not fetched"
-        if allowed_hosts and host not in {h.lower() for h in allowed_hosts}:
-            return f"host {host} is not in the source's allowed_hosts ({', '.join(allowed_hosts)})"
-        if not self.mirror:
-            return blocked_address(host)
-        return None
 
 
 class _Refused(Exception):
