@@ -1,7 +1,8 @@
 """A loopback HTTP server that misbehaves on demand, for the fetch-fault tests.
 
-Each path answers from its script of replies (consumed in order; the last one repeats when
-`repeat_last`), else from fixed routes, else from a mirror `Site` (so a whole crawl can run
+With `fail_first`, the first request for every path gets one of those faults (in turn, in the order paths
+are first requested; `first_fault` says which). Then each path answers from its script of replies
+(consumed in order), else from fixed routes, else from a mirror `Site` (so a whole crawl can run
 through it with faults injected on chosen URLs), else 404. A reply writes the raw response
 itself, so it can reset the connection, stall, lie about Content-Length or stream forever.
 """
@@ -39,6 +40,11 @@ def respond(status: int = 200, body: bytes = b"", headers: dict[str, str] | None
 
 def html(text: str, status: int = 200, charset: str = "utf-8") -> Reply:
     return respond(status, text.encode(charset), {"Content-Type": f"text/html; charset={charset}"})
+
+
+def waf_page() -> Reply:
+    """A web-application-firewall challenge served with status 200."""
+    return html("<html><head><title>知道创宇云防御</title></head><body>访问验证</body></html>")
 
 
 def busy(status: int = 503, retry_after: str | None = "0") -> Reply:
@@ -153,8 +159,10 @@ class FaultServer:
     """Threaded loopback server; `script(path, *replies)` queues faults, `requests` logs what came in."""
 
     def __init__(self, site: Site | None = None, routes: dict[str, Reply] | None = None, *,
-                 delay: float = 0.0) -> None:
+                 delay: float = 0.0, fail_first: list[Reply] | None = None) -> None:
         self.site = site
+        self.fail_first = list(fail_first or [])
+        self.first_fault: dict[str, int] = {}
         self.routes = dict(routes or {})
         self.delay = delay
         self.scripts: dict[str, list[Reply]] = {}
@@ -176,6 +184,9 @@ class FaultServer:
 
     def _next(self, path: str) -> Reply | None:
         with self.lock:
+            if self.fail_first and path not in self.first_fault:
+                self.first_fault[path] = len(self.first_fault) % len(self.fail_first)
+                return self.fail_first[self.first_fault[path]]
             queue = self.scripts.get(path)
             if queue:
                 return queue.pop(0)

@@ -24,7 +24,7 @@ from regtrail.log.digest import sha256
 from regtrail.mirror.site import Site, build_site
 from regtrail.parsers import docx_list
 from regtrail.sources import get_sources
-from tests.fault_server import FaultServer, busy, corrupt_zip, html, reset, respond, truncated, zip_bomb
+from tests.fault_server import FaultServer, busy, corrupt_zip, reset, respond, truncated, waf_page, zip_bomb
 
 SOURCE = "cac_deep_synthesis"
 
@@ -71,7 +71,7 @@ def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
     config = get_sources([SOURCE])[0].config
     notices = [server_path(n["url"]) for n in config["notices"]]
     attachments = real_attachments(site)[3:]  # attachments of notices without faults of their own
-    waf = html("<html><head><title>知道创宇云防御</title></head><body>访问验证</body></html>")
+    waf = waf_page()
     faults: dict[str, tuple[list[Callable], str]] = {
         server_path(config["listing"]["urls"][0]): ([busy(503)], "http_status"),
         notices[0]: ([reset()], "connection"),
@@ -105,6 +105,34 @@ def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
             f"{path}: the failure is retried (in the run or the next) until it succeeds"
     assert first["fetch_failures"] > second["fetch_failures"] == third["fetch_failures"]
     assert second["not_modified"] > 0
+
+
+FIRST_FAULTS = [("http_status", busy(503)), ("http_status", busy(429, "1")), ("connection", reset()),
+                ("truncated", truncated(b"<html>" + b"x" * 500)), ("waf_challenge", waf_page())]
+
+
+def test_a_first_run_whose_every_first_request_fails_ends_complete(
+        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every URL's first answer is a fault (503, 429 + Retry-After, reset, truncated, WAF page with 200):
+    one run still ends with every record of a clean crawl, and each fault is on record."""
+    home = tmp_path / "first"
+    with FaultServer(site, fail_first=[reply for _, reply in FIRST_FAULTS]) as server:
+        monkeypatch.setenv("REGTRAIL_MIRROR", server.origin)
+        stats = runner.crawl([SOURCE], run_key="first", root=home)[SOURCE]
+        assigned = dict(server.first_fault)
+    assert record_ids(home) == record_ids(clean), "every real list parsed in the first run"
+    rows = fetch_rows(home)
+    clean_rows = fetch_rows(clean)
+    assert len(assigned) > 3 * len(FIRST_FAULTS) and "/www.cac.gov.cn/robots.txt" in assigned
+    assert set(assigned) == {server_path(r["url"]) for r in clean_rows}, "every URL's first answer was a fault"
+    for path, index in assigned.items():
+        tried = sorted((r for r in rows if server_path(r["url"]) == path), key=lambda r: r["attempt"])
+        calm = sorted((r for r in clean_rows if server_path(r["url"]) == path), key=lambda r: r["attempt"])
+        assert not tried[0]["ok"] and tried[0]["error"], path
+        assert tried[0]["error_kind"] == FIRST_FAULTS[index][0], (path, tried[0]["error_kind"])
+        # then the same answers as in the clean crawl (a list not published yet is a 404 in both)
+        assert [(r["ok"], r["status"]) for r in tried[1:]] == [(r["ok"], r["status"]) for r in calm], path
+    assert stats["fetch_failures"] == len(assigned) + sum(not r["ok"] for r in clean_rows)
 
 
 def test_replay_appends_only_documents_whose_output_changed(

@@ -64,7 +64,8 @@ def test_fetch_events_for_success_failure_and_retry(home: Path, http_server) -> 
     assert kinds == [
         ("file?id=1", 1, ""), ("file?id=1", 1, "empty_body"), ("flaky.htm", 1, "http_status"),
         ("flaky.htm", 2, ""), ("missing.htm", 1, "http_status"), ("page.htm", 1, ""),
-        ("robots.txt", 1, ""), ("waf.htm", 1, "waf_challenge"),
+        ("robots.txt", 1, ""), ("waf.htm", 1, "waf_challenge"), ("waf.htm", 2, "waf_challenge"),
+        ("waf.htm", 3, "waf_challenge"),
     ]
     by_url = {(r["url"], r["ok"]): r for r in rows}
     good = by_url[("https://h.example/file?id=1", True)]

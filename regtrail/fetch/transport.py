@@ -26,7 +26,8 @@ from regtrail.log import archive, events
 log = logging.getLogger("regtrail")
 
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
-RETRY_KINDS = {"connection", "timeout", "truncated"}
+RETRY_KINDS = {"connection", "timeout", "truncated", "waf_challenge"}
+"""Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`."""
 
 
 @dataclass
@@ -124,14 +125,14 @@ def accept(raw: RawResponse, expect: str, max_unzipped: int = MAX_UNZIPPED_BYTES
     if declared and declared.isdigit() and header(raw.headers, "content-encoding") is None:
         if int(declared) != len(raw.body):
             return "truncated", f"Content-Length {declared} but {len(raw.body)} bytes received", detected
+    content_type = header(raw.headers, "content-type")
+    if detected == "html" and looks_like_waf_challenge(decode_html(raw.body[:65536], content_type)):
+        return "waf_challenge", "web-application-firewall challenge page (HTTP 200) instead of content", detected
     if expect == "robots":
         return None, None, detected
     if detected == "empty":
         sent = f"with Referer {referer}" if referer else "without a Referer"
         return "empty_body", f"HTTP 200 with an empty body ({len(raw.body)} bytes; requested {sent})", detected
-    content_type = header(raw.headers, "content-type")
-    if detected == "html" and looks_like_waf_challenge(decode_html(raw.body[:65536], content_type)):
-        return "waf_challenge", "web-application-firewall challenge page (HTTP 200) instead of content", detected
     if expect == "html" and detected not in {"html", "unknown"}:
         return "not_html", f"expected an HTML page, got {detected}", detected
     if expect == "document" and detected == "html":
