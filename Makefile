@@ -8,13 +8,14 @@ export REGTRAIL_HOME ?= $(CURDIR)/data
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt constraints.txt
+# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt).
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' -c constraints.txt
 	touch $@
 
 demo: venv
-	$(BIN)/python -m regtrail.demo
+	$(BIN)/regtrail demo
 
 test: venv
 	$(BIN)/ruff check .
@@ -24,10 +25,10 @@ lint: venv
 	$(BIN)/ruff check .
 
 mirror: venv
-	$(BIN)/python -m regtrail.mirror --port 8765
+	$(BIN)/regtrail mirror --port 8765
 
 report: venv
-	$(BIN)/python -m regtrail.analyst report
+	$(BIN)/regtrail report
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -7,29 +7,18 @@ builds a separate DuckDB file; `publish` swaps it in atomically.
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import datetime
-from pathlib import Path
 
-# Cosmos looks for dbt on PATH when it is imported: make it the one beside this interpreter.
-_BIN = str(Path(sys.executable).parent)
-if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+from airflow.sdk import Asset, dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
-from airflow.sdk import Asset, dag, task  # noqa: E402
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig  # noqa: E402
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from regtrail import airflow_env, settings  # noqa: E402
-from regtrail.sources import get_sources  # noqa: E402
+from regtrail import airflow_env, settings
+from regtrail.sources import get_sources
 
 ENV = airflow_env.apply()
-DBT_DIR = REPO / "dbt_project"
+DBT_DIR = settings.REPO_ROOT / "dbt_project"
+DBT = settings.dbt_executable()  # the project's venv, wherever Airflow's PATH points
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 
 
@@ -54,6 +43,7 @@ def _dbt_tasks():
         return DbtBuildLocalOperator(
             task_id="dbt_build", project_dir=str(DBT_DIR), profile_config=PROFILE, env=DBT_ENV,
             invocation_mode=InvocationMode.DBT_RUNNER, install_deps=False, pool=airflow_env.DBT_POOL,
+            dbt_executable_path=DBT,
         )
     return DbtTaskGroup(
         group_id="dbt",
@@ -63,7 +53,7 @@ def _dbt_tasks():
             env_vars=DBT_ENV,
         ),
         profile_config=PROFILE,
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=DBT),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
             # Singular tests span several models: run every test once all models are built.

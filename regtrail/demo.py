@@ -1,21 +1,26 @@
-"""`make demo`: run the whole pipeline on the bundled mirror and print what it built."""
+"""`regtrail demo` (`make demo`): run the whole pipeline on the bundled mirror and print what it built."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
+from rich.status import Status
 
 from regtrail import airflow_env, settings
 
 BIN = Path(sys.executable).parent
+DAG_ID = "regtrail_cac"
+TASK_IN_LOG = re.compile(rf"{DAG_ID}\.([\w.]+)|task_id=([\w.]+)")
 
 
 @contextmanager
@@ -52,10 +57,34 @@ def run(cmd: list[str], **kwargs) -> None:
 def prepare_airflow() -> None:
     """dbt manifest for fast DAG parsing, migrated SQLite metadata, the one-slot dbt pool."""
     dbt_dir = str(settings.REPO_ROOT / "dbt_project")
-    run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir])
+    run([settings.dbt_executable(), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir])
     run([str(BIN / "airflow"), "db", "migrate"], stdout=subprocess.DEVNULL)
     run([str(BIN / "airflow"), "pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time"],
         stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def phase(console: Console, title: str) -> Iterator[Status]:
+    """A spinner while a phase of the demo runs, then one line with its wall time."""
+    started = time.monotonic()
+    with console.status(title) as status:
+        yield status
+    console.print(f"[green]✓[/green] {title} ({time.monotonic() - started:.1f} s)")
+
+
+def run_dag(log_file: Path, status: Status) -> int:
+    """`airflow dags test` with its output in `log_file`; the spinner shows the task it is on."""
+    started = time.monotonic()
+    with open(log_file, "w") as log:
+        proc = subprocess.Popen([str(BIN / "airflow"), "dags", "test", DAG_ID], cwd=settings.REPO_ROOT,
+                                stdout=log, stderr=subprocess.STDOUT)
+        task = ""
+        while proc.poll() is None:
+            time.sleep(0.5)
+            found = TASK_IN_LOG.findall(log_file.read_text(errors="replace")[-20000:])
+            task = next((a or b for a, b in reversed(found)), task)
+            status.update(f"DAG run {DAG_ID}: {task or 'starting'} ({time.monotonic() - started:.0f} s)")
+    return proc.returncode
 
 
 def summary(warehouse: Path, entity: str = "Huawei") -> str:
@@ -91,29 +120,33 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
 
 
 def main() -> int:
+    """The demo; returns the DAG run's exit code (0 when everything was built and published)."""
     started = time.monotonic()
+    console = Console(stderr=True)
     env = airflow_env.apply()
     Path(env["REGTRAIL_HOME"]).mkdir(parents=True, exist_ok=True)
-    with mirror_running() as origin:
+    with ExitStack() as mirror:
+        with phase(console, "starting the offline mirror"):
+            origin = mirror.enter_context(mirror_running())
         print(f"mirror: {origin}; REGTRAIL_HOME={env['REGTRAIL_HOME']}", flush=True)
-        prepare_airflow()
+        with phase(console, "preparing Airflow: dbt manifest, metadata database, dbt pool"):
+            prepare_airflow()
         log_file = Path(env["REGTRAIL_HOME"]) / "logs" / "demo-dags-test.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        print(f"+ airflow dags test regtrail_cac   (log: {log_file})", flush=True)
-        with open(log_file, "w") as log:
-            done = subprocess.run([str(BIN / "airflow"), "dags", "test", "regtrail_cac"], cwd=settings.REPO_ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT)
-        if done.returncode != 0:
-            print(log_file.read_text(errors="replace")[-6000:])
-            print(f"the DAG run failed; full log in {log_file}", file=sys.stderr)
-            return done.returncode
+        print(f"+ airflow dags test {DAG_ID}   (log: {log_file})", flush=True)
+        with phase(console, f"DAG run {DAG_ID}: crawl every source, dbt build, publish") as status:
+            code = run_dag(log_file, status)
+    if code != 0:
+        print(log_file.read_text(errors="replace")[-6000:])
+        print(f"the DAG run failed; full log in {log_file}", file=sys.stderr)
+        return code
     print(summary(settings.warehouse_path()))
     root = settings.home()
     print(f"\nwarehouse  {settings.warehouse_path()}   (read-only: duckdb.connect(path, read_only=True))")
     print(f"report     {root / 'report' / 'index.html'}")
     print(f"exports    {root / 'exports'}   (one Parquet file per mart)")
     print(f"dbt docs   {root / 'docs' / 'static_index.html'}")
-    print("analyst    .venv/bin/python -m regtrail.analyst timeline Huawei")
+    print("analyst    .venv/bin/regtrail timeline Huawei")
     print(f"\ndemo wall time {time.monotonic() - started:.1f} s")
     return 0
 

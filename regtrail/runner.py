@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from regtrail import settings
@@ -18,6 +19,26 @@ log = logging.getLogger("regtrail")
 
 
 STALE_TEMP_SECONDS = 3600.0
+
+Observer = Callable[[str, Counter], None]
+"""Called with a source's name and its stats whenever they change (progress display)."""
+
+
+class ObservedStats(Counter):
+    """A source's stats counter that reports every change to an observer."""
+
+    def __init__(self, *args, source: str = "", observer: Observer | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._source, self._observer = source, observer
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        if self._observer is not None:
+            self._observer(self._source, self)
+
+
+def _stats(source: str, observer: Observer | None) -> Counter:
+    return ObservedStats(source=source, observer=observer) if observer else Counter()
 
 
 def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -48,9 +69,10 @@ def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_T
     return removed
 
 
-def _run(source: Source, transport: Transport, run_key: str, root: Root) -> Counter:
+def _run(source: Source, transport: Transport, run_key: str, root: Root, observer: Observer | None = None) -> Counter:
     stale = remove_stale_temp_files(root, source.name)
-    context = Context(source=source, run_key=run_key, root=root, transport=transport)
+    context = Context(source=source, run_key=run_key, root=root, transport=transport,
+                      stats=_stats(source.name, observer))
     if stale:
         context.stats["stale_temp_files_removed"] = stale
     try:
@@ -66,14 +88,15 @@ def default_run_key(prefix: str) -> str:
 
 
 def crawl(
-    names: list[str] | None = None, *, run_key: str | None = None, root: Root | None = None
+    names: list[str] | None = None, *, run_key: str | None = None, root: Root | None = None,
+    observer: Observer | None = None,
 ) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for the named sources (all by default)."""
     root = root or settings.log_root()
     run_key = run_key or default_run_key("cli")
     results = {}
     for source in get_sources(names):
-        results[source.name] = _run(source, LiveTransport(source_fetcher(source)), run_key, root)
+        results[source.name] = _run(source, LiveTransport(source_fetcher(source)), run_key, root, observer)
     return results
 
 
@@ -82,14 +105,14 @@ def source_fetcher(source: Source) -> Fetcher:
     return Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
 
 
-def ingest(urls: list[str], *, root: Root | None = None) -> dict[str, Counter]:
+def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | None = None) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for one-off document URLs."""
     from scrapers.adhoc import crawl as adhoc
 
     root = root or settings.log_root()
     source = get_sources(["adhoc"])[0]
     context = Context(source=source, run_key=default_run_key("ingest"), root=root,
-                      transport=LiveTransport(source_fetcher(source)))
+                      transport=LiveTransport(source_fetcher(source)), stats=_stats(source.name, observer))
     try:
         adhoc.ingest(context, urls)
     finally:
@@ -97,8 +120,10 @@ def ingest(urls: list[str], *, root: Root | None = None) -> dict[str, Counter]:
     return {source.name: context.stats}
 
 
-def replay(names: list[str] | None = None, *, root: Root | None = None) -> dict[str, Counter]:
+def replay(
+    names: list[str] | None = None, *, root: Root | None = None, observer: Observer | None = None
+) -> dict[str, Counter]:
     """Re-parse archived documents with the current parsers; appends only records that changed."""
     root = root or settings.log_root()
     run_key = default_run_key("replay")
-    return {s.name: _run(s, ArchiveTransport(root, s.name), run_key, root) for s in get_sources(names)}
+    return {s.name: _run(s, ArchiveTransport(root, s.name), run_key, root, observer) for s in get_sources(names)}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +48,12 @@ def mirror_origin() -> str | None:
 def shared_dir() -> Path:
     """The folder with the real CAC files (`REGTRAIL_SHARED`, default `<repo>/../shared`)."""
     return Path(os.environ.get("REGTRAIL_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def warehouse_path() -> Path:

@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from importlib import metadata
@@ -78,6 +77,20 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None)
         return path
     log.info("incremental build into %s, starting from a copy of %s", path, published)
     return path
+
+
+def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> int:
+    """`prepare_build`, then `dbt build` (models and data tests) into the build file; dbt's exit code.
+
+    What the DAG's dbt tasks do, in one process with dbt's own progress output (`regtrail build`).
+    """
+    root = root or settings.home()
+    path = prepare_build(root, full_refresh=full_refresh)
+    dbt_dir = settings.REPO_ROOT / "dbt_project"
+    env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(path),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
+    command = [settings.dbt_executable(), "build", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir)]
+    return subprocess.run(command, cwd=settings.REPO_ROOT, env=env).returncode
 
 
 def incremental_blocker(warehouse_file: Path) -> str | None:
@@ -180,7 +193,7 @@ def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     work = folder.parent / "dbt-docs-work"
     env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(build_file),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
-    command = [_dbt(), "docs", "generate", "--static", "--quiet", "--project-dir", str(dbt_dir),
+    command = [settings.dbt_executable(), "docs", "generate", "--static", "--quiet", "--project-dir", str(dbt_dir),
                "--profiles-dir", str(dbt_dir), "--target-path", str(work / "target"),
                "--log-path", str(work / "logs")]
     done = subprocess.run(command, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -212,11 +225,6 @@ def swap_dir(staged: Path, link: Path, stamp: str, keep: int = 2) -> Path:
     for old in older[: max(0, len(older) - (keep - 1))]:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def _dbt() -> str:
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def _exists(location: str) -> bool:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from regtrail import settings
+from tests.test_cli import commands
 
 README = (settings.REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -24,18 +23,13 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
     assert "make test" in (settings.REPO_ROOT / ".ci" / "run").read_text()
 
 
-def _cli_subcommands(module: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
-                         cwd=settings.REPO_ROOT, timeout=60)
-    assert out.returncode == 0, out.stderr
-    match = re.search(r"\{([a-z,\-]+)\}", out.stdout)
-    assert match, out.stdout
-    return set(match.group(1).split(","))
-
-
 def test_every_cli_command_is_documented_and_every_documented_one_exists() -> None:
-    documented = set(re.findall(r"python -m regtrail ([a-z]+)", README))
-    assert documented == _cli_subcommands("regtrail")
+    blocks = "\n".join(re.findall(r"```\n(.*?)```", README, re.S))
+    documented = set()
+    for names in re.findall(r"^regtrail ([a-z|]+)", blocks, re.M):
+        documented |= set(names.split("|"))
+    assert documented == commands()
+    assert "**Exit codes**" in README and "`2` usage error" in README
 
 
 def test_every_setting_is_documented_and_used() -> None:

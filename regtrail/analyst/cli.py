@@ -1,46 +1,13 @@
-"""`python -m regtrail.analyst`: read-only questions to the published warehouse."""
+"""Read-only questions to the published warehouse: what `regtrail timeline|batches|filing|report` run."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
-from pathlib import Path
+
+import click
 
 from regtrail import settings
 from regtrail.analyst import db, output, queries
-
-CLOCK_HELP = ("--as-of DATE: what regtrail knew on DATE (observed_at on or before it); "
-              "--valid-on DATE: what the regulator had published by DATE (event_date on or before it)")
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from error
-
-
-def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--warehouse", type=Path, help="warehouse file (default $REGTRAIL_HOME/warehouse.duckdb)")
-    common.add_argument("--format", choices=output.FORMATS, default="table", help="output format (default table)")
-    clock = argparse.ArgumentParser(add_help=False)
-    clock.add_argument("--as-of", type=_date, metavar="DATE", help="knowledge clock: what we knew on DATE")
-    clock.add_argument("--valid-on", type=_date, metavar="DATE", help="valid-time clock: what was published by DATE")
-
-    main = argparse.ArgumentParser(prog="python -m regtrail.analyst", description=__doc__, epilog=CLOCK_HELP)
-    commands = main.add_subparsers(dest="command", required=True)
-    timeline = commands.add_parser("timeline", parents=[common, clock], help="an entity's timeline")
-    timeline.add_argument("entity", help="part of the Chinese name (or English name, alias, group where known)")
-    batches = commands.add_parser("batches", parents=[common, clock], help="published lists with counts and dates")
-    batches.add_argument("--list-type", help="only this list type, e.g. deep_synthesis")
-    filing = commands.add_parser("filing", parents=[common, clock], help="one filing and its history")
-    filing.add_argument("number", help="备案编号 (or a unique part of it)")
-    report = commands.add_parser("report", help="write the static HTML timeline report")
-    report.add_argument("--warehouse", type=Path, help="warehouse file (default $REGTRAIL_HOME/warehouse.duckdb)")
-    report.add_argument("--out", type=Path, help="output file (default $REGTRAIL_HOME/report/index.html)")
-    return main
 
 
 def run_timeline(con, args, out) -> int:
@@ -111,14 +78,15 @@ def _clock_note(clock: queries.Clock) -> str:
 
 
 def main(argv: list[str] | None = None, out=None) -> int:
-    args = parser().parse_args(argv)
-    out = out or sys.stdout
+    """`python -m regtrail.analyst …` (an alias of the same `regtrail` commands); returns the exit code."""
+    import typer
+
+    from regtrail.cli import analyst
+
+    app = typer.Typer(name="regtrail.analyst", help=__doc__, add_completion=False, no_args_is_help=True)
+    analyst.register(app)
     try:
-        if args.command == "report":
-            return run_report(args, out)
-        with db.connect(args.warehouse) as con:
-            return {"timeline": run_timeline, "batches": run_batches, "filing": run_filing}[args.command](
-                con, args, out)
-    except FileNotFoundError as error:
-        print(error, file=sys.stderr)
-        return 2
+        return app(argv, prog_name="python -m regtrail.analyst", standalone_mode=False, obj={"out": out}) or 0
+    except click.exceptions.ClickException as error:
+        error.show()
+        return error.exit_code

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 
 from regtrail import settings
@@ -110,3 +112,28 @@ def start_mirror(site: Site | None = None, host: str = "127.0.0.1", port: int = 
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     return MirrorHandle(server, thread, site, log)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8765, synthetic: str = "missing", shared: Path | None = None,
+          print_origin_file: Path | None = None) -> None:
+    """Build the site and serve it until SIGTERM or Ctrl-C (`regtrail mirror`)."""
+    site = build_site((shared or settings.shared_dir()).resolve(), synthetic=synthetic)
+    handle = start_mirror(site, host=host, port=port)
+    print(f"mirror serving at {handle.origin} ({site.page_count} pages, {site.count('real')} real "
+          f"attachments, {site.count('synthetic')} synthetic)", flush=True)
+    missing = site.count("missing")
+    if missing:
+        hint = "(--synthetic fill serves synthetic lists instead)" if site.synthetic == "missing" else ""
+        print(f"regtrail mirror: {missing} attachments have no content and answer 404 {hint}".rstrip(),
+              file=sys.stderr, flush=True)
+    if print_origin_file:
+        tmp = print_origin_file.with_name(f".{print_origin_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(handle.origin + "\n", encoding="utf-8")
+        tmp.replace(print_origin_file)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()

@@ -1,0 +1,111 @@
+"""Analyst commands, read-only on the published warehouse: `timeline`, `batches`, `filing`, `report`.
+
+The work is done by `regtrail.analyst.cli` (imported when a command runs, with DuckDB); the output
+stream is `sys.stdout` unless the caller passes another as `obj={"out": stream}`.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from datetime import date
+from pathlib import Path
+from typing import IO, Annotated, Literal
+
+import typer
+
+FormatName = Literal["table", "csv", "json"]  # regtrail.analyst.output.FORMATS (kept import-free for --help)
+CLOCK_HELP = ("--as-of DATE: what regtrail knew on DATE (observed_at on or before it); "
+              "--valid-on DATE: what the regulator had published by DATE (event_date on or before it). "
+              "Exit 2 when the warehouse file is missing.")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+Warehouse = Annotated[Path | None, typer.Option(
+    help="warehouse file (default $REGTRAIL_HOME/warehouse.duckdb)", show_default=False)]
+Format = Annotated[FormatName, typer.Option("--format", help="output format")]
+AsOf = Annotated[date | None, typer.Option(
+    parser=_date, metavar="DATE", help="knowledge clock: what we knew on DATE", show_default=False)]
+ValidOn = Annotated[date | None, typer.Option(
+    parser=_date, metavar="DATE", help="valid-time clock: what was published by DATE", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analyst commands to `app`."""
+    app.command(epilog=CLOCK_HELP)(timeline)
+    app.command(epilog=CLOCK_HELP)(batches)
+    app.command(epilog=CLOCK_HELP)(filing)
+    app.command()(report)
+
+
+def timeline(
+    ctx: typer.Context,
+    entity: Annotated[str, typer.Argument(help="part of the Chinese name (or English name, alias, group where known)")],
+    warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
+) -> None:
+    """An entity's timeline. Exit 1 when no entity matches."""
+    _query(ctx, "run_timeline", Namespace(entity=entity, warehouse=warehouse, format=format, as_of=as_of,
+                                          valid_on=valid_on))
+
+
+def batches(
+    ctx: typer.Context,
+    list_type: Annotated[str | None, typer.Option(help="only this list type, e.g. deep_synthesis")] = None,
+    warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
+) -> None:
+    """Published lists with counts, dates and their reconciliation against the regulator's count."""
+    _query(ctx, "run_batches", Namespace(list_type=list_type, warehouse=warehouse, format=format, as_of=as_of,
+                                         valid_on=valid_on))
+
+
+def filing(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="备案编号 (or a unique part of it)")],
+    warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
+) -> None:
+    """One filing and its history. Exit 1 unless exactly one filing matches."""
+    _query(ctx, "run_filing", Namespace(number=number, warehouse=warehouse, format=format, as_of=as_of,
+                                        valid_on=valid_on))
+
+
+def report(
+    ctx: typer.Context,
+    warehouse: Warehouse = None,
+    out: Annotated[Path | None, typer.Option(
+        help="output file (default $REGTRAIL_HOME/report/index.html)", show_default=False)] = None,
+) -> None:
+    """Write the static HTML timeline report (charts, searchable per-entity timeline; works offline)."""
+    from regtrail.analyst import cli
+
+    _exit(lambda: cli.run_report(Namespace(warehouse=warehouse, out=out), _out(ctx)))
+
+
+def _query(ctx: typer.Context, runner: str, args: Namespace) -> None:
+    from regtrail.analyst import cli, db
+
+    def run() -> int:
+        with db.connect(args.warehouse) as con:
+            return getattr(cli, runner)(con, args, _out(ctx))
+
+    _exit(run)
+
+
+def _exit(run) -> None:
+    """Run a command; its result is the exit code; a missing warehouse file is exit 2."""
+    try:
+        code = run()
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        raise typer.Exit(2) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _out(ctx: typer.Context) -> IO[str]:
+    return (ctx.obj or {}).get("out") or sys.stdout

@@ -1,0 +1,126 @@
+"""Crawler commands: `crawl`, `ingest`, `replay` (append events) and `parse` (writes nothing)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+SourcesArg = Annotated[list[str] | None, typer.Argument(help="source names (default: all)", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the crawler commands to `app`."""
+    app.command()(parse)
+    app.command()(crawl)
+    app.command()(ingest)
+    app.command()(replay)
+
+
+def parse(
+    file: Annotated[Path, typer.Argument(help="a saved document: list attachment (DOCX/PDF), notice or listing page")],
+    url: Annotated[str | None, typer.Option(help="canonical URL of the document (resolves relative links)")] = None,
+) -> None:
+    """Print the records of one saved document as JSON Lines (the payloads the crawler would append).
+
+    Exit 1 when the document cannot be parsed.
+    """
+    from regtrail.dryrun import parse_file
+    from regtrail.log.digest import canonical_json
+
+    try:
+        records = parse_file(file, url)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    sys.stdout.write("".join(canonical_json(record) + "\n" for record in records))
+
+
+def crawl(
+    sources: SourcesArg = None,
+    run_key: Annotated[str | None, typer.Option(help="run identifier; rerunning with the same key adds no events")]
+    = None,
+) -> None:
+    """Fetch, archive, parse and append events (all sources by default); prints each source's stats as JSON.
+
+    Exit 1 when a source's fetches failed and it produced no record; 2 for an unknown source.
+    """
+    from regtrail import runner
+
+    _run("crawl", lambda observer: runner.crawl(sources, run_key=run_key, observer=observer))
+
+
+def ingest(urls: Annotated[list[str], typer.Argument(help="document URLs: notice pages, list files, news articles")]
+           ) -> None:
+    """Fetch, archive, parse and append events for one-off URLs (source `adhoc`).
+
+    Exit 1 when every URL failed.
+    """
+    from regtrail import runner
+
+    _run("ingest", lambda observer: runner.ingest(urls, observer=observer))
+
+
+def replay(sources: SourcesArg = None) -> None:
+    """Re-parse the archive with the current parsers, no network; appends only changed output."""
+    from regtrail import runner
+
+    _run("replay", lambda observer: runner.replay(sources, observer=observer))
+
+
+def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, Counter]]) -> None:
+    """Run `work` with a progress display; print the stats; exit 1 when a source got nothing, 2 on a bad name."""
+    try:
+        with _progress(verb) as observer:
+            results = work(observer)
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from None
+    print(json.dumps({name: dict(stats) for name, stats in results.items()}, ensure_ascii=False, indent=1))
+    failed = [name for name, stats in results.items() if failed_entirely(stats)]
+    if failed:
+        typer.echo(f"error: every fetch failed and nothing was parsed: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)
+
+
+def failed_entirely(stats: Counter) -> bool:
+    """A source run failed when fetches failed and it produced no record at all."""
+    return stats["fetch_failures"] > 0 and _records(stats) == 0
+
+
+def _records(stats: Counter) -> int:
+    return sum(count for key, count in stats.items() if key.startswith("records:"))
+
+
+def progress_line(verb: str, source: str, stats: Counter) -> str:
+    """One source's progress: documents fetched and failed, records parsed."""
+    fetched = f"{stats['fetch_ok']} fetched, {stats['fetch_failures']} failed, " if verb != "replay" else ""
+    return f"{verb} {source}: {fetched}{_records(stats)} records"
+
+
+@contextmanager
+def _progress(verb: str) -> Iterator[Callable[[str, Counter], None]]:
+    """A rich progress display on stderr, one line per source, updated on every fetch and record."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as progress:
+
+        def observe(source: str, stats: Counter) -> None:
+            if source not in tasks:
+                for earlier in tasks.values():
+                    progress.update(earlier, completed=1)
+                tasks[source] = progress.add_task(source, total=1)
+            progress.update(tasks[source], description=progress_line(verb, source, stats))
+
+        yield observe
+        for task in tasks.values():
+            progress.update(task, completed=1)

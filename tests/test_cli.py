@@ -1,0 +1,87 @@
+"""The `regtrail` command: installed entry point, help on every command, exit codes, lazy imports, progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from regtrail import settings
+from regtrail.cli import app
+
+REGTRAIL = Path(sys.executable).with_name("regtrail")  # the console script `pip install -e .` made
+COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo",
+            "timeline", "batches", "filing", "report"}
+HEAVY = ("airflow", "cosmos", "dbt", "pyarrow", "duckdb", "requests", "bs4", "fsspec", "docx", "yaml")
+
+
+def commands() -> set[str]:
+    group = typer.main.get_command(app)
+    return set(group.list_commands(typer.Context(group)))
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(REGTRAIL), *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env}, cwd=settings.REPO_ROOT)
+
+
+def test_the_console_script_lists_every_command() -> None:
+    assert commands() == COMMANDS
+    out = run("--help", COLUMNS="200")
+    assert out.returncode == 0, out.stderr
+    listed = {line.split()[1] for line in out.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 2}
+    assert COMMANDS <= listed, out.stdout
+    assert "Exit codes: 0 ok; 1 failure" in " ".join(out.stdout.split())
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"Usage: regtrail {command}" in result.output
+
+
+def test_help_imports_no_heavy_library() -> None:
+    probe = ("import sys\nfrom regtrail.cli import app\n"
+             "try:\n    app(['--help'], prog_name='regtrail')\nexcept SystemExit:\n    pass\n"
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("no-such-command").returncode == 2
+    unknown = run("crawl", "no_such_source")
+    assert unknown.returncode == 2 and "unknown source(s) no_such_source" in unknown.stderr
+    assert run("timeline", "x", "--as-of", "2025-13-40").returncode == 2
+    assert run("mirror", "--synthetic", "sometimes").returncode == 2
+
+
+def test_a_crawl_whose_every_fetch_fails_exits_1_with_its_stats(tmp_path: Path) -> None:
+    """Nothing listens on the mirror's port: every fetch fails, nothing is parsed."""
+    out = run("crawl", "cac_cancellations", REGTRAIL_HOME=str(tmp_path), REGTRAIL_MIRROR="http://127.0.0.1:9")
+    assert out.returncode == 1, out.stderr
+    stats = json.loads(out.stdout)["cac_cancellations"]
+    assert stats["fetch_failures"] > 0 and "fetch_ok" not in stats
+    assert "every fetch failed and nothing was parsed: cac_cancellations" in out.stderr
+    assert "crawl cac_cancellations: 0 fetched" in out.stderr  # the progress line
+    ingest = run("ingest", "https://www.cac.gov.cn/none.htm", REGTRAIL_HOME=str(tmp_path),
+                 REGTRAIL_MIRROR="http://127.0.0.1:9")
+    assert ingest.returncode == 1 and json.loads(ingest.stdout)["adhoc"]["fetch_failures"] > 0
+
+
+def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from regtrail import runner
+
+    monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: never the network
+    seen: list[tuple[str, int]] = []
+    runner.ingest(["https://www.cac.gov.cn/none.htm"], root=tmp_path,
+                  observer=lambda source, stats: seen.append((source, stats["fetch_failures"])))
+    assert seen and {source for source, _ in seen} == {"adhoc"}
+    assert [n for _, n in seen] == sorted(n for _, n in seen) and seen[-1][1] > 0
