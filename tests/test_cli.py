@@ -68,12 +68,12 @@ def test_a_crawl_whose_every_fetch_fails_exits_1_with_its_stats(tmp_path: Path) 
     out = run("crawl", "cac_cancellations", REGTRAIL_HOME=str(tmp_path), REGTRAIL_MIRROR="http://127.0.0.1:9")
     assert out.returncode == 1, out.stderr
     stats = json.loads(out.stdout)["cac_cancellations"]
-    assert stats["fetch_failures"] > 0 and "fetch_ok" not in stats
-    assert "every fetch failed and nothing was parsed: cac_cancellations" in out.stderr
-    assert "crawl cac_cancellations: 0 fetched" in out.stderr  # the progress line
+    assert stats["failed_urls"] > 0 and "documents" not in stats
+    assert "every URL failed, no document was fetched: cac_cancellations" in out.stderr
+    assert "crawl cac_cancellations: 0 documents, 1 failed URLs" in out.stderr  # the progress line
     ingest = run("ingest", "https://www.cac.gov.cn/none.htm", REGTRAIL_HOME=str(tmp_path),
                  REGTRAIL_MIRROR="http://127.0.0.1:9")
-    assert ingest.returncode == 1 and json.loads(ingest.stdout)["adhoc"]["fetch_failures"] > 0
+    assert ingest.returncode == 1 and json.loads(ingest.stdout)["adhoc"]["failed_urls"] == 1
 
 
 def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,6 +82,6 @@ def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: never the network
     seen: list[tuple[str, int]] = []
     runner.ingest(["https://www.cac.gov.cn/none.htm"], root=tmp_path,
-                  observer=lambda source, stats: seen.append((source, stats["fetch_failures"])))
+                  observer=lambda source, stats: seen.append((source, stats["failed_urls"])))
     assert seen and {source for source, _ in seen} == {"adhoc"}
     assert [n for _, n in seen] == sorted(n for _, n in seen) and seen[-1][1] > 0

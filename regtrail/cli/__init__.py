@@ -13,7 +13,7 @@ import typer
 
 from regtrail.cli import analyst, crawler, pipeline
 
-EXIT_CODES = ("Exit codes: 0 ok; 1 failure (e.g. every fetch of a source failed, a document cannot be parsed, "
+EXIT_CODES = ("Exit codes: 0 ok; 1 failure (e.g. every URL of a source failed, a document cannot be parsed, "
               "the DAG run or dbt build failed, no entity matches); 2 usage error (unknown command, option or "
               "source; missing warehouse file).")
 

@@ -49,7 +49,7 @@ def crawl(
 ) -> None:
     """Fetch, archive, parse and append events (all sources by default); prints each source's stats as JSON.
 
-    Exit 1 when a source's fetches failed and it produced no record; 2 for an unknown source.
+    Exit 1 when every URL of a source failed (not one document fetched); 2 for an unknown source.
     """
     from regtrail import runner
 
@@ -85,13 +85,13 @@ def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, C
     print(json.dumps({name: dict(stats) for name, stats in results.items()}, ensure_ascii=False, indent=1))
     failed = [name for name, stats in results.items() if failed_entirely(stats)]
     if failed:
-        typer.echo(f"error: every fetch failed and nothing was parsed: {', '.join(failed)}", err=True)
+        typer.echo(f"error: every URL failed, no document was fetched: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
 
 
 def failed_entirely(stats: Counter) -> bool:
-    """A source run failed when fetches failed and it produced no record at all."""
-    return stats["fetch_failures"] > 0 and _records(stats) == 0
+    """A source run failed when URLs failed and not one document was fetched (or served from the archive)."""
+    return stats["failed_urls"] > 0 and stats["documents"] == 0
 
 
 def _records(stats: Counter) -> int:
@@ -99,8 +99,8 @@ def _records(stats: Counter) -> int:
 
 
 def progress_line(verb: str, source: str, stats: Counter) -> str:
-    """One source's progress: documents fetched and failed, records parsed."""
-    fetched = f"{stats['fetch_ok']} fetched, {stats['fetch_failures']} failed, " if verb != "replay" else ""
+    """One source's progress: documents fetched, URLs that failed, records parsed."""
+    fetched = f"{stats['documents']} documents, {stats['failed_urls']} failed URLs, " if verb != "replay" else ""
     return f"{verb} {source}: {fetched}{_records(stats)} records"
 
 
