@@ -7,10 +7,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from regtrail import settings
 from regtrail.fetch.context import ArchiveTransport, Context, LiveTransport, Transport
 from regtrail.fetch.fetcher import Fetcher
+from regtrail.fetch.policy import source_hosts
 from regtrail.log import events
 from regtrail.log.events import Root
 from regtrail.sources import Source, get_sources
@@ -39,6 +41,36 @@ class ObservedStats(Counter):
 
 def _stats(source: str, observer: Observer | None) -> Counter:
     return ObservedStats(source=source, observer=observer) if observer else Counter()
+
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_ALL_FAILED = 0, 1, 2, 3
+"""Exit codes of `crawl`, `ingest` and `replay`: 0 nothing failed (a 404/410 is "not available", not a failure);
+1 some URL failed after its retries or some document could not be parsed, in any source; 2 usage error (unknown
+source); 3 everything failed: failures and not one document fetched and parsed."""
+
+
+def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
+    """The exit code of a run and a one-line summary saying what happened, per source when something failed."""
+    total: Counter = Counter()
+    failing = []
+    for name, stats in results.items():
+        failed, unparsed = stats["failed_urls"], stats["records:parse_failure"]
+        total.update(documents=stats["documents"], failed=failed, unparsed=unparsed,
+                     gone=stats["not_available_urls"], missing=stats["not_in_archive"])
+        if failed or unparsed:
+            failing.append(f"{name}: {failed} failed, {unparsed} unparsed")
+    parsed = total["documents"] - total["unparsed"]
+    line = (f"{command}: {len(results)} source(s), {total['documents']} document(s) fetched, {parsed} parsed, "
+            f"{total['failed']} URL(s) failed after retries, {total['unparsed']} document(s) could not be parsed")
+    if total["gone"]:
+        line += f", {total['gone']} URL(s) not available (404/410)"
+    if total["missing"]:
+        line += f", {total['missing']} URL(s) not in the archive"
+    if not (total["failed"] or total["unparsed"]):
+        return EXIT_OK, line
+    code = EXIT_ALL_FAILED if parsed <= 0 else EXIT_FAILURES
+    verdict = "everything failed" if code == EXIT_ALL_FAILED else "with failures"
+    return code, f"{line}; {verdict} ({'; '.join(failing)}); the fetch events and parse_failure records say why"
 
 
 def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -111,8 +143,10 @@ def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | No
 
     root = root or settings.log_root()
     source = get_sources(["adhoc"])[0]
+    hosts = source_hosts(source.config) | {(urlsplit(url).hostname or "").lower() for url in urls}
     context = Context(source=source, run_key=default_run_key("ingest"), root=root,
-                      transport=LiveTransport(source_fetcher(source)), stats=_stats(source.name, observer))
+                      transport=LiveTransport(source_fetcher(source)), stats=_stats(source.name, observer),
+                      allowed_hosts=frozenset(hosts))
     try:
         adhoc.ingest(context, urls)
     finally:

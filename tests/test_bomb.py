@@ -72,6 +72,7 @@ def test_ingest_archives_the_bomb_and_records_a_parse_failure(bomb: Path, tmp_pa
     records = events.read_events(home, "records", "adhoc").to_pylist()
     assert [r["record_type"] for r in records] == ["parse_failure"]
     assert "refused" in json.loads(records[0]["payload"])["error"]
+    assert code == 3 and "everything failed" in stderr.splitlines()[-1], stderr[-500:]
 
 
 def test_limits_leave_room_above_the_largest_real_list(shared: Path) -> None:

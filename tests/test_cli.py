@@ -63,17 +63,17 @@ def test_usage_errors_exit_2() -> None:
     assert run("mirror", "--synthetic", "sometimes").returncode == 2
 
 
-def test_a_crawl_whose_every_fetch_fails_exits_1_with_its_stats(tmp_path: Path) -> None:
+def test_a_crawl_whose_every_fetch_fails_exits_3_with_its_stats(tmp_path: Path) -> None:
     """Nothing listens on the mirror's port: every fetch fails, nothing is parsed."""
     out = run("crawl", "cac_cancellations", REGTRAIL_HOME=str(tmp_path), REGTRAIL_MIRROR="http://127.0.0.1:9")
-    assert out.returncode == 1, out.stderr
+    assert out.returncode == 3, out.stderr
     stats = json.loads(out.stdout)["cac_cancellations"]
     assert stats["failed_urls"] > 0 and "documents" not in stats
-    assert "every URL failed, no document was fetched: cac_cancellations" in out.stderr
+    assert "everything failed (cac_cancellations: 1 failed, 0 unparsed)" in out.stderr.splitlines()[-1]
     assert "crawl cac_cancellations: 0 documents, 1 failed URLs" in out.stderr  # the progress line
     ingest = run("ingest", "https://www.cac.gov.cn/none.htm", REGTRAIL_HOME=str(tmp_path),
                  REGTRAIL_MIRROR="http://127.0.0.1:9")
-    assert ingest.returncode == 1 and json.loads(ingest.stdout)["adhoc"]["failed_urls"] == 1
+    assert ingest.returncode == 3 and json.loads(ingest.stdout)["adhoc"]["failed_urls"] == 1
 
 
 def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

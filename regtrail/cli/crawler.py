@@ -49,7 +49,8 @@ def crawl(
 ) -> None:
     """Fetch, archive, parse and append events (all sources by default); prints each source's stats as JSON.
 
-    Exit 1 when every URL of a source failed (not one document fetched); 2 for an unknown source.
+    Exit 1 when some URL failed after its retries or some document could not be parsed (404/410 are "not
+    available", not failures); 3 when everything failed; 2 for an unknown source.
     """
     from regtrail import runner
 
@@ -60,7 +61,7 @@ def ingest(urls: Annotated[list[str], typer.Argument(help="document URLs: notice
            ) -> None:
     """Fetch, archive, parse and append events for one-off URLs (source `adhoc`).
 
-    Exit 1 when every URL failed.
+    Exit 1 when some URL failed or some document could not be parsed; 3 when everything failed.
     """
     from regtrail import runner
 
@@ -75,7 +76,9 @@ def replay(sources: SourcesArg = None) -> None:
 
 
 def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, Counter]]) -> None:
-    """Run `work` with a progress display; print the stats; exit 1 when a source got nothing, 2 on a bad name."""
+    from regtrail import runner
+
+    """Run `work` with a progress display; print the stats and a one-line summary; exit as `runner.outcome` says."""
     try:
         with _progress(verb) as observer:
             results = work(observer)
@@ -83,15 +86,10 @@ def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, C
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(2) from None
     print(json.dumps({name: dict(stats) for name, stats in results.items()}, ensure_ascii=False, indent=1))
-    failed = [name for name, stats in results.items() if failed_entirely(stats)]
-    if failed:
-        typer.echo(f"error: every URL failed, no document was fetched: {', '.join(failed)}", err=True)
-        raise typer.Exit(1)
-
-
-def failed_entirely(stats: Counter) -> bool:
-    """A source run failed when URLs failed and not one document was fetched (or served from the archive)."""
-    return stats["failed_urls"] > 0 and stats["documents"] == 0
+    code, summary = runner.outcome(verb, results)
+    typer.echo(summary if code == runner.EXIT_OK else f"error: {summary}", err=True)
+    if code != runner.EXIT_OK:
+        raise typer.Exit(code)
 
 
 def _records(stats: Counter) -> int:

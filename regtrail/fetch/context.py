@@ -114,7 +114,7 @@ class Context:
         request = FetchRequest(url, purpose, referer, expect, prior, frozenset(self.allowed_hosts or ()))
         result = self.transport.fetch(request)
         document = self.record(result)
-        self.stats["documents" if document is not None else "failed_urls" if result.attempts else "not_in_archive"] += 1
+        self.stats[_outcome(result, document)] += 1
         return document
 
     def record(self, result: FetchResult) -> Document | None:
@@ -216,5 +216,17 @@ class Context:
         self.stats["new_record_events"] += written["records"]
         return written
 
+
+def _outcome(result: FetchResult, document: Document | None) -> str:
+    """The stats key of one fetch: `documents`, `not_available_urls` (404/410), `failed_urls` or `not_in_archive`."""
+    if document is not None:
+        return "documents"
+    if not result.attempts:
+        return "not_in_archive"
+    return "not_available_urls" if result.attempts[-1].status in GONE else "failed_urls"
+
+
+GONE = {404, 410}
+"""Statuses saying the resource does not exist (yet): a list announced before its file is online, not a fault."""
 
 _NOT_SENT = {"robots_disallowed", "robots_unreachable", "refused_by_policy"}

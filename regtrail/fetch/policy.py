@@ -119,9 +119,3 @@ class UrlPolicy:
         if not self.mirror and host not in self.private_ok and f"{host}:{port}" not in self.private_ok:
             return blocked_address(host)
         return None
-
-
-def policy_for(config: dict[str, Any], *, mirror: bool, extra_hosts: Iterable[str] = ()) -> UrlPolicy:
-    """The policy of a source (plus `extra_hosts`, e.g. the hosts of URLs handed to `ingest`)."""
-    hosts = source_hosts(config) | {((urlsplit(u).hostname or "") if "://" in u else u).lower() for u in extra_hosts}
-    return UrlPolicy(hosts, mirror, allowed_private_hosts())

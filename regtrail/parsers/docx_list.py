@@ -175,8 +175,7 @@ def _check_magic(data: bytes) -> None:
         title = re.search(rb"<title[^>]*>(.*?)</title>", data[:16384], re.I | re.S)
         shown = title.group(1).decode("utf-8", "replace").strip()[:80] if title else ""
         raise ListParseError(
-            "got an HTML page, not a DOCX (an error page or a web-firewall challenge; the download needs the "
-            "notice page as Referer)" + (f"; page title: {shown!r}" if shown else "")
+            f"got an HTML page of {len(data):,} bytes, not a DOCX" + (f"; page title: {shown!r}" if shown else "")
         )
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ListParseError("got a legacy Word .doc (OLE2) or an encrypted document, not a DOCX")
