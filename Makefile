@@ -17,12 +17,13 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constra
 demo: venv
 	$(BIN)/regtrail demo
 
-test: venv
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest
 
+# ruff for Python; sqlfluff (dbt templater, dbt_project/.sqlfluff) for the dbt models, rendered into a scratch file.
 lint: venv
 	$(BIN)/ruff check .
+	cd dbt_project && REGTRAIL_BUILD_DB=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 1
 
 mirror: venv
 	$(BIN)/regtrail mirror --port 8765

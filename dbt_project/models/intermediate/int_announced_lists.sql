@@ -7,7 +7,7 @@ notices as (
 
     select
         *,
-        row_number() over (partition by notice_url order by observed_at desc, event_id) as recency
+        row_number() over (partition by notice_url order by observed_at desc, event_id asc) as recency
     from {{ ref('stg_cac__notices') }}
 
 ),
@@ -18,15 +18,18 @@ attachments as (
         notices.notice_url,
         notices.title as notice_title,
         notices.published_at as notice_published_at,
+        -- attachment is a struct column (the unnested list), not a table: RF01 does not apply
+        -- noqa: disable=RF01
         attachment.url as attachment_url,
         attachment.label as attachment_label,
         attachment.file_name,
         attachment.batch_label,
         attachment.expected_count
+        -- noqa: enable=RF01
     from notices,
         unnest({{ json_struct_list('attachments_json',
             '{"label": "VARCHAR", "file_name": "VARCHAR", "url": "VARCHAR", '
-            ~ '"batch_label": "VARCHAR", "expected_count": "INTEGER"}') }}) as unnested(attachment)
+            ~ '"batch_label": "VARCHAR", "expected_count": "INTEGER"}') }}) as unnested (attachment)
     where notices.recency = 1
 
 ),

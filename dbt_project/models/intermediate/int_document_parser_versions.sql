@@ -9,7 +9,10 @@ with
 
 records as (
 
-    select document_digest, parser_version, record_type
+    select
+        document_digest,
+        parser_version,
+        record_type
     from {{ ref('stg_regtrail__record_events') }}
     where document_digest is not null
 
@@ -32,8 +35,8 @@ typed as (
 
     select
         *,
-        min(case when parser_version_number is null then 0 else 1 end)
-            over (partition by document_digest) = 1 as all_versions_numeric
+        (min(case when parser_version_number is null then 0 else 1 end) over (partition by document_digest) = 1)
+            as all_versions_numeric
     from versions
 
 ),
@@ -72,7 +75,7 @@ final as (
     from ranked as current_version
     inner join ranked as newest_version
         on current_version.document_digest = newest_version.document_digest
-        and newest_version.newest_rank = 1
+            and newest_version.newest_rank = 1
     where current_version.current_rank = 1
 
 )

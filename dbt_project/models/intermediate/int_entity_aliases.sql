@@ -9,13 +9,33 @@ seed as (
 
 ),
 
+groups as (
+
+    select distinct
+        group_id,
+        group_name_en,
+        group_name_zh
+    from seed
+
+),
+
 names as (
 
-    select group_id, group_name_en as alias from seed
+    select
+        group_id,
+        group_name_en as alias
+    from seed
     union
-    select group_id, group_name_zh from seed
+    select
+        group_id,
+        group_name_zh
+    from seed
     union
-    select group_id, unnest(string_split(aliases, '|')) from seed where aliases is not null
+    select
+        group_id,
+        unnest(string_split(aliases, '|')) as alias
+    from seed
+    where aliases is not null
 
 ),
 
@@ -28,7 +48,7 @@ final as (
         trim(names.alias) as alias,
         {{ regex_matches('trim(names.alias)', '^[\\x20-\\x7E]+$') }} as is_ascii
     from names
-    inner join (select distinct group_id, group_name_en, group_name_zh from seed) as groups
+    inner join groups
         on names.group_id = groups.group_id
     where nullif(trim(names.alias), '') is not null
 

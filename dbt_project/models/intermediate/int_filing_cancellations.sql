@@ -15,7 +15,7 @@ cancellations as (
     from {{ ref('stg_cac__cancellations') }} as cancellations
     inner join current_versions
         on cancellations.document_digest = current_versions.document_digest
-        and cancellations.parser_version = current_versions.current_parser_version
+            and cancellations.parser_version = current_versions.current_parser_version
 
 ),
 

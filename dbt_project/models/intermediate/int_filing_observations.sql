@@ -53,7 +53,7 @@ filings as (
     from {{ ref('stg_cac__filings') }} as filings
     inner join current_versions
         on filings.document_digest = current_versions.document_digest
-        and filings.parser_version = current_versions.current_parser_version
+            and filings.parser_version = current_versions.current_parser_version
     {%- if is_incremental() %}
     where filings.list_id in (select list_id from affected_lists)
     {%- endif %}
@@ -68,13 +68,22 @@ list_documents as (
         row_number() over (
             partition by list_id order by observed_at desc, document_digest desc
         ) as recency
-    from (select distinct list_id, document_digest, observed_at from filings) as documents
+    from (
+        select distinct
+            list_id,
+            document_digest,
+            observed_at
+        from filings
+    ) as documents
 
 ),
 
 first_seen as (
 
-    select filing_number, list_id, min(observed_at) as first_observed_at
+    select
+        filing_number,
+        list_id,
+        min(observed_at) as first_observed_at
     from filings
     group by filing_number, list_id
 
@@ -92,8 +101,8 @@ current_rows as (
     from filings
     inner join list_documents
         on filings.list_id = list_documents.list_id
-        and filings.document_digest = list_documents.document_digest
-        and list_documents.recency = 1
+            and filings.document_digest = list_documents.document_digest
+            and list_documents.recency = 1
 
 ),
 
@@ -127,12 +136,12 @@ final as (
         current_rows.parser_version,
         current_rows.source,
         current_rows.event_id as record_event_id,
-        (select max(loaded_at) from {{ ref('stg_regtrail__record_events') }}) as loaded_at
+        (select max(loads.loaded_at) from {{ ref('stg_regtrail__record_events') }} as loads) as loaded_at
 
     from current_rows
     inner join first_seen
         on current_rows.filing_number = first_seen.filing_number
-        and current_rows.list_id = first_seen.list_id
+            and current_rows.list_id = first_seen.list_id
     where current_rows.occurrence = 1
 
 )

@@ -80,7 +80,7 @@ final as (
         version_number = versions_count as is_latest,
         {{ is_cancellation_remark('remark') }} as is_cancelled,
         {{ is_change_remark('remark') }} as has_change_remark,
-        remark is not null and remark is distinct from previous_remark as is_new_remark,
+        (remark is not null and remark is distinct from previous_remark) as is_new_remark,
         {{ remark_month('remark') }} as remark_month,
         {{ string_list_compact([
             "case when version_number > 1 and algorithm_name is distinct from previous_algorithm_name
@@ -96,7 +96,7 @@ final as (
             "case when algorithm_category is not null and previous_algorithm_category is not null
                 and algorithm_category <> previous_algorithm_category then 'algorithm_category' end",
         ]) }} as changed_fields,
-        (select max(loaded_at) from {{ ref('int_filing_observations') }}) as loaded_at
+        (select max(observations.loaded_at) from {{ ref('int_filing_observations') }} as observations) as loaded_at
     from with_previous
 
 )

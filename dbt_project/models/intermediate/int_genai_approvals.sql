@@ -17,7 +17,7 @@ rows as (
     from {{ ref('stg_cac__genai_filings') }} as genai
     inner join current_versions
         on genai.document_digest = current_versions.document_digest
-        and genai.parser_version = current_versions.current_parser_version
+            and genai.parser_version = current_versions.current_parser_version
 
 ),
 

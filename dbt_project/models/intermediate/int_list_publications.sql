@@ -18,7 +18,7 @@ publications as (
     from {{ ref('stg_cac__list_publications') }} as publications
     inner join current_versions
         on publications.document_digest = current_versions.document_digest
-        and publications.parser_version = current_versions.current_parser_version
+            and publications.parser_version = current_versions.current_parser_version
 
 ),
 
@@ -28,7 +28,7 @@ filings as (
     from {{ ref('stg_cac__filings') }} as filings
     inner join current_versions
         on filings.document_digest = current_versions.document_digest
-        and filings.parser_version = current_versions.current_parser_version
+            and filings.parser_version = current_versions.current_parser_version
 
 ),
 
@@ -37,7 +37,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by list_id order by observed_at desc, document_digest desc, event_id
+            partition by list_id order by observed_at desc, document_digest desc, event_id asc
         ) as recency,
         row_number() over (
             partition by list_id order by published_at nulls last, observed_at, event_id
@@ -98,12 +98,12 @@ final as (
     from ranked as latest
     inner join ranked as first_published
         on latest.list_id = first_published.list_id
-        and first_published.earliest = 1
+            and first_published.earliest = 1
     inner join list_history
         on latest.list_id = list_history.list_id
     left join parsed
         on latest.list_id = parsed.list_id
-        and latest.document_digest = parsed.document_digest
+            and latest.document_digest = parsed.document_digest
     where latest.recency = 1
 
 )

@@ -13,7 +13,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by article_url order by observed_at desc, parser_version desc, event_id
+            partition by article_url order by observed_at desc, parser_version desc, event_id asc
         ) as recency,
         min(observed_at) over (partition by article_url) as first_observed_at
     from articles

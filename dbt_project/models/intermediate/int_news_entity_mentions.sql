@@ -25,11 +25,11 @@ matches as (
     from articles
     inner join aliases
         on case
-            when aliases.is_ascii then {{ regex_matches_dynamic(
+                when aliases.is_ascii then {{ regex_matches_dynamic(
                 "coalesce(articles.headline, '') || ' ' || coalesce(articles.body, '')",
                 "'(?i)\\b' || " ~ regex_escape('aliases.alias') ~ " || '\\b'") }}
-            else contains(coalesce(articles.headline, '') || ' ' || coalesce(articles.body, ''), aliases.alias)
-        end
+                else contains(coalesce(articles.headline, '') || ' ' || coalesce(articles.body, ''), aliases.alias)
+            end
 
 ),
 

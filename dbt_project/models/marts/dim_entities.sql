@@ -36,11 +36,14 @@ seed as (
 
 all_names as (
 
-    select entity_name from versions where entity_name is not null
+    select entity_name from versions
+    where entity_name is not null
     union
-    select entity_name from approvals where entity_name is not null
+    select entity_name from approvals
+    where entity_name is not null
     union
-    select entity_name from notice_cancellations where entity_name is not null
+    select entity_name from notice_cancellations
+    where entity_name is not null
 
 ),
 
@@ -75,7 +78,9 @@ spellings as (
         entity_name,
         {{ string_list_agg('entity_name_raw') }} as spelling_variants
     from (
-        select distinct entity_name, entity_name_raw
+        select distinct
+            entity_name,
+            entity_name_raw
         from versions
         where entity_name is not null
             and entity_name_raw is not null

@@ -35,7 +35,7 @@ failed_fetches as (
         failed.purpose,
         failed.run_key,
         cast(null as varchar) as parser_version,
-        exists (
+        exists(
             select 1
             from fetches as later
             where later.url = failed.url

@@ -40,13 +40,15 @@ versions as (
 
 latest as (
 
-    select * from versions where is_latest
+    select * from versions
+    where is_latest
 
 ),
 
 first_listing as (
 
-    select * from versions where is_first
+    select * from versions
+    where is_first
 
 ),
 
@@ -78,7 +80,10 @@ listed_cancellations as (
 
 notice_cancellations as (
 
-    select filing_number, cancelled_date from {{ ref('int_filing_cancellations') }}
+    select
+        filing_number,
+        cancelled_date
+    from {{ ref('int_filing_cancellations') }}
     {%- if is_incremental() %}
     where filing_number in (select filing_number from scope)
     {%- endif %}
@@ -129,7 +134,7 @@ final as (
         {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
         history.first_observed_at,
         history.last_observed_at,
-        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
+        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
 
     from latest
     inner join first_listing

@@ -25,7 +25,7 @@ failures as (
         started_at
     from {{ ref('stg_regtrail__fetch_events') }}
     where not is_ok
-    qualify row_number() over (partition by url order by started_at desc, event_id) = 1
+    qualify row_number() over (partition by url order by started_at desc, event_id asc) = 1
 
 ),
 
@@ -88,7 +88,7 @@ missing as (
         cast(null as timestamp with time zone) as last_observed_at
     from announced
     left join failures on announced.attachment_url = failures.url
-    where announced.list_id not in (select list_id from lists)
+    where announced.list_id not in (select lists.list_id from lists)
 
 ),
 

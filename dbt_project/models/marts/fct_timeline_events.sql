@@ -45,11 +45,11 @@ filing_events as (
 
     {% for model in ['int_timeline__filing_listed', 'int_timeline__filing_changed',
                      'int_timeline__filing_cancelled'] -%}
-    select * from {{ ref(model) }}
-    {%- if is_incremental() %}
+        select * from {{ ref(model) }}
+        {%- if is_incremental() %}
     where filing_number in (select filing_number from scope)
     {%- endif %}
-    {% if not loop.last %}union all{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -65,7 +65,12 @@ unioned as (
 
 entities as (
 
-    select entity_name_zh, entity_name_en, group_id, group_name_en, group_name_zh
+    select
+        entity_name_zh,
+        entity_name_en,
+        group_id,
+        group_name_en,
+        group_name_zh
     from {{ ref('entity_aliases') }}
     where entity_name_zh is not null
 
@@ -73,7 +78,10 @@ entities as (
 
 groups as (
 
-    select distinct group_id, group_name_en, group_name_zh
+    select distinct
+        group_id,
+        group_name_en,
+        group_name_zh
     from {{ ref('entity_aliases') }}
 
 ),
@@ -101,7 +109,7 @@ final as (
         unioned.published_precision,
         unioned.date_basis,
         unioned.record_event_id,
-        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
+        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
 
     from unioned
     left join entities

@@ -29,9 +29,9 @@ source as (
 renamed as (
 
     select
-        event_id,
+        source.event_id,
         source,
-        coalesce(nullif(trim(fields.filing_number), ''), record_key) as filing_number,
+        coalesce(nullif(trim(fields.filing_number), ''), source.record_key) as filing_number,
         nullif(trim(fields.algorithm_name), '') as algorithm_name,
         nullif(trim(fields.role), '') as role,
         nullif(trim(fields.algorithm_category), '') as algorithm_category,
@@ -42,22 +42,22 @@ renamed as (
         nullif(trim(fields.seq), '') as seq,
         coalesce({{ safe_cast('fields.seq_auto', 'boolean') }}, false) as seq_auto,
         cast({{ safe_cast('fields.row_index', 'bigint') }} as integer) as row_index,
-        fields.list_type as list_type,
-        fields.batch_label as batch_label,
+        fields.list_type,
+        fields.batch_label,
         coalesce(
             fields.list_id,
             fields.list_type || ':' || fields.batch_label
         ) as list_id,
-        document_url,
-        document_digest,
-        published_at,
-        published_precision,
-        observed_at,
-        parser,
-        parser_version,
-        fetch_event_id,
-        run_key,
-        loaded_at
+        source.document_url,
+        source.document_digest,
+        source.published_at,
+        source.published_precision,
+        source.observed_at,
+        source.parser,
+        source.parser_version,
+        source.fetch_event_id,
+        source.run_key,
+        source.loaded_at
 
     from source
 

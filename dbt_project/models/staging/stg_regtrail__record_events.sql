@@ -21,8 +21,8 @@ new_rows as (
 
     {%- set segments = new_event_segments(this, 'records') if is_incremental() else none %}
     {%- if segments is none %}
-    select {{ columns | join(', ') }}, filename as segment
-    from {{ source('regtrail', 'record_events') }}
+        select {{ columns | join(', ') }}, filename as segment
+        from {{ source('regtrail', 'record_events') }}
     {%- elif segments %}
     -- only the new files are opened (a filename filter on the source glob would still read them all)
     select {{ columns | join(', ') }}, filename as segment
@@ -50,7 +50,9 @@ occurrences as (
 -- nearly every event occurs once: only the repeated ones are aggregated and ranked
 repeated as (
 
-    select event_id, {{ distinct_string_list_agg('segment') }} as segments
+    select
+        event_id,
+        {{ distinct_string_list_agg('segment') }} as segments
     from occurrences
     group by event_id
     having count(*) > 1
@@ -59,14 +61,16 @@ repeated as (
 
 picked as (
 
-    select {% for column in columns %}occurrences.{{ column }}, {% endfor %}repeated.segments
+    select
+        occurrences.{{ columns | join(',\n        occurrences.') }},
+        repeated.segments
     from occurrences
     inner join repeated
         on occurrences.event_id = repeated.event_id
     qualify row_number() over (
-        partition by occurrences.event_id
-        order by occurrences.observed_at, occurrences.run_key, occurrences.segment
-    ) = 1
+            partition by occurrences.event_id
+            order by occurrences.observed_at, occurrences.run_key, occurrences.segment
+        ) = 1
 
 ),
 
@@ -74,7 +78,7 @@ deduplicated as (
 
     select {{ columns | join(', ') }}, {{ single_string_list('segment') }} as segments
     from occurrences
-    where event_id not in (select event_id from repeated)
+    where event_id not in (select repeated.event_id from repeated)
     union all
     select * from picked
 

@@ -17,11 +17,14 @@ notice_cancellations as (
 
 first_marked_cancelled as (
 
-    select filing_number, min(version_number) as version_number
+    select
+        versions.filing_number,
+        min(versions.version_number) as version_number
     from versions
-    where is_cancelled
-        and filing_number not in (select filing_number from notice_cancellations)
-    group by filing_number
+    where
+        versions.is_cancelled
+        and versions.filing_number not in (select notice_cancellations.filing_number from notice_cancellations)
+    group by versions.filing_number
 
 ),
 
@@ -57,7 +60,8 @@ listed_cancelled as (
 
 latest_versions as (
 
-    select * from versions where is_latest
+    select * from versions
+    where is_latest
 
 ),
 

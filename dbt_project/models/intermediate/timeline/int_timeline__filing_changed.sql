@@ -55,13 +55,16 @@ final as (
                 when {{ list_length('changed_fields') }} > 0
                     then 'changed ' || changed_fields_text || ' since ' || previous_list_id || ':'
             end,
-            nullif(concat_ws(
-                '; ',
-                {{ timeline_value_change('algorithm_name') }},
-                {{ timeline_value_change('entity_name') }},
-                {{ timeline_value_change('products') }},
-                {{ timeline_value_change('purpose') }}
-            ), '') || case when {{ list_length('changed_fields') }} > 0 then '.' else '' end,
+            nullif(
+                concat_ws(
+                    '; ',
+                    {{ timeline_value_change('algorithm_name') }},
+                    {{ timeline_value_change('entity_name') }},
+                    {{ timeline_value_change('products') }},
+                    {{ timeline_value_change('purpose') }}
+                ),
+                ''
+            ) || (case when {{ list_length('changed_fields') }} > 0 then '.' else '' end),
             case when has_change_remark and is_new_remark then '备注: ' || remark end
         ) as description,
         notice_url as source_url,
