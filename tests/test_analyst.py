@@ -115,11 +115,14 @@ def test_batches_with_counts_and_dates(wh: Path) -> None:
 def test_filing_with_its_history(wh: Path) -> None:
     document = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh))
     assert document["filing"]["status"] == "cancelled"
-    assert [(e["event_date"], e["event_type"]) for e in document["history"]] == [
-        (AR_DATE, "filing_listed"), (OBSERVED, "filing_cancelled")]  # the list gives no date: first observed
-    # valid on a date before the cancellation was seen: listed and active
-    before = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--valid-on", "2025-06-01")
-    assert before["filing"]["status"] == "active" and len(before["history"]) == 1
+    # the list gives no date: cancelled on or before the list's publication
+    assert sorted((e["event_date"], e["event_type"]) for e in document["history"]) == [
+        (AR_DATE, "filing_cancelled"), (AR_DATE, "filing_listed")]
+    # valid on the day before the list: not listed yet
+    before = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--valid-on", "2022-08-11")
+    assert before["filing"]["status"] is None and before["history"] == []
+    valid = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--valid-on", AR_DATE)
+    assert valid["filing"]["status"] == "cancelled" and len(valid["history"]) == 2
     # as of that date regtrail had not fetched anything yet
     unknown = cli_json("filing", CANCELLED_NUMBER, "--warehouse", str(wh), "--as-of", "2025-06-01")
     assert unknown["filing"]["known"] is False and unknown["history"] == []

@@ -173,14 +173,16 @@ def test_cancelled_filing(db):
         db, "select status, cancelled_date from fct_filings where filing_number = ?", CANCELLED_NUMBER
     )
     assert status == "cancelled"
-    assert cancelled_date == date(2025, 6, 2)  # the list gives no date: first observed
+    # the list gives no date: on or before its publication (first list showing it: no lower bound),
+    # never the day regtrail fetched it (2025-06-02)
+    assert cancelled_date == date(2022, 8, 12)
     event = one(
         db,
-        "select event_date, date_basis from fct_timeline_events"
+        "select event_date, date_basis, event_date_earliest, event_date_latest from fct_timeline_events"
         " where filing_number = ? and event_type = 'filing_cancelled'",
         CANCELLED_NUMBER,
     )
-    assert event == (date(2025, 6, 2), "observed")
+    assert event == (date(2022, 8, 12), "published", None, date(2022, 8, 12))
     assert one(db, "select count(*) from fct_filings where status = 'cancelled'")[0] == 1
     entity = one(
         db,
@@ -198,15 +200,34 @@ def test_change_remark_becomes_filing_changed(db):
         CHANGED_NUMBER,
     )
     assert "变更内容：新增产品360办公助手(其他)" in description
-    assert basis == "observed"
-    # a 备注 that starts with a month is dated by it
+    # an undated change first seen in a list: dated by the list's publication, no lower bound known
+    # (the first list showing the filing), never by the crawl day
+    assert basis == "published"
+    assert one(
+        db,
+        "select event_date, event_date_earliest, event_date_latest from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_changed'",
+        CHANGED_NUMBER,
+    ) == (date(2023, 9, 1), None, date(2023, 9, 1))
+    # a 备注 that starts with a month is dated by it, bounded by the month, even when later than the
+    # list's publication (the regulator edits attachments in place)
     event = one(
         db,
-        "select event_date, published_precision, date_basis from fct_timeline_events"
-        " where filing_number = ? and event_type = 'filing_changed'",
+        "select event_date, published_precision, date_basis, event_date_earliest, event_date_latest"
+        " from fct_timeline_events where filing_number = ? and event_type = 'filing_changed'",
         VARIANT_NUMBER,
     )
-    assert event == (date(2023, 12, 1), "month", "remark")
+    assert event == (date(2023, 12, 1), "month", "remark", date(2023, 12, 1), date(2023, 12, 31))
+    # a change between two lists: no earlier than the previous list showing the filing
+    assert one(
+        db,
+        "select event_date, date_basis, event_date_earliest, event_date_latest from fct_timeline_events"
+        " where filing_number = ? and event_type = 'filing_changed'",
+        CROSS_LIST_NUMBER,
+    ) == (date(2023, 9, 1), "published", date(2022, 8, 12), date(2023, 9, 1))
+    # no change is dated by the crawl day
+    assert one(db, "select count(*) from fct_timeline_events"
+                   " where event_type = 'filing_changed' and date_basis = 'observed'")[0] == 0
 
 
 def test_newest_parser_version_wins(db):
@@ -314,3 +335,20 @@ def test_constraints_reject_bad_rows(build, tmp_path):
         with pytest.raises(duckdb.ConstraintException, match="CHECK"):
             con.execute("update fct_filings set status = 'withdrawn'")
         con.execute("update fct_filings set status = 'cancelled'")  # an accepted value passes
+
+
+def test_filings_and_entities_carry_the_region_of_the_number(db):
+    # 网信算备110108… = 北京市海淀区, 330108… = 浙江省杭州市滨江区 in the code table (seed admin_codes)
+    regions = dict((n, r) for n, *r in rows(
+        db, "select filing_number, province_code, province, city, district, region_resolution from fct_filings"))
+    assert regions[CROSS_LIST_NUMBER] == ["110000", "北京市", "北京市", "海淀区", "district"]
+    assert regions[CANCELLED_NUMBER] == ["330000", "浙江省", "杭州市", "滨江区", "district"]
+    # one digit too many further on: the code after 网信算备 still places it
+    assert regions[VARIANT_NUMBER][:2] == ["110000", "北京市"]
+    assert all(r[1] is not None for r in regions.values())
+    assert rows(db, "select province, district from fct_timeline_events where filing_number = ? "
+                    "and event_type = 'filing_listed'", CROSS_LIST_NUMBER) == [("北京市", "海淀区")] * 2
+    assert one(db, "select province, city, district, provinces_count from dim_entities where entity_name_zh = ?",
+               "北京快手科技有限公司") == ("北京市", "北京市", "海淀区", 1)
+    # nothing unresolved in the sample; the listing model is there and empty
+    assert rows(db, "select * from fct_unresolved_regions where resolution = 'unresolved'") == []

@@ -15,6 +15,12 @@
   {{ regex_extract(column, '^网信算备([0-9]{6})([0-9]{7})([0-9]{2})([0-9]{2})([0-9]{4})号$', groups[part]) }}
 {%- endmacro %}
 
+{# The 6-digit administrative code after 网信算备 (网信算备110108… = 北京市海淀区), also of a number
+   that breaks the format further on (an extra digit); NULL when there is none. #}
+{% macro filing_number_region(column) -%}
+  {{ regex_extract(column, '^网信算备([0-9]{6})', 1) }}
+{%- endmacro %}
+
 {# 备注 marks a cancelled filing. #}
 {% macro is_cancellation_remark(column) -%}
   coalesce({{ regex_matches(column, '已注销') }}, false)

@@ -1,5 +1,12 @@
 -- One row per filing number per list, ordered per filing by published_at then observed_at, with the
 -- previous version's fields, which fields changed, and flags read from 备注.
+-- Valid time of what a version shows for the first time (a change, 已注销): no later than its list's
+-- publication date and no earlier than the previous list showing the filing, so both bounds are kept
+-- (valid_from_earliest, valid_from_latest) and change_date is the list's publication date (basis
+-- 'published'). A new change 备注 naming a month is dated by that month (basis 'remark', bounds the
+-- month): the regulator's own date, even when later than the list's publication (CAC edits old
+-- attachments in place: the 2022年8月 list carries `2023年12月新增算法使用产品`). Only a list without
+-- any date falls back to the day regtrail first saw it ('observed').
 -- Incremental by filing: a run recomputes the whole history of every filing with an observation
 -- loaded after this table's `loaded_at`, or with a row whose observation no longer exists (a replay
 -- dropped it), and replaces that filing's rows; filings left with no observation are deleted.
@@ -99,6 +106,36 @@ final as (
         (select max(observations.loaded_at) from {{ ref('int_filing_observations') }} as observations) as loaded_at
     from with_previous
 
+),
+
+dated as (
+
+    select
+        * exclude (loaded_at),
+        coalesce(published_at, {{ utc_date('first_observed_at') }}) as shown_by,
+        remark_month is not null and has_change_remark and is_new_remark as is_remark_dated,
+        loaded_at
+    from final
+
 )
 
-select * from final
+select
+    * exclude (shown_by, is_remark_dated, loaded_at),
+    case when is_remark_dated then remark_month else previous_published_at end as valid_from_earliest,
+    case
+        when is_remark_dated then cast(remark_month + interval 1 month - interval 1 day as date)
+        else shown_by
+    end as valid_from_latest,
+    case when is_remark_dated then remark_month else shown_by end as change_date,
+    case
+        when is_remark_dated then 'month'
+        when published_at is not null then published_precision
+        else 'day'
+    end as change_precision,
+    case
+        when is_remark_dated then 'remark'
+        when published_at is not null then 'published'
+        else 'observed'
+    end as change_date_basis,
+    loaded_at
+from dated

@@ -1,6 +1,7 @@
 -- One row per organisation (normalised Chinese name) that appears in a filing list, a generative-AI
 -- list or a cancellation notice. English name, aliases and corporate group come from the reviewed
--- seed entity_aliases; a renamed company keeps one row per name.
+-- seed entity_aliases; a renamed company keeps one row per name. province/city/district: where most
+-- of its filing numbers' administrative codes and generative-AI 属地 place it.
 with
 
 versions as (
@@ -102,6 +103,51 @@ current_holdings as (
 
 ),
 
+region_mentions as (
+
+    select
+        entity_name,
+        province_code,
+        province,
+        city,
+        district
+    from filings
+    where entity_name is not null and province_code is not null
+    union all
+    select
+        approvals.entity_name,
+        regions.province_code,
+        regions.province,
+        regions.city,
+        regions.district
+    from approvals
+    inner join {{ ref('int_region_codes') }} as regions
+        on regions.ref_kind = 'province_name'
+            and approvals.region = regions.region_ref
+    where approvals.entity_name is not null and regions.province_code is not null
+
+),
+
+-- the place most of an organisation's filings and approvals name (the most precise on a tie)
+entity_regions as (
+
+    select
+        entity_name,
+        province_code,
+        province,
+        city,
+        district,
+        row_number() over (
+            partition by entity_name
+            order by
+                count(*) desc, district asc nulls last, city asc nulls last, province_code asc, city asc, district asc
+        ) as rank,
+        count(distinct province_code) over (partition by entity_name) as provinces_count
+    from region_mentions
+    group by entity_name, province_code, province, city, district
+
+),
+
 final as (
 
     select
@@ -121,6 +167,11 @@ final as (
         cast(coalesce(listed_under_name.filings_count, 0) as integer) as filings_count,
         cast(coalesce(current_holdings.current_filings_count, 0) as integer) as current_filings_count,
         cast(coalesce(current_holdings.active_filings_count, 0) as integer) as active_filings_count,
+        entity_regions.province_code,
+        entity_regions.province,
+        entity_regions.city,
+        entity_regions.district,
+        cast(coalesce(entity_regions.provinces_count, 0) as integer) as provinces_count,
         genai_under_name.first_genai_date,
         cast(coalesce(genai_under_name.genai_services_count, 0) as integer) as genai_services_count
 
@@ -135,6 +186,9 @@ final as (
         on all_names.entity_name = spellings.entity_name
     left join seed
         on all_names.entity_name = seed.entity_name_zh
+    left join entity_regions
+        on all_names.entity_name = entity_regions.entity_name
+            and entity_regions.rank = 1
 
 )
 

@@ -1,6 +1,7 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
 -- which batch it was first listed, how many lists show it, and whether it is cancelled (by a
--- cancellation notice or a list marking it 已注销).
+-- cancellation notice or a list marking it 已注销), and the province/city/district its number's
+-- administrative code names (int_region_codes).
 -- Incremental by filing: a run recomputes the filings whose history (int_filing_versions) or
 -- cancellation notices were loaded after this table's `loaded_at`, and the filings this table
 -- shows as cancelled by a notice that no longer names them; filings gone from the history are deleted.
@@ -71,7 +72,7 @@ listed_cancellations as (
 
     select
         filing_number,
-        min({{ utc_date('observed_at') }}) as cancelled_date
+        min(valid_from_latest) as cancelled_date
     from versions
     where is_cancelled
     group by filing_number
@@ -91,7 +92,7 @@ notice_cancellations as (
 ),
 
 -- A cancellation notice dates the cancellation; a list marking 已注销 only shows it happened on or
--- before the day regtrail saw the list.
+-- before that list's publication (after the previous list showing the filing): dated by the list.
 cancellations as (
 
     select
@@ -102,6 +103,13 @@ cancellations as (
     from notice_cancellations
     full outer join listed_cancellations
         on notice_cancellations.filing_number = listed_cancellations.filing_number
+
+),
+
+regions as (
+
+    select * from {{ ref('int_region_codes') }}
+    where ref_kind = 'adcode'
 
 ),
 
@@ -130,6 +138,11 @@ final as (
         cancellations.cancellation_basis,
         history.has_changes,
         {{ filing_number_part('latest.filing_number', 'region') }} as region_code,
+        regions.province_code,
+        regions.province,
+        regions.city,
+        regions.district,
+        coalesce(regions.resolution, 'unresolved') as region_resolution,
         {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
         {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
         history.first_observed_at,
@@ -143,6 +156,8 @@ final as (
         on latest.filing_number = history.filing_number
     left join cancellations
         on latest.filing_number = cancellations.filing_number
+    left join regions
+        on {{ filing_number_region('latest.filing_number') }} = regions.region_ref
 
 )
 

@@ -1,7 +1,10 @@
 -- One row per event on the timeline: the union of the event models in intermediate/timeline/
 -- (filing_listed, filing_changed, filing_cancelled, approval_announced, news_reported; each model
 -- says how its events are dated), joined to the reviewed seed entity_aliases, so "everything about
--- Huawei" is one WHERE on entity_group (or the Chinese or English name).
+-- Huawei" is one WHERE on entity_group (or the Chinese or English name), and to the province/city/
+-- district of the filing number's administrative code or the approval's 属地 (int_region_codes).
+-- A change or 已注销 first shown by a list is dated by that list's publication (or the 备注 month),
+-- never by the crawl; event_date_earliest / event_date_latest bound when it took effect.
 -- Incremental: a run recomputes every event of the filings whose history or cancellation notices
 -- were loaded after this table's `loaded_at` (and of filings shown cancelled that no longer are),
 -- plus all approval and news events (few, and they depend on the whole alias seed); the post-hooks
@@ -86,6 +89,21 @@ groups as (
 
 ),
 
+approval_regions as (
+
+    select
+        genai_number,
+        region
+    from {{ ref('int_genai_approvals') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('int_region_codes') }}
+
+),
+
 final as (
 
     select
@@ -108,7 +126,13 @@ final as (
         unioned.observed_at,
         unioned.published_precision,
         unioned.date_basis,
+        unioned.event_date_earliest,
+        unioned.event_date_latest,
         unioned.record_event_id,
+        regions.province_code,
+        regions.province,
+        regions.city,
+        regions.district,
         (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
 
     from unioned
@@ -116,6 +140,17 @@ final as (
         on unioned.entity_name = entities.entity_name_zh
     left join groups
         on unioned.group_id = groups.group_id
+    left join approval_regions
+        on unioned.event_type = 'approval_announced'
+            and unioned.filing_number = approval_regions.genai_number
+    -- the 属地 of a generative-AI row, the administrative code in a 备案编号 (int_region_codes)
+    left join regions
+        on regions.ref_kind = case when unioned.event_type = 'approval_announced' then 'province_name' else 'adcode' end
+            and regions.region_ref = case
+                when unioned.event_type = 'approval_announced' then approval_regions.region
+                when unioned.event_type in ('filing_listed', 'filing_changed', 'filing_cancelled')
+                    then {{ filing_number_region('unioned.filing_number') }}
+            end
 
 )
 

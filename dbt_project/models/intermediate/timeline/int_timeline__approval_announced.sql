@@ -16,6 +16,8 @@ final as (
         approved_date as event_date,
         date_precision as published_precision,
         date_basis,
+        approved_date as event_date_earliest,
+        approved_date as event_date_latest,
         entity_name,
         cast(null as varchar) as group_id,
         genai_number as filing_number,

@@ -1,6 +1,6 @@
 -- filing_cancelled: the earliest cancellation notice naming the filing (dated by the notice), else the
--- first list that marks the filing 已注销 (the lists give no cancellation date: dated by the day
--- regtrail first saw it).
+-- first list that marks the filing 已注销 (the lists give no cancellation date: dated by that list's
+-- publication, on or before which it happened, after the previous list showing the filing).
 with
 
 versions as (
@@ -33,9 +33,12 @@ listed_cancelled as (
     select
         {{ surrogate_key(["'filing_cancelled'", 'versions.filing_number', 'versions.list_id']) }} as event_id,
         'filing_cancelled' as event_type,
-        {{ utc_date('versions.observed_at') }} as event_date,
-        'day' as published_precision,
-        'observed' as date_basis,
+        versions.valid_from_latest as event_date,
+        case when versions.published_at is not null then versions.published_precision else 'day' end
+            as published_precision,
+        case when versions.published_at is not null then 'published' else 'observed' end as date_basis,
+        versions.previous_published_at as event_date_earliest,
+        versions.valid_from_latest as event_date_latest,
         versions.entity_name,
         cast(null as varchar) as group_id,
         versions.filing_number,
@@ -45,7 +48,11 @@ listed_cancelled as (
         versions.batch_label,
         'Cancelled: ' || coalesce(versions.algorithm_name, versions.filing_number) as title,
         versions.filing_number || ' marked 已注销 in ' || versions.list_title
-        || ' (the list gives no cancellation date; first observed on this date).' as description,
+        || coalesce(
+            ' (the list gives no cancellation date: on or before its publication, after ' || versions.previous_list_id
+            || ' of ' || cast(versions.previous_published_at as varchar) || ').',
+            ' (the list gives no cancellation date: on or before its publication).'
+        ) as description,
         versions.notice_url as source_url,
         versions.document_url,
         versions.observed_at,
@@ -75,6 +82,8 @@ notice_cancelled as (
         notice_cancellations.cancelled_date as event_date,
         'day' as published_precision,
         notice_cancellations.date_basis,
+        notice_cancellations.cancelled_date as event_date_earliest,
+        notice_cancellations.cancelled_date as event_date_latest,
         coalesce(latest_versions.entity_name, notice_cancellations.entity_name) as entity_name,
         cast(null as varchar) as group_id,
         notice_cancellations.filing_number,

@@ -1,6 +1,8 @@
 -- filing_changed: a list shows changed fields (old -> new values), or a new 备注 describing a change.
--- Dated by the month the 备注 gives ('remark'), else by the list's publication ('published') when
--- fields changed, else by the day regtrail first saw it ('observed': on or before that day).
+-- Dated as int_filing_versions says (change_date): by the month a new 备注 names ('remark'), else by
+-- the publication of the list that first shows the change ('published'; it took effect on or before
+-- it, and no earlier than the previous list showing the filing: event_date_earliest/_latest); only a
+-- list without any date is dated by the day regtrail first saw it ('observed').
 with
 
 versions as (
@@ -11,35 +13,16 @@ versions as (
 
 ),
 
-dated as (
-
-    select
-        *,
-        case
-            when remark_month is not null and is_new_remark and has_change_remark then 'remark'
-            when {{ list_length('changed_fields') }} > 0 and published_at is not null then 'published'
-            else 'observed'
-        end as date_basis
-    from versions
-
-),
-
 final as (
 
     select
         {{ surrogate_key(["'filing_changed'", 'filing_number', 'list_id']) }} as event_id,
         'filing_changed' as event_type,
-        case date_basis
-            when 'remark' then remark_month
-            when 'published' then published_at
-            else {{ utc_date('observed_at') }}
-        end as event_date,
-        case date_basis
-            when 'remark' then 'month'
-            when 'published' then published_precision
-            else 'day'
-        end as published_precision,
-        date_basis,
+        change_date as event_date,
+        change_precision as published_precision,
+        change_date_basis as date_basis,
+        valid_from_earliest as event_date_earliest,
+        valid_from_latest as event_date_latest,
         entity_name,
         cast(null as varchar) as group_id,
         filing_number,
@@ -71,7 +54,7 @@ final as (
         document_url,
         observed_at,
         record_event_id
-    from dated
+    from versions
 
 )
 

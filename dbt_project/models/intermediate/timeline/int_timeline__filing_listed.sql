@@ -16,6 +16,8 @@ final as (
         coalesce(published_at, {{ utc_date('observed_at') }}) as event_date,
         case when published_at is not null then published_precision else 'day' end as published_precision,
         case when published_at is not null then 'published' else 'observed' end as date_basis,
+        published_at as event_date_earliest,
+        coalesce(published_at, {{ utc_date('observed_at') }}) as event_date_latest,
         entity_name,
         cast(null as varchar) as group_id,
         filing_number,

@@ -16,6 +16,8 @@ final as (
         coalesce(published_at, {{ utc_date('observed_at') }}) as event_date,
         'day' as published_precision,
         case when published_at is not null then 'published' else 'observed' end as date_basis,
+        published_at as event_date_earliest,
+        coalesce(published_at, {{ utc_date('observed_at') }}) as event_date_latest,
         cast(null as varchar) as entity_name,
         group_id,
         cast(null as varchar) as filing_number,
