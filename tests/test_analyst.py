@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,90 @@ def test_cli_works_beside_another_read_only_process(wh: Path) -> None:
 def test_missing_warehouse_is_a_clear_error(tmp_path: Path, capsys) -> None:
     code, _ = cli("batches", "--warehouse", str(tmp_path / "nope.duckdb"))
     assert code == 2 and "no warehouse at" in capsys.readouterr().err
+
+
+CLOCKS = [("--valid-on", "2022-08-11"), ("--valid-on", "2023-01-01"), ("--valid-on", DS_DATE),
+          ("--as-of", "2025-06-01"), ("--as-of", OBSERVED), ("--as-of", OBSERVED, "--valid-on", "2023-01-01"),
+          ("--as-of", "2023-01-01", "--valid-on", "2024-01-01")]
+
+
+@pytest.mark.parametrize("clock", CLOCKS, ids=lambda c: "_".join(c))
+def test_every_view_counts_the_same_events_under_a_clock(wh: Path, clock: tuple[str, ...]) -> None:
+    """timeline (events and entity header), batches, filing, regions and the report agree on one clock:
+    the sample has a list published after 2023-01-01 (the deep-synthesis list, 2023-09-01), a change
+    between the lists, and a cancellation (已注销, 2022 list)."""
+    from datetime import date as day_type
+
+    from regtrail.analyst import queries, report
+
+    options = dict(zip(clock[::2], clock[1::2], strict=True))
+    as_of, valid_on = options.get("--as-of"), options.get("--valid-on")
+    day = min(d for d in (as_of, valid_on) if d)
+    with duckdb.connect(str(wh), read_only=True) as con:  # the oracle: every event, filtered here
+        con.execute("set TimeZone = 'UTC'")
+        everything = con.execute("select event_type, event_date::varchar, observed_at::date::varchar, filing_number, "
+                                 "list_id, entity_name from fct_timeline_events").fetchall()
+        batches_all = con.execute("select list_id, coalesce(published_at::varchar, '2023-06-01'), "
+                                  "first_observed_at::date::varchar from fct_list_batches").fetchall()
+    kept = [e for e in everything if e[1] <= day and (not as_of or e[2] <= as_of)]
+    listed = {e[3] for e in kept if e[0] == "filing_listed"}
+    cancelled = {e[3] for e in kept if e[0] == "filing_cancelled"} & listed
+    changed = [e for e in kept if e[0] == "filing_changed"]
+    lists = {b[0] for b in batches_all if b[1] <= day and (not as_of or (b[2] or "9999") <= as_of)}
+
+    batches = cli_json("batches", "--warehouse", str(wh), *clock)
+    assert {b["list_id"] for b in batches} == lists
+    assert sum(b["new_filings"] for b in batches) == len(listed)
+    assert sum(b["changed"] for b in batches) == len(changed)
+    assert sum(b["cancelled"] for b in batches) == len(cancelled)
+
+    events = cli_json("timeline", "快手", "--warehouse", str(wh), *clock)
+    assert sorted((e["event_type"], e["event_date"], e["list_id"]) for e in events) == sorted(
+        (e[0], e[1], e[4]) for e in kept if e[5] == KUAISHOU)
+    with duckdb.connect(str(wh), read_only=True) as con:
+        parsed = queries.Clock(*(day_type.fromisoformat(d) if d else None for d in (as_of, valid_on)))
+        header = queries.find_entities(con, "快手", parsed)
+        html = report.render(con, clock=parsed)
+    kuaishou = {e[3] for e in kept if e[5] == KUAISHOU and e[0] == "filing_listed"}
+    assert [(h["entity_name_zh"], h["filings_count"], h["active_filings_count"]) for h in header] == [
+        (KUAISHOU, len(kuaishou), len(kuaishou))]
+    dates = [e[1] for e in kept if e[5] == KUAISHOU and e[0] == "filing_listed"]
+    last = header[0]["last_listed_date"]
+    assert (last.isoformat() if last else None) == (max(dates) if dates else None)
+
+    for number in (CROSS_LIST_NUMBER, CANCELLED_NUMBER):
+        document = cli_json("filing", number, "--warehouse", str(wh), *clock)
+        assert document["filing"]["lists_count"] == sum(1 for e in kept if e[3] == number and e[0] == "filing_listed")
+        expected = None if number not in listed else ("cancelled" if number in cancelled else "active")
+        assert document["filing"]["status"] == expected
+
+    regions = cli_json("regions", "--warehouse", str(wh), *clock)
+    assert sum(r["filings"] for r in regions) == len(listed)
+    assert sum(r["cancelled"] for r in regions) == len(cancelled)
+
+    cards = dict((label, int(n)) for n, label in re.findall(r"<div class=\"card\"><b>(\d+)</b>(\w+)</div>", html))
+    assert cards["filings"] == len(listed) and cards["cancelled"] == len(cancelled)
+    assert f"<b>{sum(1 for b in batches if b['status'] == 'parsed')} / {len(lists)}</b>" in html
+
+
+def test_a_list_known_only_from_its_notice_exists_from_its_batch_month(wh: Path, tmp_path: Path) -> None:
+    """A list announced on a notice page whose attachment was never fetched has no publication date:
+    under either clock it does not exist before the first day of its batch month, nor, on the
+    knowledge clock, before regtrail saw the notice (the case `batches --as-of` used to show)."""
+    copy = tmp_path / "announced.duckdb"
+    shutil.copy2(wh, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into fct_list_batches (list_id, list_type, batch_label, status, reconciled, "
+                    "first_observed_at) values ('deep_synthesis:2024年6月', 'deep_synthesis', '2024年6月', "
+                    "'not_available', false, timestamptz '2025-06-02 01:20:00+00')")
+
+    def listed(*clock: str) -> set[str]:
+        return {b["list_id"] for b in cli_json("batches", "--warehouse", str(copy), *clock)}
+
+    announced = "deep_synthesis:2024年6月"
+    assert announced in listed()
+    assert announced not in listed("--valid-on", "2024-05-31")
+    assert announced in listed("--valid-on", "2024-06-01")
+    assert announced not in listed("--as-of", "2025-06-01")  # the notice was not seen yet
+    assert announced in listed("--as-of", OBSERVED)
+    assert announced not in listed("--as-of", OBSERVED, "--valid-on", "2024-05-31")

@@ -1,4 +1,4 @@
-"""Read-only questions to the published warehouse: what `regtrail timeline|batches|filing|report` run."""
+"""Read-only questions to the published warehouse: what `regtrail timeline|batches|filing|regions|report` run."""
 
 from __future__ import annotations
 
@@ -62,12 +62,19 @@ def run_filing(con, args, out) -> int:
     return 0
 
 
+def run_regions(con, args, out) -> int:
+    clock = queries.Clock(args.as_of, args.valid_on)
+    rows = queries.regions(con, clock)
+    output.emit(rows, args.format, title=f"{len(rows)} provinces" + _clock_note(clock), stream=out)
+    return 0
+
+
 def run_report(args, out) -> int:
     from regtrail.analyst import report
 
     target = args.out or settings.home() / "report" / "index.html"
     with db.connect(args.warehouse) as con:
-        path = report.write_report(con, target)
+        path = report.write_report(con, target, queries.Clock(args.as_of, args.valid_on))
     print(f"report written to {path}", file=out)
     return 0
 

@@ -1,8 +1,12 @@
-"""The analyst questions as SQL over the marts, on two clocks.
+"""The analyst questions as SQL over the marts, on two clocks, with one meaning in every view.
 
 `as_of` is the knowledge clock: only what regtrail had observed by the end of that day (UTC),
 `observed_at <= DATE`. `valid_on` is the valid-time clock: only what the regulator dates on or
-before that day, `event_date` / `published_at <= DATE`. Both can be combined.
+before that day, `event_date` / `published_at <= DATE`. Under either, nothing dated after the day
+exists yet: a list published later is not there, announced or not (a list known only from its
+notice counts from the first day of its batch month), and every count (per list, per entity, per
+filing, per province, the report's totals) is counted from the events the clock keeps
+(`Clock.events`). Both can be combined.
 """
 
 from __future__ import annotations
@@ -26,20 +30,37 @@ class Clock:
         """Exclusive upper bound for observed_at: the start of the day after `as_of`, UTC."""
         return datetime.combine(self.as_of + timedelta(days=1), time(), UTC) if self.as_of else None
 
-    def where(self, valid_col: str, observed_col: str, keep_unobserved: bool = False) -> tuple[str, list]:
-        """SQL conditions (joined with `and`, `true` when unfiltered) and their parameters.
+    @property
+    def active(self) -> bool:
+        return bool(self.as_of or self.valid_on)
 
-        keep_unobserved: rows whose observed column is NULL pass the knowledge clock.
-        """
+    @property
+    def day(self) -> date | None:
+        """The latest day either clock allows: nothing dated after it exists yet."""
+        days = [d for d in (self.as_of, self.valid_on) if d]
+        return min(days) if days else None
+
+    def where(self, valid_col: str, observed_col: str) -> tuple[str, list]:
+        """SQL conditions (joined with `and`, `true` when unfiltered) and their parameters: observed by
+        the end of `as_of`, and dated on or before both days (nothing is observed before it is dated)."""
         conditions, params = ["true"], []
         if self.as_of:
-            test = f"{observed_col} < ?"
-            conditions.append(f"coalesce({test}, true)" if keep_unobserved else test)
+            conditions.append(f"{observed_col} < ?")
             params.append(self.known_before())
-        if self.valid_on:
+        if self.active:
             conditions.append(f"{valid_col} <= ?")
-            params.append(self.valid_on)
+            params.append(self.day)
         return " and ".join(conditions), params
+
+    def events(self) -> tuple[str, list]:
+        """The timeline events this clock keeps, as a subquery (one definition for every view)."""
+        condition, params = self.where("event_date", "observed_at")
+        return f"(select * from fct_timeline_events where {condition})", params
+
+
+# The day a list exists from: its publication, else (known from its notice only) its batch month.
+BATCH_DAY = ("coalesce(b.published_at, try_strptime(regexp_extract(b.batch_label, '^(\\d{4}年\\d{1,2})月', 1), "
+             "'%Y年%m')::date)")
 
 
 TIMELINE_COLUMNS = ["event_date", "event_type", "entity_name", "filing_number", "algorithm_name", "list_id",
@@ -52,16 +73,43 @@ def _text_match(column: str, data_type: str) -> str:
     return f"contains(lower(coalesce({text}, '')), lower(?))"
 
 
-def find_entities(con: duckdb.DuckDBPyConnection, query: str) -> list[dict]:
-    """dim_entities rows whose Chinese name, spellings, English name, aliases or group contain `query`."""
+COUNTED = ("filings_count", "active_filings_count", "first_listed_date", "last_listed_date")
+
+
+def find_entities(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> list[dict]:
+    """dim_entities rows whose Chinese name, spellings, English name, aliases or group contain `query`.
+
+    Under a clock the counts and dates are those of the events the clock keeps (0 and empty for an
+    organisation that has no filing yet on that day).
+    """
     available = columns(con, "dim_entities")
     searched = [c for c in ("entity_name_zh", "spelling_variants", "name_en", "aliases", "group_name")
                 if c in available]
-    shown = [c for c in ("entity_name_zh", "name_en", "group_name", "aliases", "filings_count",
-                         "active_filings_count", "first_listed_date", "last_listed_date") if c in available]
+    shown = [c for c in ("entity_name_zh", "name_en", "group_name", "aliases", "province", *COUNTED)
+             if c in available]
     where = " or ".join(_text_match(c, available[c]) for c in searched)
-    return records(con, f"select {', '.join(shown)} from dim_entities where {where} order by entity_name_zh",
-                   [query] * len(searched))
+    if not clock.active:
+        return records(con, f"select {', '.join(shown)} from dim_entities where {where} order by entity_name_zh",
+                       [query] * len(searched))
+    events, params = clock.events()
+    selected = ", ".join(f"coalesce(c.{c}, 0) as {c}" if c.endswith("_count") else
+                         (f"c.{c}" if c in COUNTED else f"d.{c}") for c in shown)
+    return records(con, f"""
+        with events as {events},
+        listed as (
+            select entity_name, filing_number, min(event_date) as first_day, max(event_date) as last_day
+            from events where event_type = 'filing_listed' group by all
+        ),
+        counted as (
+            select entity_name, count(*) as filings_count,
+                   count(*) filter (where filing_number not in (
+                       select filing_number from events where event_type = 'filing_cancelled'))
+                       as active_filings_count,
+                   min(first_day) as first_listed_date, max(last_day) as last_listed_date
+            from listed group by entity_name
+        )
+        select {selected} from dim_entities as d left join counted as c on c.entity_name = d.entity_name_zh
+        where {where} order by d.entity_name_zh""", [*params, *[query] * len(searched)])
 
 
 def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> tuple[list[dict], list[dict]]:
@@ -70,7 +118,7 @@ def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock())
     Events reported about a whole group (news names "Huawei", not a legal entity) are included
     when the group is one of the matching entities' groups.
     """
-    entities = find_entities(con, query)
+    entities = find_entities(con, query, clock)
     names = [e["entity_name_zh"] for e in entities]
     groups = sorted({e["group_name"] for e in entities if e.get("group_name")})
     condition, params = clock.where("event_date", "observed_at")
@@ -90,16 +138,15 @@ def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock())
 
 def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: str | None = None) -> list[dict]:
     """One row per announced list: counts, dates, reconciliation, and the events it brought."""
-    # A list whose attachment was never fetched is known from its notice page only: keep it.
-    batch_condition, batch_params = clock.where("b.published_at", "b.first_observed_at", keep_unobserved=True)
-    event_condition, event_params = clock.where("event_date", "observed_at")
+    # A list whose attachment was never fetched is known from its notice page only: it exists from
+    # the first day of its batch month (and, on the knowledge clock, once its notice was observed).
+    batch_condition, batch_params = clock.where(BATCH_DAY, "b.first_observed_at")
+    events, event_params = clock.events()
     type_condition = "b.list_type = ?" if list_type else "true"
     return records(
         con,
         f"""
-        with events as (
-            select * from fct_timeline_events where {event_condition}
-        ),
+        with events as {events},
         first_listing as (
             select filing_number, arg_min(list_id, (event_date, observed_at, list_id)) as list_id
             from events where event_type = 'filing_listed' group by filing_number
@@ -156,7 +203,7 @@ def filing(con: duckdb.DuckDBPyConnection, number: str, clock: Clock = Clock()) 
         [number, *params],
     )
     summary = dict(current[0])
-    if clock.as_of or clock.valid_on:
+    if clock.active:
         summary = _summary_under_clock(summary, history, clock)
     return summary, history
 
@@ -180,3 +227,19 @@ def _summary_under_clock(current: dict, history: list[dict], clock: Clock) -> di
         "last_list_id": listed[-1]["list_id"] if listed else None,
         "lists_count": len(listed),
     }
+
+
+def regions(con: duckdb.DuckDBPyConnection, clock: Clock = Clock()) -> list[dict]:
+    """Per province (the administrative code after 网信算备, the 属地 of a generative-AI row): filings
+    listed, cancelled, approvals and organisations, counted from the events the clock keeps."""
+    events, params = clock.events()
+    return records(con, f"""
+        with events as {events}
+        select coalesce(province, '(unresolved)') as province,
+               count(distinct filing_number) filter (where event_type = 'filing_listed') as filings,
+               count(distinct filing_number) filter (where event_type = 'filing_cancelled' and filing_number in (
+                   select filing_number from events where event_type = 'filing_listed')) as cancelled,
+               count(distinct filing_number) filter (where event_type = 'approval_announced') as approvals,
+               count(distinct entity_name) as entities
+        from events where event_type <> 'news_reported'
+        group by all order by filings + approvals desc, province""", params)

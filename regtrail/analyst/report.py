@@ -89,41 +89,78 @@ def cumulative_figure(firsts: list[dict]) -> go.Figure:
     return _layout(fig, "Filings over time by first listing date (cumulative)", "filings")
 
 
-def _data(con: duckdb.DuckDBPyConnection) -> dict:
+def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
+    """Everything the report shows, counted from the events the clock keeps (all of them without one)."""
     dim = columns(con, "dim_entities")
     extra = [c for c in ("name_en", "group_name", "aliases") if c in dim]
     alias_text = {"aliases": "array_to_string(d.aliases, ' | ')" if dim.get("aliases", "").endswith("[]")
                   else "cast(d.aliases as varchar)"}
     extra_sql = "".join(f", {alias_text.get(c, 'd.' + c)} as {c}" for c in extra)
+    events, params = clock.events()
+    batches = queries.batches(con, clock)
+    has_regions = "province" in columns(con, "fct_timeline_events")
     return {
-        "batches": queries.batches(con),
-        "monthly": records(con, "select date_trunc('month', event_date)::date as month, event_type, count(*) as events "
-                                "from fct_timeline_events group by all order by month, event_type"),
-        "firsts": records(con, """
+        "batches": batches,
+        "monthly": records(con, "select date_trunc('month', event_date)::date as month, event_type, "
+                                f"count(*) as events from {events} group by all order by month, event_type", params),
+        "firsts": records(con, f"""
+            with events as {events},
+            firsts as (
+                select filing_number, arg_min(list_id, (event_date, list_id)) as list_id, min(event_date) as day
+                from events where event_type = 'filing_listed' group by filing_number
+            ),
+            cancels as (
+                select filing_number, min(event_date) as day from events
+                where event_type = 'filing_cancelled' and filing_number in (select filing_number from firsts)
+                group by filing_number
+            )
             select series, day, sum(n) over (partition by series order by day) as total from (
-                select coalesce(split_part(first_list_id, ':', 1), list_type) || ': first listed' as series,
-                       first_listed_date as day, count(*) as n
-                from fct_filings where first_listed_date is not null group by all
+                select split_part(list_id, ':', 1) || ': first listed' as series, day, count(*) as n
+                from firsts group by all
                 union all
-                select 'cancelled (dated when first observed)', cancelled_date, count(*)
-                from fct_filings where status = 'cancelled' and cancelled_date is not null group by all
-            ) order by series, day"""),
-        "totals": records(con, """
-            select (select count(*) from fct_filings) as filings,
-                   (select count(*) from fct_filings where status = 'cancelled') as cancelled,
-                   (select count(*) from dim_entities) as entities,
-                   (select count(*) from fct_list_batches where status = 'parsed') as lists_parsed,
-                   (select count(*) from fct_list_batches) as lists_announced,
-                   (select count(*) from fct_timeline_events) as events,
-                   (select max(observed_at) from fct_timeline_events) as last_observed""")[0],
+                select 'cancelled', day, count(*) from cancels group by all
+            ) order by series, day""", params),
+        "totals": records(con, f"""
+            with events as {events}
+            select count(distinct filing_number) filter (where event_type = 'filing_listed') as filings,
+                   count(distinct filing_number) filter (where event_type = 'filing_cancelled' and filing_number in (
+                       select filing_number from events where event_type = 'filing_listed')) as cancelled,
+                   count(distinct entity_name) as entities,
+                   count(*) as events,
+                   max(observed_at) as last_observed
+            from events""", params)[0]
+        | {"lists_parsed": sum(b["status"] == "parsed" for b in batches), "lists_announced": len(batches)},
+        "provinces": queries.regions(con, clock) if has_regions else [],
         "events": con.execute(f"""
             select e.event_date::varchar, e.event_type, e.entity_name, coalesce(e.filing_number, ''),
                    coalesce(e.algorithm_name, ''), coalesce(e.list_id, ''), e.date_basis,
                    coalesce(e.description, ''){extra_sql}
-            from fct_timeline_events as e left join dim_entities as d on d.entity_name_zh = e.entity_name
-            order by e.event_date, e.entity_name, e.filing_number, e.event_type""").fetchall(),
+            from {events} as e left join dim_entities as d on d.entity_name_zh = e.entity_name
+            order by e.event_date, e.entity_name, e.filing_number, e.event_type""", params).fetchall(),
         "extra": extra,
     }
+
+
+def provinces_figure(provinces: list[dict]) -> go.Figure:
+    """Filings and generative-AI approvals per province (the code after 网信算备, the 属地)."""
+    rows = [p for p in provinces if p["province"] != "(unresolved)"][::-1]
+    fig = go.Figure()
+    for i, (key, name) in enumerate((("filings", "algorithm filings"), ("approvals", "generative-AI approvals"))):
+        fig.add_bar(name=name, y=[p["province"] for p in rows], x=[p[key] for p in rows], orientation="h",
+                    marker_color=COLORS[i])
+    fig.update_layout(barmode="stack")
+    fig = _layout(fig, "Filings and approvals by province", "")
+    fig.update_layout(height=max(420, 22 * len(rows) + 120))
+    return fig
+
+
+def _provinces_table(provinces: list[dict]) -> str:
+    head = ["province", "filings", "cancelled", "generative-AI approvals", "organisations"]
+    rows = "".join("<tr>" + "".join(f"<td>{_esc(p[k])}</td>" for k in ("province", "filings", "cancelled",
+                                                                        "approvals", "entities")) + "</tr>"
+                   for p in provinces)
+    return ("<table class='grid' id='provinces'><thead><tr>" + "".join(f"<th>{h}</th>" for h in head)
+            + "</tr></thead><tbody>" + rows + "</tbody></table>")
 
 
 def _esc(value: object) -> str:
@@ -143,11 +180,14 @@ def _batches_table(batches: list[dict]) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
-def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None) -> str:
-    """The whole report as one HTML document."""
-    data = _data(con)
+def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
+           clock: queries.Clock = queries.Clock()) -> str:
+    """The whole report as one HTML document, as of the clock's day (everything without a clock)."""
+    data = _data(con, clock)
     generated_at = generated_at or datetime.now(UTC)
     figures = [batches_figure(data["batches"]), events_figure(data["monthly"]), cumulative_figure(data["firsts"])]
+    if data["provinces"]:
+        figures.append(provinces_figure(data["provinces"]))
     charts = "\n".join(
         f"<div class='chart' id='chart-{i}'>" + pio.to_html(fig, full_html=False, include_plotlyjs=False,
                                                            div_id=f"plot-{i}", config={"displaylogo": False,
@@ -163,6 +203,9 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None)
     return TEMPLATE.format(
         plotlyjs=get_plotlyjs(),
         generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        clock=_esc("".join(f" {label} {day}." for label, day in (("As of", clock.as_of), ("Valid on", clock.valid_on))
+                           if day)),
+        provinces=_provinces_table(data["provinces"]) if data["provinces"] else "<p>No region columns.</p>",
         last_observed=_esc(t["last_observed"].strftime("%Y-%m-%d %H:%M UTC") if t["last_observed"] else "never"),
         filings=t["filings"], cancelled=t["cancelled"], entities=t["entities"], lists_parsed=t["lists_parsed"],
         lists_announced=t["lists_announced"], events=t["events"],
@@ -173,12 +216,12 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None)
     )
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out: Path) -> Path:
+def write_report(con: duckdb.DuckDBPyConnection, out: Path, clock: queries.Clock = queries.Clock()) -> Path:
     """Render and write atomically (temporary file, then rename)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    temporary.write_text(render(con), encoding="utf-8")
+    temporary.write_text(render(con, clock=clock), encoding="utf-8")
     os.replace(temporary, out)
     return out
 
@@ -206,9 +249,10 @@ table.grid {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
 <script>{plotlyjs}</script>
 </head><body>
 <h1>regtrail: CAC algorithm registry timeline</h1>
-<p class="meta">Generated {generated} from the published warehouse; latest document observed {last_observed}.
-Listing events are dated by the regulator's publication date; cancellations and undated changes by the
-date regtrail first observed them (column <i>date basis</i>).</p>
+<p class="meta">Generated {generated} from the published warehouse; latest document observed {last_observed}.{clock}
+Events are dated by the regulator: listings by the list's publication, a change or 已注销 first shown by a
+list by that list's publication (or the month its 备注 names), cancellations by their notice (column
+<i>date basis</i>).</p>
 <div class="cards">
 <div class="card"><b>{filings}</b>filings</div>
 <div class="card"><b>{cancelled}</b>cancelled</div>
@@ -219,6 +263,8 @@ date regtrail first observed them (column <i>date basis</i>).</p>
 {charts}
 <h2>Published lists</h2>
 {batches}
+<h2>By province</h2>
+{provinces}
 <h2>Timeline by entity</h2>
 <div class="controls">
 <input id="q" type="search" placeholder="entity name, filing number, algorithm, list{known}">

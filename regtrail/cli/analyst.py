@@ -1,4 +1,4 @@
-"""Analyst commands, read-only on the published warehouse: `timeline`, `batches`, `filing`, `report`.
+"""Analyst commands, read-only on the published warehouse: `timeline`, `batches`, `filing`, `regions`, `report`.
 
 The work is done by `regtrail.analyst.cli` (imported when a command runs, with DuckDB); the output
 stream is `sys.stdout` unless the caller passes another as `obj={"out": stream}`.
@@ -17,6 +17,8 @@ import typer
 FormatName = Literal["table", "csv", "json"]  # regtrail.analyst.output.FORMATS (kept import-free for --help)
 CLOCK_HELP = ("--as-of DATE: what regtrail knew on DATE (observed_at on or before it); "
               "--valid-on DATE: what the regulator had published by DATE (event_date on or before it). "
+              "Either way a list published after DATE does not exist yet and every count is counted as of "
+              "DATE, in timeline, batches, filing, regions and report alike. "
               "Exit 2 when the warehouse file is missing.")
 
 
@@ -41,7 +43,8 @@ def register(app: typer.Typer) -> None:
     app.command(epilog=CLOCK_HELP)(timeline)
     app.command(epilog=CLOCK_HELP)(batches)
     app.command(epilog=CLOCK_HELP)(filing)
-    app.command()(report)
+    app.command(epilog=CLOCK_HELP)(regions)
+    app.command(epilog=CLOCK_HELP)(report)
 
 
 def timeline(
@@ -74,16 +77,27 @@ def filing(
                                         valid_on=valid_on))
 
 
+def regions(
+    ctx: typer.Context,
+    warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
+) -> None:
+    """Filings, cancellations, generative-AI approvals and organisations per province."""
+    _query(ctx, "run_regions", Namespace(warehouse=warehouse, format=format, as_of=as_of, valid_on=valid_on))
+
+
 def report(
     ctx: typer.Context,
     warehouse: Warehouse = None,
     out: Annotated[Path | None, typer.Option(
         help="output file (default $REGTRAIL_HOME/report/index.html)", show_default=False)] = None,
+    as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
-    """Write the static HTML timeline report (charts, searchable per-entity timeline; works offline)."""
+    """Write the static HTML timeline report (charts, by province, searchable per-entity timeline; works
+    offline), as of a day when a clock is given."""
     from regtrail.analyst import cli
 
-    _exit(lambda: cli.run_report(Namespace(warehouse=warehouse, out=out), _out(ctx)))
+    _exit(lambda: cli.run_report(Namespace(warehouse=warehouse, out=out, as_of=as_of, valid_on=valid_on),
+                                 _out(ctx)))
 
 
 def _query(ctx: typer.Context, runner: str, args: Namespace) -> None:

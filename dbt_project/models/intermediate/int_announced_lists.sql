@@ -1,6 +1,7 @@
 -- One row per list attachment announced on a CAC notice page (latest version of each notice),
 -- whether or not the attachment could be fetched and parsed: lets the marts show lists the
--- regulator published that are not (yet) in the warehouse.
+-- regulator published that are not (yet) in the warehouse. first_announced_at: the first fetch of a
+-- notice version announcing the attachment (the list is known from then on).
 with
 
 notices as (
@@ -18,6 +19,8 @@ attachments as (
         notices.notice_url,
         notices.title as notice_title,
         notices.published_at as notice_published_at,
+        notices.recency,
+        notices.observed_at,
         -- attachment is a struct column (the unnested list), not a table: RF01 does not apply
         -- noqa: disable=RF01
         attachment.url as attachment_url,
@@ -30,7 +33,16 @@ attachments as (
         unnest({{ json_struct_list('attachments_json',
             '{"label": "VARCHAR", "file_name": "VARCHAR", "url": "VARCHAR", '
             ~ '"batch_label": "VARCHAR", "expected_count": "INTEGER"}') }}) as unnested (attachment)
-    where notices.recency = 1
+
+),
+
+announced_since as (
+
+    select
+        attachment_url,
+        min(observed_at) as first_announced_at
+    from attachments
+    group by attachment_url
 
 ),
 
@@ -38,11 +50,15 @@ typed as (
 
     select
         case
-            when file_name like '%深度合成%' then 'deep_synthesis'
-            when file_name like '%互联网信息服务算法%' then 'algo_recommendation'
+            when attachments.file_name like '%深度合成%' then 'deep_synthesis'
+            when attachments.file_name like '%互联网信息服务算法%' then 'algo_recommendation'
         end as list_type,
-        *
+        attachments.*,
+        announced_since.first_announced_at
     from attachments
+    inner join announced_since
+        on attachments.attachment_url = announced_since.attachment_url
+    where attachments.recency = 1
 
 ),
 
@@ -55,6 +71,7 @@ final as (
         notice_url,
         notice_title,
         notice_published_at,
+        first_announced_at,
         attachment_url,
         attachment_label,
         file_name,

@@ -83,8 +83,9 @@ missing as (
         announced.attachment_url,
         cast(null as varchar) as document_digest,
         cast(null as varchar) as parser_version,
-        cast(null as timestamp with time zone) as first_observed_at,
-        -- No attempt time here: the mart stays identical across reruns (see fct_fetch_failures).
+        -- known from its notice: first fetch of a notice version announcing it (the same on every rerun); no
+        -- attempt time here, so the mart stays identical across reruns (see fct_fetch_failures)
+        announced.first_announced_at as first_observed_at,
         cast(null as timestamp with time zone) as last_observed_at
     from announced
     left join failures on announced.attachment_url = failures.url
