@@ -17,7 +17,7 @@ from regtrail.cli import app
 
 REGTRAIL = Path(sys.executable).with_name("regtrail")  # the console script `pip install -e .` made
 COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo",
-            "timeline", "batches", "filing", "report"}
+            "timeline", "batches", "filing", "regions", "report"}
 HEAVY = ("airflow", "cosmos", "dbt", "pyarrow", "duckdb", "requests", "bs4", "fsspec", "docx", "yaml")
 
 
