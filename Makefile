@@ -11,6 +11,7 @@ venv: $(VENV)/.installed
 # The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt).
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo 'installing regtrail and its pinned dependencies into $(VENV) (about 2-3 minutes the first time)'
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' -c constraints.txt
 	touch $@
 

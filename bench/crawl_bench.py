@@ -54,8 +54,8 @@ def rate_limited_run(home: Path, count: int) -> dict[str, float]:
     try:
         source = get_sources(["cac_deep_synthesis"])[0]
         ctx = Context(source, "bench-rate", home, LiveTransport(runner.source_fetcher(source)))
-        for notice in source.config["notices"][:count]:
-            ctx.fetch(notice["url"], purpose="notice")
+        for notice in source.config.notices[:count]:
+            ctx.fetch(notice.url, purpose="notice")
         ctx.flush()
     finally:
         del os.environ["REGTRAIL_MIRROR_RATE_LIMIT"]

@@ -15,7 +15,7 @@ from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import source_hosts
 from regtrail.log import events
 from regtrail.log.events import Root
-from regtrail.sources import Source, get_sources
+from regtrail.sources import Source, get_sources, handle_document
 
 log = logging.getLogger("regtrail")
 
@@ -134,13 +134,15 @@ def crawl(
 
 def source_fetcher(source: Source) -> Fetcher:
     """A fetcher with the source's rate limit (REGTRAIL_MIRROR_RATE_LIMIT applies in mirror mode)."""
-    return Fetcher(rate_limit=float(source.config.get("rate_limit_per_second", 1.0)))
+    return Fetcher(rate_limit=source.config.rate_limit_per_second)
 
 
 def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | None = None) -> dict[str, Counter]:
-    """Fetch, archive, parse and append events for one-off document URLs."""
-    from scrapers.adhoc import crawl as adhoc
+    """Fetch, archive, parse and append events for one-off document URLs (source `adhoc`).
 
+    Each document goes to the source that accepts it (`sources.handle_document`); one that no source
+    accepts becomes a `parse_failure` record (its body stays in the archive).
+    """
     root = root or settings.log_root()
     source = get_sources(["adhoc"])[0]
     hosts = source_hosts(source.config) | {(urlsplit(url).hostname or "").lower() for url in urls}
@@ -148,7 +150,11 @@ def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | No
                       transport=LiveTransport(source_fetcher(source)), stats=_stats(source.name, observer),
                       allowed_hosts=frozenset(hosts))
     try:
-        adhoc.ingest(context, urls)
+        for url in urls:
+            document = context.fetch(url, purpose="document", expect="any")
+            if document is not None and not handle_document(context, document):
+                context.fail(document, f"no source parses this {document.detected_type} document",
+                             parser="regtrail.sources", parser_version="1")
     finally:
         context.flush()
     return {source.name: context.stats}

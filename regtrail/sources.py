@@ -1,18 +1,131 @@
-"""Source registry: one folder per source under `scrapers/` with `source.yml` (metadata) and its `crawl(context)`."""
+"""Source registry: one folder per source under `scrapers/` with `source.yml` (metadata) and its `crawl(context)`.
+
+Every `source.yml` is read here and only here, validated into `SourceConfig` (pydantic): a missing or
+mistyped field, or a key no model declares, is an error naming the file and the field. Every section
+is declared, so no unknown keys are allowed anywhere; the sections one source alone uses are typed
+too (`lists`: cac_algo_recommendation; `notices[].attachments`: cac_genai; `cancellations`:
+cac_cancellations; `outlets`, `topic_keywords`, `max_articles_per_feed`: news).
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 import scrapers
 
 SOURCES_DIR = Path(scrapers.__file__).resolve().parent
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# A date as the regulator gives it: YYYY-MM-DD, or YYYY-MM when only the month is known.
+Published = Annotated[str, BeforeValidator(_iso), Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
+
+
+class Section(BaseModel):
+    """A part of a source's YAML: every key declared, none unknown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Listing(Section):
+    """Where new notices are discovered: channel listing pages (`urls`), or a JSON API (`url`)."""
+
+    urls: list[str] = []
+    title_keywords: list[str] = []
+    url: str | None = None
+    download_url: str | None = None
+    note: str | None = None
+
+
+class GenaiAttachment(Section):
+    """One period's attachment of the generative-AI notice (cac_genai)."""
+
+    period: str
+    label: str | None = None
+    published: Published
+    expected_filings: int | None = None
+    expected_registrations: int | None = None
+    summary_of: list[str] = []
+    certainty: str | None = None
+
+
+class Notice(Section):
+    """A notice page known in advance, with what it published when that is known."""
+
+    url: str
+    title: str
+    published: Published
+    batch_label: str | None = None
+    batch_number: int | None = None
+    expected_count: int | None = None
+    certainty: str | None = None
+    kind: Literal["increments", "summary"] | None = None
+    attachments: list[GenaiAttachment] = []
+
+
+class ListEntry(Section):
+    """One list attachment of a notice that gains one per batch (cac_algo_recommendation)."""
+
+    batch_label: str
+    attachment_label: str | None = None
+    published: Published
+    expected_count: int | None = None
+    certainty: str | None = None
+
+
+class Cancellation(Section):
+    """A cancellation notice reported published (cac_cancellations)."""
+
+    published: Published
+    expected_count: int | None = None
+    reported_title: str | None = None
+
+
+class Outlet(Section):
+    """A news outlet: its host, its own time zone and its feeds (news)."""
+
+    name: str
+    host: str
+    timezone: str = "UTC"
+    shape: str | None = None
+    feeds: list[str] = []
+
+
+class SourceConfig(Section):
+    """A source's `source.yml`."""
+
+    name: str
+    title: str
+    module: str
+    list_type: str | None
+    publisher: str | None = None
+    schedule: str | None = None
+    crawl_all: bool = True
+    allowed_hosts: list[str] = []
+    rate_limit_per_second: float = Field(1.0, gt=0)
+    listing: Listing | None = None
+    notices: list[Notice] = []
+    lists: list[ListEntry] = []
+    cancellations: list[Cancellation] = []
+    outlets: list[Outlet] = []
+    topic_keywords: list[str] = []
+    max_articles_per_feed: int = Field(20, gt=0)
+
+
+class SourceConfigError(ValueError):
+    """A `source.yml` that does not validate: the message names the file and every bad field."""
 
 
 def config_path(name: str, sources_dir: Path = SOURCES_DIR) -> Path:
@@ -20,33 +133,73 @@ def config_path(name: str, sources_dir: Path = SOURCES_DIR) -> Path:
     return sources_dir / name / "source.yml"
 
 
+def read_config(path: Path) -> SourceConfig:
+    """One `source.yml`, validated; SourceConfigError names the file and the fields."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        config = SourceConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}"
+                             for error in exc.errors())
+        raise SourceConfigError(f"{path}: {problems}") from None
+    if config.name != path.parent.name:
+        raise SourceConfigError(f"{path}: name: {config.name!r} is not its folder's name {path.parent.name!r}")
+    return config
+
+
 @dataclass(frozen=True)
 class Source:
     """A source: its name, its metadata (URLs, schedule, expected counts) and its crawler."""
 
     name: str
-    config: dict[str, Any]
+    config: SourceConfig
+
+    @property
+    def module(self) -> ModuleType:
+        """The source's crawler module (`module` in its YAML)."""
+        return importlib.import_module(self.config.module)
 
     @property
     def crawl(self) -> Callable[[Any], None]:
-        return importlib.import_module(self.config["module"]).crawl
+        return self.module.crawl
 
 
-def load_sources() -> dict[str, Source]:
-    """Every source defined by a `<name>/source.yml` file under `scrapers/`, by name."""
-    sources = {}
-    for path in sorted(SOURCES_DIR.glob("*/source.yml")):
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        sources[config["name"]] = Source(config["name"], config)
-    return sources
+def load_sources(sources_dir: Path = SOURCES_DIR) -> dict[str, Source]:
+    """Every source defined by a `<name>/source.yml` file under `sources_dir`, by name."""
+    configs = (read_config(path) for path in sorted(sources_dir.glob("*/source.yml")))
+    return {config.name: Source(config.name, config) for config in configs}
+
+
+def source_config(name: str, sources_dir: Path = SOURCES_DIR) -> SourceConfig:
+    """The validated config of one source."""
+    return read_config(config_path(name, sources_dir))
 
 
 def get_sources(names: list[str] | None = None) -> list[Source]:
     """The named sources (all when `names` is empty); unknown names raise KeyError listing the known ones."""
     sources = load_sources()
     if not names:
-        return [s for s in sources.values() if s.config.get("crawl_all", True)]
+        return [s for s in sources.values() if s.config.crawl_all]
     unknown = [n for n in names if n not in sources]
     if unknown:
         raise KeyError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sources)}")
     return [sources[n] for n in names]
+
+
+def handle_document(context: Any, document: Any) -> bool:
+    """Hand a document fetched on request (`ingest`) to the source that parses it.
+
+    A source's module takes part by defining `accepts(document) -> bool` and
+    `handle_document(context, document)`; the first module (by name) that accepts the document
+    parses it, so sources never import one another. False when no source accepts it.
+    """
+    modules = {source.module for source in load_sources().values()}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        accepts = getattr(module, "accepts", None)
+        if accepts is not None and accepts(document):
+            module.handle_document(context, document)
+            return True
+    return False

@@ -13,26 +13,30 @@ from typing import Any
 from regtrail.fetch.context import Context, Document
 from regtrail.parsers import cac_pages, docx_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
+from regtrail.sources import Listing, SourceConfig
 
 
 def crawl(context: Context) -> None:
     """Fetch listing and notice pages, then every list attachment; emit notices, lists and filings."""
-    config = context.config
-    seen: list[str] = [n["url"] for n in config.get("notices", [])]
+    for url in notice_urls(context):
+        crawl_notice(context, url)
+
+
+def notice_urls(context: Context) -> list[str]:
+    """The configured notice pages, then those discovered on the listing pages (counted in the stats)."""
+    seen: list[str] = [n.url for n in context.config.notices]
     for url in discover(context):
         if url not in seen:
             seen.append(url)
             context.stats["discovered_notices"] += 1
-    for url in seen:
-        crawl_notice(context, url)
+    return seen
 
 
 def discover(context: Context) -> list[str]:
     """Notice URLs found on the configured channel listing pages whose titles match the keywords."""
-    listing = context.config.get("listing") or {}
-    keywords = listing.get("title_keywords") or []
+    listing = context.config.listing or Listing()
     found = []
-    for listing_url in listing.get("urls", []):
+    for listing_url in listing.urls:
         page = context.fetch(listing_url, purpose="listing")
         if page is None:
             continue
@@ -41,8 +45,27 @@ def discover(context: Context) -> list[str]:
         except PageParseError as exc:
             context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
             continue
-        found += [item.url for item in items if any(k in item.title for k in keywords)]
+        found += [item.url for item in items if any(k in item.title for k in listing.title_keywords)]
     return found
+
+
+def accepts(document: Document) -> bool:
+    """A document handed to `ingest` that the list sources parse: a list notice page or an attachment file."""
+    if document.detected_type != "html":
+        return True
+    text = document.text()
+    return cac_pages.is_notice_page(text) and not cac_pages.is_genai_notice_page(text, document.url)
+
+
+def handle_document(context: Context, document: Document) -> None:
+    """An accepted document (see `accepts`): a notice page with its attachments, or one list file."""
+    if document.detected_type == "html":
+        handle_notice(context, document)
+        return
+    url = document.url
+    notice = Notice(url=url, title="", pubtime=None)
+    attachment = Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
+    parse_attachment(context, notice, attachment, document)
 
 
 def crawl_notice(context: Context, url: str) -> None:
@@ -74,7 +97,7 @@ def handle_notice(context: Context, page: Document) -> None:
             parse_attachment(context, notice, attachment, document)
 
 
-def announced(config: dict[str, Any], notice_url: str, attachment: Attachment) -> dict[str, Any]:
+def announced(config: SourceConfig, notice_url: str, attachment: Attachment) -> dict[str, Any]:
     """An attachment as the notice announces it, with its batch label and the expected row count."""
     batch_label = cac_pages.batch_label_from_name(attachment.file_name)
     return {**attachment.as_dict(), "batch_label": batch_label,
@@ -91,11 +114,11 @@ def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | No
     return published, "day"
 
 
-def expected_count(config: dict[str, Any], notice_url: str, batch_label: str | None) -> int | None:
+def expected_count(config: SourceConfig, notice_url: str, batch_label: str | None) -> int | None:
     """What the source says it published for this list (from the YAML), if known."""
-    for entry in config.get("notices", []) + config.get("lists", []):
-        if entry.get("batch_label") == batch_label and entry.get("url", notice_url) == notice_url:
-            return entry.get("expected_count")
+    for entry in [*config.notices, *config.lists]:
+        if entry.batch_label == batch_label and getattr(entry, "url", notice_url) == notice_url:
+            return entry.expected_count
     return None
 
 
@@ -112,7 +135,7 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     except docx_list.ListParseError as exc:
         context.fail(document, str(exc), parser=name, parser_version=version, **details)
         return
-    list_type = parsed.list_type or context.config["list_type"]
+    list_type = parsed.list_type or context.config.list_type
     batch_label = parsed.batch_label or cac_pages.batch_label_from_name(attachment.file_name)
     list_id = f"{list_type}:{batch_label}"
     published, precision = publication_date(notice, batch_label)

@@ -33,10 +33,9 @@ def _configured_lists() -> dict[str, int | None]:
     """Every list the source configs know, with what the regulator says it published."""
     known = {}
     for source in get_sources():
-        list_type = source.config["list_type"]
-        for entry in source.config.get("notices", []) + source.config.get("lists", []):
-            if entry.get("batch_label"):
-                known[f"{list_type}:{entry['batch_label']}"] = entry.get("expected_count")
+        for entry in [*source.config.notices, *source.config.lists]:
+            if entry.batch_label:
+                known[f"{source.config.list_type}:{entry.batch_label}"] = entry.expected_count
     return known
 
 
@@ -141,7 +140,7 @@ def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_serv
     from regtrail.fetch.context import Context, LiveTransport
     from regtrail.fetch.fetcher import Fetcher
     from regtrail.log import archive
-    from regtrail.sources import Source
+    from regtrail.sources import Source, SourceConfig
     from scrapers import cac_lists
 
     pdf = b"%PDF-1.7\n% a list published as PDF\n"
@@ -153,7 +152,9 @@ def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_serv
         "/www.cac.gov.cn/cms/pub/interact/downloadfile.jsp?filepath=/u/2&fText=broken.docx":
             lambda _: (200, {}, broken),
     })
-    source = Source("cac_deep_synthesis", {"name": "cac_deep_synthesis", "list_type": "deep_synthesis"})
+    config = SourceConfig(name="cac_deep_synthesis", title="DS", module="scrapers.cac_lists",
+                          list_type="deep_synthesis")
+    source = Source(config.name, config)
     ctx = Context(source, "t", home, LiveTransport(Fetcher(mirror=origin)))
     cac_lists.crawl_notice(ctx, "https://www.cac.gov.cn/n.htm")
     ctx.flush()

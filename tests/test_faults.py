@@ -14,7 +14,7 @@ from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.retry import retry_after_seconds
 from regtrail.fetch.sniff import decode_html, normalize_for_match
 from regtrail.log import events
-from regtrail.sources import Source
+from regtrail.sources import Source, SourceConfig
 from tests.fault_server import (
     FaultServer,
     busy,
@@ -43,7 +43,8 @@ def context(home: Path, origin: str, *, mirror: bool = True, run_key: str = "run
             **fetcher: float) -> Context:
     settings = {"mirror_rate": 0.0, "rate_limit": 0.0, "read_timeout": 5.0, "max_body": LIMIT, **fetcher}
     fetch = Fetcher(mirror=origin if mirror else "", **settings)
-    source = Source("faults", {"name": "faults", "allowed_hosts": list(allowed)})
+    source = Source("faults", SourceConfig(name="faults", title="faults", module="scrapers.adhoc.crawl", list_type=None,
+                                           allowed_hosts=list(allowed)))
     return Context(source, run_key, home, LiveTransport(fetch, backoff=0.01, max_retry_after=5, max_unzipped=LIMIT))
 
 

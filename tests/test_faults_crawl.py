@@ -69,11 +69,11 @@ def real_attachments(site: Site) -> list[str]:
 def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
         site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = get_sources([SOURCE])[0].config
-    notices = [server_path(n["url"]) for n in config["notices"]]
+    notices = [server_path(n.url) for n in config.notices]
     attachments = real_attachments(site)[3:]  # attachments of notices without faults of their own
     waf = waf_page()
     faults: dict[str, tuple[list[Callable], str]] = {
-        server_path(config["listing"]["urls"][0]): ([busy(503)], "http_status"),
+        server_path(config.listing.urls[0]): ([busy(503)], "http_status"),
         notices[0]: ([reset()], "connection"),
         notices[1]: ([busy(429), busy(503)], "http_status"),
         notices[2]: ([waf], "waf_challenge"),

@@ -9,7 +9,7 @@ import pytest
 from regtrail.fetch.context import Context, LiveTransport
 from regtrail.fetch.fetcher import Fetcher, mirror_url
 from regtrail.log import archive, events
-from regtrail.sources import Source
+from regtrail.sources import Source, SourceConfig
 from tests.fault_server import docx_bytes
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -26,7 +26,8 @@ def test_mirror_url_mapping() -> None:
 
 def _context(home: Path, origin: str) -> Context:
     fetcher = Fetcher(mirror=origin)
-    return Context(Source("t", {"name": "t"}), "run-1", home, LiveTransport(fetcher, backoff=0.01))
+    config = SourceConfig(name="t", title="t", module="scrapers.adhoc.crawl", list_type=None)
+    return Context(Source("t", config), "run-1", home, LiveTransport(fetcher, backoff=0.01))
 
 
 def test_fetch_events_for_success_failure_and_retry(home: Path, http_server) -> None:

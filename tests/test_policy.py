@@ -92,7 +92,7 @@ def site(shared: Path) -> Site:
 def test_crawl_through_the_mirror_stays_on_the_source_hosts(
         site: Site, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = get_sources(["cac_deep_synthesis"])[0].config
-    notice = config["notices"][0]["url"].removeprefix("https:/")
+    notice = config.notices[0].url.removeprefix("https:/")
     links = ["https://evil.example/steal.docx", "http://169.254.169.254/latest/meta-data/creds.docx",
              "/%2e%2e/evil.example/a.docx", "https://www.cac.gov.cn/files/..%2F..%2Fevil.example/b.docx",
              "https://www.cac.gov.cn//169.254.169.254/latest/c.docx"]

@@ -1,1 +1,2 @@
-"""Analyst access to the published warehouse: a read-only CLI (`python -m regtrail.analyst`) and the HTML report."""
+"""Analyst access to the published warehouse: the read-only commands
+(`regtrail timeline|batches|filing|report`) and the HTML report."""

@@ -53,8 +53,7 @@ def timeline(
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
     """An entity's timeline. Exit 1 when no entity matches."""
-    _query(ctx, "run_timeline", Namespace(entity=entity, warehouse=warehouse, format=format, as_of=as_of,
-                                          valid_on=valid_on))
+    _query("run_timeline", **locals())
 
 
 def batches(
@@ -63,8 +62,7 @@ def batches(
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
     """Published lists with counts, dates and their reconciliation against the regulator's count."""
-    _query(ctx, "run_batches", Namespace(list_type=list_type, warehouse=warehouse, format=format, as_of=as_of,
-                                         valid_on=valid_on))
+    _query("run_batches", **locals())
 
 
 def filing(
@@ -73,8 +71,7 @@ def filing(
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
     """One filing and its history. Exit 1 unless exactly one filing matches."""
-    _query(ctx, "run_filing", Namespace(number=number, warehouse=warehouse, format=format, as_of=as_of,
-                                        valid_on=valid_on))
+    _query("run_filing", **locals())
 
 
 def regions(
@@ -100,8 +97,11 @@ def report(
                                  _out(ctx)))
 
 
-def _query(ctx: typer.Context, runner: str, args: Namespace) -> None:
+def _query(runner: str, ctx: typer.Context, **options: object) -> None:
+    """Run `regtrail.analyst.cli.<runner>` on a read-only connection, with the command's options."""
     from regtrail.analyst import cli, db
+
+    args = Namespace(**options)
 
     def run() -> int:
         with db.connect(args.warehouse) as con:

@@ -38,7 +38,7 @@ from regtrail.fetch.transport import (
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
-from regtrail.sources import Source
+from regtrail.sources import Source, SourceConfig
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
 
@@ -78,7 +78,7 @@ class Context:
             self.allowed_hosts = source_hosts(self.source.config)
 
     @property
-    def config(self) -> dict[str, Any]:
+    def config(self) -> SourceConfig:
         return self.source.config
 
     def next_sequence(self, url: str) -> int:

@@ -19,10 +19,12 @@ import ipaddress
 import os
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from regtrail.sources import SourceConfig
 
 REFUSED = "refused_by_policy"
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.I)
@@ -34,8 +36,10 @@ def allowed_private_hosts() -> frozenset[str]:
                      if h.strip())
 
 
-def source_hosts(config: dict[str, Any]) -> frozenset[str]:
+def source_hosts(config: SourceConfig | Mapping[str, Any]) -> frozenset[str]:
     """The hosts a source may fetch: its `allowed_hosts`, else the hosts of every URL its configuration names."""
+    if isinstance(config, SourceConfig):
+        config = config.model_dump()
     declared = config.get("allowed_hosts")
     if declared:
         return frozenset(str(h).lower() for h in declared)

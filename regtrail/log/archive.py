@@ -1,7 +1,7 @@
 """Raw response archive: one gzipped WARC file per payload digest.
 
 Bodies are archived before they are parsed, so every record can be re-derived later
-(`python -m regtrail replay`) without touching the network. The archive lives beside the event
+(`regtrail replay`) without touching the network. The archive lives beside the event
 log under its root (`settings.log_root()`): a local folder or any fsspec URL (`s3://bucket/prefix`).
 Locally a file is written under a temporary name and renamed into place; on an object store it is
 one PUT (atomic); on other remote filesystems a temporary name is moved into place.

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import yaml
-
-from regtrail.sources import SOURCES_DIR, config_path
+from regtrail.sources import SOURCES_DIR, config_path, source_config
+from regtrail.sources import load_sources as load_source_registry
 
 HOST = "www.cac.gov.cn"
 DOWNLOAD_PATH = "/cms/pub/interact/downloadfile.jsp"
@@ -198,22 +197,16 @@ def batch_month(batch_label: str) -> str:
 
 
 def load_named_source(name: str, sources_dir: Path = SOURCES_DIR) -> dict[str, Any] | None:
-    """The config of the source called `name`, or None."""
-    path = config_path(name, sources_dir)
-    if not path.is_file():
+    """The validated config of the source called `name` as plain data (the YAML's shape), or None."""
+    if not config_path(name, sources_dir).is_file():
         return None
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return config if isinstance(config, dict) and config.get("name") == name else None
+    return source_config(name, sources_dir).model_dump(exclude_unset=True)
 
 
 def load_sources(sources_dir: Path = SOURCES_DIR) -> dict[str, dict[str, Any]]:
-    """The source configs by list_type."""
-    configs: dict[str, dict[str, Any]] = {}
-    for path in sorted(sources_dir.glob("*/source.yml")):
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(config, dict) and config.get("list_type") in LIST_TITLES:
-            configs[config["list_type"]] = config
-    return configs
+    """The validated configs of the list sources, as plain data, by list_type."""
+    return {source.config.list_type: source.config.model_dump(exclude_unset=True)
+            for source in load_source_registry(sources_dir).values() if source.config.list_type in LIST_TITLES}
 
 
 def _token(list_type: str, batch_label: str, notice_url: str) -> str:

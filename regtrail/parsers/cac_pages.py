@@ -118,3 +118,23 @@ def parse_listing(html: str, url: str) -> list[ListingItem]:
         title = str(link.get("title") or link.get_text(strip=True)).strip()
         items.append(ListingItem(title, urljoin(url, str(link["href"])), stamp.date() if stamp else None))
     return items
+
+
+def is_notice_page(html: str) -> bool:
+    """Whether a page has the body of a CAC notice (cheap check on the text, no parse)."""
+    return 'id="BodyLabel"' in html
+
+
+def is_genai_notice(notice: Notice) -> bool:
+    """Whether a notice announces generative-AI service filings (its title says so)."""
+    return "生成式人工智能" in notice.title
+
+
+def is_genai_notice_page(html: str, url: str) -> bool:
+    """A CAC notice page announcing generative-AI service filings (False when it does not parse)."""
+    if not is_notice_page(html):
+        return False
+    try:
+        return is_genai_notice(parse_notice(html, url))
+    except PageParseError:
+        return False

@@ -16,8 +16,10 @@ from regtrail.parsers.cancellation_notice import CancellationParseError, ListedN
 
 def crawl(context: Context) -> None:
     """Read the notice list, then every cancellation notice's PDF."""
-    listing = context.config["listing"]
-    page = context.fetch(listing["url"], purpose="listing", expect="any")
+    listing = context.config.listing
+    if listing is None or not listing.url or not listing.download_url:
+        raise ValueError(f"{context.source.name}: source.yml needs listing.url and listing.download_url")
+    page = context.fetch(listing.url, purpose="listing", expect="any")
     if page is None:
         return
     try:
@@ -28,16 +30,16 @@ def crawl(context: Context) -> None:
     for notice in notices:
         if "注销" not in notice.title:
             continue
-        url = listing["download_url"].format(notice_id=notice.notice_id)
+        url = listing.download_url.format(notice_id=notice.notice_id)
         document = context.fetch(url, purpose="attachment", referer="https://beian.cac.gov.cn/", expect="document")
         if document is not None:
             handle_notice(context, notice, document)
 
 
 def expected_count(context: Context, published: str | None) -> int | None:
-    for entry in context.config.get("cancellations", []):
-        if str(entry.get("published")) == published:
-            return entry.get("expected_count")
+    for entry in context.config.cancellations:
+        if entry.published == published:
+            return entry.expected_count
     return None
 
 

@@ -12,12 +12,10 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import yaml
-
 from regtrail.fetch.context import Context, Document
 from regtrail.parsers import cac_pages, genai_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
-from regtrail.sources import config_path
+from regtrail.sources import SourceConfig, source_config
 from scrapers import cac_lists
 
 LIST_TYPE = "genai_service"
@@ -26,29 +24,30 @@ RECORD_TYPES = {"filing": "genai_filing", "registration": "genai_registration"}
 
 def crawl(context: Context) -> None:
     """Fetch the configured and discovered notice pages, then every attachment."""
-    seen = [n["url"] for n in context.config.get("notices", [])]
-    for url in cac_lists.discover(context):
-        if url not in seen:
-            seen.append(url)
-            context.stats["discovered_notices"] += 1
-    for url in seen:
+    for url in cac_lists.notice_urls(context):
         page = context.fetch(url, purpose="notice")
         if page is not None:
             handle_notice(context, page)
 
 
 @cache
-def _own_config() -> dict[str, Any]:
-    return yaml.safe_load(config_path("cac_genai").read_text(encoding="utf-8"))
+def _own_config() -> SourceConfig:
+    return source_config("cac_genai")
 
 
-def config_of(context: Context) -> dict[str, Any]:
-    """This source's config, also when another source (adhoc) hands a document over."""
-    return context.config if context.config.get("list_type") == LIST_TYPE else _own_config()
+def config_of(context: Context) -> SourceConfig:
+    """This source's config, also when `ingest` (source adhoc) hands a document over."""
+    return context.config if context.config.list_type == LIST_TYPE else _own_config()
 
 
-def is_genai_notice(notice: Notice) -> bool:
-    return "生成式人工智能" in notice.title
+def accepts(document: Document) -> bool:
+    """A document handed to `ingest` that this source parses: a generative-AI notice page."""
+    return document.detected_type == "html" and cac_pages.is_genai_notice_page(document.text(), document.url)
+
+
+def handle_document(context: Context, document: Document) -> None:
+    """An accepted document (see `accepts`): the notice page and its attachments."""
+    handle_notice(context, document)
 
 
 def handle_notice(context: Context, page: Document) -> None:
@@ -71,12 +70,12 @@ def handle_notice(context: Context, page: Document) -> None:
             parse_attachment(context, notice, attachment, document)
 
 
-def period_entry(config: dict[str, Any], period: str | None) -> dict[str, Any]:
-    """The config entry of a period (published date, expected counts), or {}."""
-    for notice in config.get("notices", []):
-        for entry in notice.get("attachments", []):
-            if str(entry.get("period")) == period:
-                return {**entry, "kind": notice.get("kind")}
+def period_entry(config: SourceConfig, period: str | None) -> dict[str, Any]:
+    """The config entry of a period (published date, expected counts) with its notice's `kind`, or {}."""
+    for notice in config.notices:
+        for entry in notice.attachments:
+            if entry.period == period:
+                return {**entry.model_dump(), "kind": notice.kind}
     return {}
 
 

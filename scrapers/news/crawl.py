@@ -10,24 +10,21 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
-from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from regtrail.fetch.context import Context, Document
-from regtrail.parsers import news_article
+from regtrail.parsers import cac_pages, news_article
 from regtrail.parsers.news_article import FeedEntry, NewsParseError
-from regtrail.sources import config_path
+from regtrail.sources import Outlet, source_config
 
 
 def crawl(context: Context) -> None:
     """Every outlet's feeds, then the on-topic articles they list."""
-    keywords = [k.lower() for k in context.config.get("topic_keywords", [])]
-    limit = int(context.config.get("max_articles_per_feed", 20))
+    keywords = [k.lower() for k in context.config.topic_keywords]
+    limit = context.config.max_articles_per_feed
     seen: set[str] = set()
-    for outlet in context.config.get("outlets", []):
-        for feed_url in outlet.get("feeds", []):
+    for outlet in context.config.outlets:
+        for feed_url in outlet.feeds:
             feed = context.fetch(feed_url, purpose="listing", expect="any")
             if feed is None:
                 continue
@@ -52,14 +49,25 @@ def on_topic(entry: FeedEntry, keywords: list[str]) -> bool:
 
 
 @cache
-def _own_config() -> dict[str, Any]:
-    return yaml.safe_load(config_path("news").read_text(encoding="utf-8"))
+def _outlets() -> tuple[Outlet, ...]:
+    """This source's outlets, also when `ingest` (source adhoc) hands an article over."""
+    return tuple(source_config("news").outlets)
 
 
-def outlet_for(url: str) -> dict[str, Any]:
-    """The configured outlet serving `url` (by host), or {}."""
+def outlet_for(url: str) -> Outlet | None:
+    """The configured outlet serving `url` (by host), or None."""
     host = urlsplit(url).netloc.lower()
-    return next((o for o in _own_config().get("outlets", []) if o.get("host") == host), {})
+    return next((o for o in _outlets() if o.host == host), None)
+
+
+def accepts(document: Document) -> bool:
+    """A document handed to `ingest` that this source parses: an HTML page that is not a CAC notice."""
+    return document.detected_type == "html" and not cac_pages.is_notice_page(document.text())
+
+
+def handle_document(context: Context, document: Document) -> None:
+    """An accepted document (see `accepts`): one article page."""
+    handle_article(context, document)
 
 
 def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | None = None,
@@ -67,12 +75,12 @@ def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | 
     """Parse one article page and emit its `news_article` record; False when it is not an article."""
     outlet = outlet_for(page.url)
     try:
-        article = news_article.parse_article(page.text(), page.url, timezone=outlet.get("timezone", "UTC"))
+        article = news_article.parse_article(page.text(), page.url, timezone=outlet.timezone if outlet else "UTC")
     except NewsParseError as exc:
         context.fail(page, str(exc), parser=news_article.PARSER_NAME, parser_version=news_article.PARSER_VERSION)
         return False
     payload = {**article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
-               "outlet": article.outlet or outlet.get("name"), "feed_url": feed_url,
+               "outlet": article.outlet or (outlet.name if outlet else None), "feed_url": feed_url,
                "feed_published_utc": feed_entry.published_utc if feed_entry else None}
     published = date.fromisoformat(article.published_date) if article.published_date else None
     context.emit("news_article", article.canonical_url, payload, document=page, parser=news_article.PARSER_NAME,
