@@ -13,9 +13,10 @@ import typer
 
 from regtrail.cli import analyst, crawler, pipeline
 
-EXIT_CODES = ("Exit codes: 0 ok; 1 failure (e.g. every URL of a source failed, a document cannot be parsed, "
-              "the DAG run or dbt build failed, no entity matches); 2 usage error (unknown command, option or "
-              "source; missing warehouse file).")
+EXIT_CODES = ("Exit codes: 0 ok; 1 failure (crawl/ingest/replay: some URL failed after its retries or some "
+              "document could not be parsed; a document parse cannot read; a failed dbt build or DAG run; nothing "
+              "to publish; no entity or filing matches); 2 usage error (unknown command, option or source; a "
+              "malformed date; a missing warehouse file); 3 crawl/ingest/replay: everything failed.")
 
 app = typer.Typer(
     name="regtrail",

@@ -76,9 +76,9 @@ def replay(sources: SourcesArg = None) -> None:
 
 
 def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, Counter]]) -> None:
+    """Run `work` with a progress display; print the stats and a one-line summary; exit as `runner.outcome` says."""
     from regtrail import runner
 
-    """Run `work` with a progress display; print the stats and a one-line summary; exit as `runner.outcome` says."""
     try:
         with _progress(verb) as observer:
             results = work(observer)
