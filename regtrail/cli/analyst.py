@@ -79,7 +79,7 @@ def regions(
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
     """Filings, cancellations, generative-AI approvals and organisations per province."""
-    _query(ctx, "run_regions", Namespace(warehouse=warehouse, format=format, as_of=as_of, valid_on=valid_on))
+    _query("run_regions", **locals())
 
 
 def report(
