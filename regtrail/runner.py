@@ -56,7 +56,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
     for name, stats in results.items():
         failed, unparsed = stats["failed_urls"], stats["records:parse_failure"]
         total.update(documents=stats["documents"], failed=failed, unparsed=unparsed,
-                     gone=stats["not_available_urls"], missing=stats["not_in_archive"])
+                     gone=stats["not_available_urls"], missing=stats["not_in_archive"],
+                     quarantined=stats["quarantined_segments"])
         if failed or unparsed:
             failing.append(f"{name}: {failed} failed, {unparsed} unparsed")
     parsed = total["documents"] - total["unparsed"]
@@ -66,6 +67,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         line += f", {total['gone']} URL(s) not available (404/410)"
     if total["missing"]:
         line += f", {total['missing']} URL(s) not in the archive"
+    if total["quarantined"]:
+        line += f", {total['quarantined']} unreadable segment(s) moved to the quarantine (see `regtrail replay`)"
     if not (total["failed"] or total["unparsed"]):
         return EXIT_OK, line
     code = EXIT_ALL_FAILED if parsed <= 0 else EXIT_FAILURES
@@ -103,10 +106,13 @@ def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_T
 
 def _run(source: Source, transport: Transport, run_key: str, root: Root, observer: Observer | None = None) -> Counter:
     stale = remove_stale_temp_files(root, source.name)
+    quarantined = events.quarantine_unreadable(root, source=source.name)
     context = Context(source=source, run_key=run_key, root=root, transport=transport,
                       stats=_stats(source.name, observer))
     if stale:
         context.stats["stale_temp_files_removed"] = stale
+    if quarantined:
+        context.stats["quarantined_segments"] = len(quarantined)
     try:
         source.crawl(context)
     finally:

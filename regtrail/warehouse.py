@@ -52,6 +52,8 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None)
     `REGTRAIL_FULL_REFRESH`), the build starts empty and dbt rebuilds everything from the log.
     """
     root = root or settings.home()
+    for moved in events.quarantine_unreadable(settings.log_root()):  # dbt reads the segment folders as they are
+        log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
     path = build_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     for leftover in (path, _wal(path)):

@@ -13,6 +13,7 @@ is one PUT, which is atomic (an object is visible whole or not at all), so no re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +29,8 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from regtrail.log.digest import canonical_json, sha256, stable_id
+
+log = logging.getLogger("regtrail")
 
 Root = str | os.PathLike[str]
 """A log root: a local path, or an fsspec URL (`s3://bucket/prefix`, `memory://x`)."""
@@ -210,17 +213,94 @@ def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path
 
 
 def read_events(root: Root, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
-    """All events of `kind` as one Arrow table (empty table with the schema when none)."""
+    """All events of `kind` as one Arrow table (empty table with the schema when none).
+
+    A segment that cannot be read is moved to the quarantine (see `quarantine_unreadable`) and the rest
+    is read: one damaged file never stops a crawl, a replay or a build.
+    """
     schema = KINDS[kind]
     files = segment_files(root, kind, source)
     if not files:
         return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-    if is_url(root):
-        fs, _ = filesystem(root)
-        dataset = ds.dataset([fs._strip_protocol(f) for f in files], schema=schema, format="parquet", filesystem=fs)
-    else:
-        dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
-    return dataset.to_table(columns=columns)
+    try:
+        if is_url(root):
+            fs, _ = filesystem(root)
+            paths = [fs._strip_protocol(f) for f in files]
+            dataset = ds.dataset(paths, schema=schema, format="parquet", filesystem=fs)
+        else:
+            dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
+        return dataset.to_table(columns=columns)
+    except (pa.ArrowException, OSError):
+        if not quarantine_unreadable(root, [kind], source, thorough=True):
+            raise
+        return read_events(root, kind, source, columns)
+
+
+QUARANTINE = "quarantine"
+"""Folder under the log root where unreadable segments are moved, each beside a `.json` note saying why."""
+
+
+def segment_problem(location: Path | str, kind: str, *, thorough: bool = False) -> str | None:
+    """Why a segment cannot be read as `kind` events (footer, schema; every page when `thorough`), or None."""
+    try:
+        if is_url(location):
+            fs, path = filesystem(location)
+            with fs.open(path, "rb") as handle:
+                return _parquet_problem(pq.ParquetFile(handle), kind, thorough)
+        with pq.ParquetFile(location) as parquet:
+            return _parquet_problem(parquet, kind, thorough)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _parquet_problem(parquet: pq.ParquetFile, kind: str, thorough: bool) -> str | None:
+    if not parquet.schema_arrow.equals(KINDS[kind]):
+        return f"schema is not the {kind} event schema: {parquet.schema_arrow}"
+    if thorough:
+        parquet.read()
+    return None
+
+
+def quarantine_unreadable(root: Root, kinds: Iterable[str] = tuple(KINDS), source: str | None = None, *,
+                          thorough: bool = False) -> list[str]:
+    """Move every unreadable segment to `<root>/quarantine/events/...` beside a note; returns the new locations.
+
+    Checked: the Parquet footer and schema of each segment (every page too when `thorough`). Run before
+    a build (its SQL reads the folders directly) and by `read_events` when a read fails. Record events
+    are a function of the archive, so `replay` restores what a quarantined record segment held.
+    """
+    moved = []
+    for kind in kinds:
+        for segment in segment_files(root, kind, source):
+            problem = segment_problem(segment, kind, thorough=thorough)
+            if problem is not None:
+                moved.append(_quarantine(root, segment, problem))
+    return moved
+
+
+def _quarantine(root: Root, segment: Path | str, problem: str) -> str:
+    fs, base = filesystem(root)
+    path = fs._strip_protocol(str(segment)) if is_url(root) else str(Path(segment).resolve())
+    relative = path[len(base.rstrip("/")) + 1:]
+    target = f"{base.rstrip('/')}/{QUARANTINE}/{relative}"
+    fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+    fs.mv(path, target)
+    note = {"segment": relative, "quarantined_at": utcnow().isoformat(), "problem": problem}
+    write_atomically(under(root, f"{QUARANTINE}/{relative}.json"),
+                     lambda handle: handle.write(json.dumps(note, ensure_ascii=False).encode()))
+    log.warning("unreadable segment %s moved to %s: %s", relative, target, problem)
+    return fs.unstrip_protocol(target) if is_url(root) else target
+
+
+def quarantined(root: Root) -> list[dict[str, Any]]:
+    """The notes of every quarantined segment (segment, quarantined_at, problem), oldest first."""
+    fs, base = filesystem(root)
+    try:
+        found = fs.glob(f"{base.rstrip('/')}/{QUARANTINE}/**/*.parquet.json")
+    except FileNotFoundError:
+        return []
+    notes = [json.loads(fs.cat_file(path)) for path in found]
+    return sorted(notes, key=lambda note: note["quarantined_at"])
 
 
 def existing_ids(root: Root, kind: str, source: str) -> set[str]:
