@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from regtrail import runner
+from regtrail import runner, warehouse
 from regtrail.fetch.policy import REFUSED, UrlPolicy, source_hosts
 from regtrail.log import events
 from regtrail.mirror.site import Site, build_site
@@ -63,6 +64,7 @@ def test_every_source_has_hosts() -> None:
     assert source_hosts({"name": "adhoc"}) == frozenset(), "a source naming no URL may fetch any host"
 
 
+@pytest.mark.dbt
 def test_a_notice_linking_to_loopback_requests_nothing_from_it(
         home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FaultServer() as page, FaultServer() as internal:
@@ -82,6 +84,11 @@ def test_a_notice_linking_to_loopback_requests_nothing_from_it(
     assert "not one of the source's hosts (127.0.0.1)" in refused[links[1]], "ingest allows the hosts it is given"
     assert "169.254.169.254" in refused[links[2]]
     assert stats["failed_urls"] == 3 and stats["not_sent"] == 3
+
+    assert warehouse.dbt_build(home) == 0
+    with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:
+        failing = {url for (url,) in con.execute("select url from fct_fetch_failures where stage = 'fetch'").fetchall()}
+    assert failing == set(links[:3]), "each refusal is a fetch failure in the warehouse"
 
 
 @pytest.fixture(scope="module")
