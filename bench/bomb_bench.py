@@ -67,6 +67,8 @@ def main() -> None:
     files = {
         "bomb": docx_bomb(args.inflated_mb * 1024 * 1024),
         "largest accepted (26 MB xml)": docx_bomb(26 * 1024 * 1024),
+        "97 MB on the wire (60 MB xml of long cells, 95 MB media)": docx_bomb(
+            60 * 1024 * 1024, cell_text="深度合成算法" * 400, padding_bytes=95 * 1024 * 1024),
     }
     with tempfile.TemporaryDirectory(prefix="bomb-bench-") as tmp:
         served = {f"/www.cac.gov.cn/files/f{i}.docx": body for i, body in enumerate(files.values())}
