@@ -1,0 +1,50 @@
+"""Start-up of the `regtrail` command: wall time of whole processes, median of N.
+
+    .venv/bin/python bench/cli_bench.py [--runs 5]
+
+`regtrail --help` (the console script), `python -m regtrail --help`, and the modules the help imports
+(none of Airflow, dbt, pyarrow, DuckDB, requests should be among them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REGTRAIL = str(Path(sys.executable).with_name("regtrail"))
+HEAVY = ("airflow", "cosmos", "dbt", "pyarrow", "duckdb", "requests", "bs4", "fsspec", "docx", "yaml", "pydantic")
+
+
+def wall(command: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()}, {os.cpu_count()} cores")
+    for label, command in (("regtrail --help", [REGTRAIL, "--help"]),
+                           ("python -m regtrail --help", [sys.executable, "-m", "regtrail", "--help"])):
+        times = wall(command, args.runs)
+        print(f"{label}: median {statistics.median(times):.3f} s of {args.runs} "
+              f"(min {min(times):.3f}, max {max(times):.3f})")
+    probe = ("import sys\nfrom regtrail.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+             f"print(len(sys.modules), sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    count, heavy = out.stderr.strip().splitlines()[-1].split(" ", 1)
+    print(f"modules loaded by --help: {count}; heavy among them: {heavy}")
+
+
+if __name__ == "__main__":
+    main()
