@@ -85,3 +85,23 @@ def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest
                   observer=lambda source, stats: seen.append((source, stats["failed_urls"])))
     assert seen and {source for source, _ in seen} == {"adhoc"}
     assert [n for _, n in seen] == sorted(n for _, n in seen) and seen[-1][1] > 0
+
+
+@pytest.mark.dbt
+def test_build_then_publish_through_the_cli(tmp_path: Path) -> None:
+    """`regtrail build` runs dbt into the build file, `publish` swaps it in; a second publish has nothing to swap."""
+    import duckdb
+
+    from tests.event_fixtures import AR_ROWS, DS_ROWS, write_sample_log
+
+    home = write_sample_log(tmp_path / "home")
+    built = run("build", REGTRAIL_HOME=str(home))
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert (home / "build" / "warehouse.duckdb").exists() and not (home / "warehouse.duckdb").exists()
+    published = run("publish", "--no-docs", "--no-report", REGTRAIL_HOME=str(home))
+    assert published.returncode == 0, published.stderr[-2000:]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from fct_filings").fetchone()[0] == len({r[6] for r in AR_ROWS + DS_ROWS})
+    assert (home / "exports" / "fct_filings.parquet").exists() and not (home / "report").exists()
+    again = run("publish", REGTRAIL_HOME=str(home))
+    assert again.returncode == 1 and "nothing to publish" in again.stderr
