@@ -130,6 +130,50 @@ def test_missing_attachments_are_recorded_failures(pipeline: Pipeline, shared: P
     assert {k for _, _, _, k in missing} == {"http_status"}
 
 
+def test_changes_are_dated_by_the_regulator_never_by_the_crawl(pipeline: Pipeline) -> None:
+    """A change or 已注销 first shown by a list is dated by that list's publication (or the 备注 month),
+    no earlier than the previous list showing the filing; none is dated after the latest list."""
+    assert pipeline.query("select count(*) from fct_timeline_events where date_basis = 'observed' and "
+                          "event_type in ('filing_changed', 'filing_cancelled', 'filing_listed')") == [(0,)]
+    latest = pipeline.query("select max(published_at) from fct_list_batches")[0][0]
+    changes = pipeline.query("""
+        select e.date_basis, e.event_date, e.event_date_earliest, e.event_date_latest, b.published_at,
+               v.previous_published_at
+        from fct_timeline_events as e
+        join fct_list_batches as b using (list_id)
+        join int_filing_versions as v using (filing_number, list_id)
+        where e.event_type = 'filing_changed'""")
+    assert len(changes) > 100 and all(event_date <= latest for _, event_date, *_ in changes)
+    published = [c for c in changes if c[0] == "published"]
+    assert published and all(c[1] == c[3] == c[4] and c[2] == c[5] for c in published)
+    remarks = [c for c in changes if c[0] == "remark"]
+    assert remarks and all(c[2] == c[1] and c[1].day == 1 and c[3] >= c[1] for c in remarks)
+
+
+def test_filings_and_approvals_have_a_province_from_the_code_table(pipeline: Pipeline) -> None:
+    """The province is the code table's (cpca, read here from the package), by the number's first two
+    digits; at least 99% of filings and approvals have one, and every one without is listed."""
+    from regtrail.admin_codes import package_table
+
+    table = {r["adcode"]: r["name"] for r in package_table()}
+    filings = pipeline.query("select filing_number, province from fct_filings")
+    expected = {n: table.get(n[4:6] + "0000") for n, _ in filings}
+    assert dict(filings) == expected
+    placed = sum(1 for _, province in filings if province)
+    assert placed / len(filings) >= 0.99
+    unresolved = pipeline.query("select region_ref, filings_count from fct_unresolved_regions "
+                                "where resolution = 'unresolved' and ref_kind = 'adcode'")
+    assert sum(n for _, n in unresolved) == len(filings) - placed
+    approvals = pipeline.query("select count(*), count(province) from fct_timeline_events "
+                               "where event_type = 'approval_announced'")[0]
+    assert approvals[1] / approvals[0] >= 0.99
+    missing = pipeline.query("select count(*) from fct_timeline_events where event_type = 'approval_announced' "
+                             "and province is null")[0][0]
+    listed = pipeline.query("select coalesce(sum(approvals_count), 0) from fct_unresolved_regions "
+                            "where ref_kind = 'province_name'")[0][0]
+    assert missing == listed
+
+
 def test_published_warehouse_has_no_wal_and_build_file_is_gone(pipeline: Pipeline) -> None:
     assert (pipeline.home / "warehouse.duckdb").exists()
     assert not (pipeline.home / "warehouse.duckdb.wal").exists()
