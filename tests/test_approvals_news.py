@@ -6,6 +6,7 @@ Expected values come from the fixture generators and the source configs, never f
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from regtrail import runner, settings
+from regtrail.fetch import sniff
 from regtrail.mirror import genai_fixtures, news_fixtures
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
@@ -32,55 +34,119 @@ WIRE_URL = "https://japannews.yomiuri.co.jp/business/tech/20230901-133512/"
 
 
 def _rows(parsed: genai_list.GenaiList, kind: str) -> list[list[str | None]]:
-    return [[r.seq, r.region, r.model_name, r.entity_name, r.number, r.filed_text] for r in parsed.rows
-            if r.kind == kind]
+    return [[r.seq, r.region, r.model_name, r.entity_name, r.number, r.filed_text]
+            + ([r.scenario] if kind == "ondevice" else []) for r in parsed.rows if r.kind == kind]
+
+
+def _period(month: str) -> str:
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月"
 
 
 @pytest.fixture(scope="module")
-def genai_rows() -> dict[str, dict[str, list[list[str]]]]:
-    return genai_fixtures.generate_rows(GENAI_CONFIG)
+def real_csv(shared: Path) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """The shared CSV rows by period label and table (`ondevice` from ondevice_2026-07.csv), read here directly."""
+    result: dict[str, dict[str, list[dict[str, str]]]] = {}
+    with open(shared / "genai" / "genai_rows.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            result.setdefault(_period(row["period"]), {}).setdefault(row["table"], []).append(row)
+    with open(shared / "genai" / "ondevice_2026-07.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            result[_period(row["list_period"])].setdefault("ondevice", []).append(row)
+    return result
 
 
-@pytest.mark.parametrize("period", ["2024年11月", "2025年1月"])
-def test_genai_docx_both_tables(genai_rows, period: str) -> None:
-    expected = genai_rows[period]
-    body = genai_fixtures.build_attachment(period, "附件3", expected, pdf=False)
-    parsed = genai_list.parse_genai_document(body)
-    assert parsed.file_type == "docx" and parsed.period_label == period and parsed.attachment_label == "附件3"
-    assert _rows(parsed, "filing") == expected["filing"]
-    assert _rows(parsed, "registration") == expected["registration"]
-    entry = next(a for n in GENAI_CONFIG["notices"] for a in n["attachments"] if a["period"] == period)
-    assert (parsed.count("filing"), parsed.count("registration")) == (
-        entry["expected_filings"], entry["expected_registrations"])
-    assert all("S" in r.number[-5:] for r in parsed.rows if r.kind == "registration")
+def _printed(row: dict[str, str], kind: str) -> list[str]:
+    if kind == "ondevice":
+        day = date.fromisoformat(row["date"])
+        return [row["seq"], row["province"], row["model_name"], row["entity"], row["number"],
+                f"{day.year}/{day.month}/{day.day}", row["scenario_适用场景"]]
+    return [row["seq"], row["province"], row["name"], row["entity"], row["number"], row["date_raw"]]
 
 
-def test_genai_first_list_has_the_reported_first_models(genai_rows) -> None:
-    parsed = genai_list.parse_genai_document(
-        genai_fixtures.build_attachment("2024年4月", "附件1", genai_rows["2024年4月"], pdf=False))
-    assert [r.model_name for r in parsed.rows[:3]] == ["文心一言", "智谱清言", "云雀大模型"]
-    assert [r.filed_date for r in parsed.rows[:9]] == ["2023-08-31"] * 8 + [parsed.rows[8].filed_date]
-    assert parsed.rows[8].filed_date > "2023-08-31"
-    first = {r.model_name: r.filed_date for r in parsed.rows}
-    assert first["盘古大模型"] == "2023-09-19" and first["通义千问"] == "2023-09-12"
-    assert parsed.count("registration") == 0
+@pytest.fixture(scope="module")
+def genai_rows(shared: Path) -> dict[str, genai_fixtures.PeriodRows]:
+    rows = genai_fixtures.real_rows(shared.parent)
+    assert rows is not None
+    return rows
 
 
-@pytest.mark.parametrize("period", ["2024年8月", "2025年3月"])
-def test_genai_pdf_tables_broken_across_pages(genai_rows, period: str) -> None:
-    expected = genai_rows[period]
-    body = genai_fixtures.build_attachment(period, "附件2", expected, pdf=True)
+@pytest.fixture(scope="module")
+def parsed_lists(genai_rows) -> dict[str, genai_list.GenaiList]:
+    """Every period's attachment as the mirror serves it, parsed."""
+    return {p.period: genai_list.parse_genai_document(genai_fixtures.build_attachment(
+                p.period, p.label, genai_rows[p.period], pdf=p.period in genai_fixtures.PDF_PERIODS))
+            for p in genai_fixtures.periods(GENAI_CONFIG)}
+
+
+def test_genai_lists_carry_every_real_row_as_printed(parsed_lists, real_csv) -> None:
+    assert list(parsed_lists) == list(real_csv)  # the 13 periods of the config, in order
+    for period, parsed in parsed_lists.items():
+        assert parsed.period_label == period
+        for kind in ("filing", "registration", "ondevice"):
+            assert _rows(parsed, kind) == [_printed(r, kind) for r in real_csv[period].get(kind, [])], (period, kind)
+        entry = next(a for n in GENAI_CONFIG["notices"] for a in n["attachments"] if a["period"] == period)
+        assert (parsed.count("filing"), parsed.count("registration"), parsed.count("ondevice")) == (
+            entry["expected_filings"], entry["expected_registrations"], entry.get("expected_ondevice", 0))
+    assert sum(len(p.rows) for p in parsed_lists.values()) == 1842
+
+
+def test_genai_list_layouts(parsed_lists) -> None:
+    """Header renamed in later lists, the on-device table's 适用场景, a title that names its attachment."""
+    assert parsed_lists["2024年4月"].headers == [genai_fixtures.FILING_HEADER]
+    assert parsed_lists["2026年8月"].headers == [genai_fixtures.LATER_FILING_HEADER, genai_fixtures.REGISTRATION_HEADER,
+                                                 genai_fixtures.ONDEVICE_HEADER]
+    assert "适用场景" in genai_fixtures.ONDEVICE_HEADER and "大模型名称" in genai_fixtures.LATER_FILING_HEADER
+    assert all(not p.unknown_columns for p in parsed_lists.values())
+    august = parsed_lists["2025年8月"]
+    assert august.title == "附件7：生成式人工智能服务已备案和已登记信息（2025年8月）"
+    assert august.attachment_label is None
+    assert {p: parsed_lists[p].file_type for p in genai_fixtures.PDF_PERIODS} == dict.fromkeys(
+        genai_fixtures.PDF_PERIODS, "pdf")
+
+
+def test_genai_quirks_are_flagged_as_in_the_source(parsed_lists, real_csv) -> None:
+    """Each quirk the shared rows document is named on exactly those rows (expectations from the CSV flags)."""
+    flagged: dict[str, set[str]] = {}
+    for parsed in parsed_lists.values():
+        for row in parsed.rows:
+            for quirk in row.quirks:
+                flagged.setdefault(quirk, set()).add(row.number)
+    rows = [r for tables in real_csv.values() for kind, rs in tables.items() if kind != "ondevice" for r in rs]
+    def numbers(word: str) -> set[str]:
+        return {r["number"] for r in rows if word in r["flags"]}
+    assert flagged["number_without_suffix"] == numbers("without_4digit_suffix")
+    assert flagged["late_registration"] == {r["number"] for r in rows if "（补登）" in r["date_raw"]}
+    assert len(flagged["late_registration"]) == 56
+    assert flagged["name_entity_swapped"] == numbers("swapped") and len(flagged["name_entity_swapped"]) == 6
+    assert flagged["number_truncated"] == numbers("truncated") == {"Jiangsu-SiWeiXiangLiangZhiSuanYun-"}
+    assert numbers("prefix") | {n for n in flagged["number_prefix_mismatch"] if n.startswith("ShanXi-")} == flagged[
+        "number_prefix_mismatch"]
+    swapped = next(r for p in parsed_lists.values() for r in p.rows if r.number in flagged["name_entity_swapped"])
+    assert swapped.model_name.endswith("公司")  # kept as printed, not fixed
+
+
+def test_genai_pdf_tables_broken_across_pages(genai_rows) -> None:
+    period = "2024年8月"
+    body = genai_fixtures.build_attachment(period, "附件2", genai_rows[period], pdf=True)
     with pdfplumber.open(io.BytesIO(body)) as pdf:
         page_tables = [t for page in pdf.pages for t in page.extract_tables()]
     assert len(page_tables) > 4, "the tables span several pages"
     assert any(not t[0][0] and not t[0][4] for t in page_tables), "a row continues at the top of a page"
-    parsed = genai_list.parse_genai_document(body)
-    assert parsed.file_type == "pdf" and parsed.period_label == period
-    assert _rows(parsed, "filing") == expected["filing"]
-    registrations = expected["registration"]
-    if period in genai_fixtures.NO_REGISTRATION_DATE:  # this 登记 table has no 登记时间 column
-        registrations = [r[:-1] + [None] for r in registrations]
-    assert _rows(parsed, "registration") == registrations
+
+
+def test_synthetic_genai_lists_say_so(tmp_path: Path) -> None:
+    """Without the shared rows the mirror invents lists, and the files carry the synthetic mark."""
+    rows = genai_fixtures.period_rows(GENAI_CONFIG, tmp_path)
+    assert all(r.synthetic for r in rows.values())
+    for pdf in (False, True):
+        body = genai_fixtures.build_attachment("2024年11月", "附件3", rows["2024年11月"], pdf=pdf)
+        assert sniff.is_synthetic(body)
+        assert any("示例" in (r.entity_name or "") for r in genai_list.parse_genai_document(body).rows)
+    real = genai_fixtures.PeriodRows("t", {"filing": [["1", "北京市", "a", "b", "Beijing-A-20230821", "2023/8/31"]],
+                                           "registration": [], "ondevice": []})
+    assert not sniff.is_synthetic(genai_fixtures.build_attachment("2024年4月", "附件1", real, pdf=False))
+    assert not sniff.is_synthetic(genai_fixtures.build_attachment("2024年4月", "附件1", real, pdf=True))
 
 
 def test_cancellation_notice_pdf_lists_numbers_of_served_lists(shared: Path) -> None:
@@ -177,28 +243,38 @@ def test_ingested_wire_story_sits_next_to_the_batch_it_reports(warehouse) -> Non
 
 
 @pytest.mark.dbt
-def test_genai_approvals_are_dated_by_filing_time(warehouse) -> None:
+def test_genai_approvals_are_the_real_rows(warehouse, real_csv) -> None:
     con, _ = warehouse
-    pangu = con.execute(
-        "select event_date, date_basis, entity_group, list_id from fct_timeline_events"
-        " where event_type = 'approval_announced' and algorithm_name = '盘古大模型'").fetchall()
-    assert pangu == [(date(2023, 9, 19), "filed", "Huawei", "genai_service:2024年4月")]
-    first_day = con.execute("select count(*) from fct_timeline_events where event_type = 'approval_announced'"
-                            " and event_date = date '2023-08-31'").fetchone()[0]
-    assert first_day == 8
-    expected = sum(a["expected_filings"] + a["expected_registrations"]
-                   for n in GENAI_CONFIG["notices"] if n["kind"] == "increments" for a in n["attachments"])
-    assert con.execute("select count(*) from fct_timeline_events where event_type = 'approval_announced'"
-                       ).fetchone()[0] == expected  # the yearly summary adds no event
-    undated = con.execute("select distinct event_date, published_precision, date_basis from fct_timeline_events"
-                          " where event_type = 'approval_announced' and list_id = 'genai_service:2024年8月'"
-                          " and filing_number like '%S____'").fetchall()
-    assert undated == [(date(2024, 8, 1), "month", "published")]  # no 登记时间 column: the list's month
+    rows = {r["number"]: (kind, r) for t in real_csv.values() for kind, rs in t.items() for r in rs}
+    events = con.execute("select filing_number, event_date, date_basis, entity_name from fct_timeline_events"
+                         " where event_type = 'approval_announced'").fetchall()
+    assert {n for n, *_ in events} == set(rows) and len(events) == len(rows) == 1842
+    assert "Jiangsu-SiWeiXiangLiangZhiSuanYun-" in {n for n, *_ in events}  # the truncated number, as printed
+    assert not [e for e in events if "示例" in (e[3] or "")]
+    assert con.execute("select count(*) from fct_timeline_events where entity_name like '%示例%'").fetchone() == (0,)
+    dated = {n: (d, b) for n, d, b, _ in events}
+    assert all(dated[n] == (date.fromisoformat(r["date"]), "filed") for n, (_, r) in rows.items())
+    kinds = dict(con.execute("select approval_kind, count(*) from fct_genai_approvals group by all").fetchall())
+    assert kinds == {kind: sum(1 for k, _ in rows.values() if k == kind)
+                     for kind in ("filing", "registration", "ondevice")}
+    ondevice = con.execute("select scenario, genai_number, approved_date from fct_genai_approvals"
+                           " where approval_kind = 'ondevice' order by seq").fetchall()
+    assert ondevice == [(r["scenario_适用场景"], r["number"], date.fromisoformat(r["date"]))
+                        for r in real_csv["2026年8月"]["ondevice"]]
+    late = con.execute("select genai_number, filed_text, approved_date, quirks from fct_genai_approvals"
+                       " where is_late_registration").fetchall()
+    assert {n for n, *_ in late} == {n for n, (_, r) in rows.items() if "补登" in r["date_raw"]}
+    assert all(text == rows[n][1]["date_raw"] and day == date.fromisoformat(rows[n][1]["date"])
+               and "late_registration" in quirks for n, text, day, quirks in late)
+    swapped = con.execute("select model_name, entity_name_raw from fct_genai_approvals"
+                          " where list_contains(quirks, 'name_entity_swapped') order by seq").fetchall()
+    assert swapped == [(r["name"], r["entity"]) for r in real_csv["2025年3月"]["filing"] if "swapped" in r["flags"]]
+    assert con.execute("select count(*) from fct_genai_approvals where is_synthetic").fetchone() == (0,)
 
 
 @pytest.mark.dbt
 @pytest.mark.parametrize("year", ["2024年", "2025年"])
-def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, genai_rows, year: str) -> None:
+def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, real_csv, year: str) -> None:
     con, _ = warehouse
     ((notice, entry),) = [(n, a) for n in GENAI_CONFIG["notices"] if n["kind"] == "summary"
                           for a in n["attachments"] if a["period"] == year]
@@ -206,8 +282,9 @@ def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, genai_
     fetched = dict(con.execute("select purpose, max(status) from stg_regtrail__fetch_events"
                                " where url = ? or referer = ? group by all", [notice["url"], notice["url"]]).fetchall())
     assert fetched == {"notice": 200, "attachment": 200}
-    parts = [genai_rows[period] for period in entry["summary_of"]]
-    expected = {kind: [row for part in parts for row in part[kind]] for kind in ("filing", "registration")}
+    parts = [real_csv[period] for period in entry["summary_of"]]
+    expected = {kind: [_printed(r, kind) for part in parts for r in part.get(kind, [])]
+                for kind in ("filing", "registration")}
     listed = con.execute("select period, is_summary, filing_count, registration_count, notice_url, published_at"
                          " from stg_cac__genai_lists where list_id = ?", [list_id]).fetchall()
     assert listed == [(str(entry["period"]), True, len(expected["filing"]), len(expected["registration"]),
@@ -218,9 +295,9 @@ def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, genai_
                              " order by table_index, row_index", [list_id, kind]).fetchall()
         assert [list(r) for r in parsed] == rows, kind  # the union of the year's periods, row by row
     numbers = [row[4] for rows in expected.values() for row in rows]
-    first = {row[4]: f"genai_service:{period}" for period, part in zip(entry["summary_of"], parts, strict=True)
-             for rows in part.values() for row in rows}
-    approvals = con.execute("select genai_number, list_id, lists_count from int_genai_approvals"
+    first = {r["number"]: f"genai_service:{period}" for period, part in zip(entry["summary_of"], parts, strict=True)
+             for rows in part.values() for r in rows}
+    approvals = con.execute("select genai_number, list_id, lists_count from fct_genai_approvals"
                             " where genai_number in (select unnest(?))", [numbers]).fetchall()
     assert {n: (lst, c) for n, lst, c in approvals} == {n: (first[n], 2) for n in numbers}
     assert len(approvals) == len(numbers)  # one approval each: the period that listed it, not the summary
@@ -279,16 +356,16 @@ def _parse_cli(path: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("pdf", [False, True])
-def test_parse_cli_prints_a_genai_list(genai_rows, tmp_path: Path, pdf: bool) -> None:
-    period = "2024年11月"
-    expected = genai_rows[period]
+def test_parse_cli_prints_a_genai_list(genai_rows, real_csv, tmp_path: Path, pdf: bool) -> None:
+    period = "2025年1月"  # a list whose rows the mirror's PDF font carries exactly (see PDF_PERIODS)
     saved = tmp_path / ("list.pdf" if pdf else "list.docx")
-    saved.write_bytes(genai_fixtures.build_attachment(period, "附件3", expected, pdf=pdf))
+    saved.write_bytes(genai_fixtures.build_attachment(period, "附件3", genai_rows[period], pdf=pdf))
     head, *rows = _parse_cli(saved)
     assert head["record_type"] == "genai_list" and head["period"] == period
     assert head["file_type"] == ("pdf" if pdf else "docx")
-    counts = (head["filing_count"], head["registration_count"])
-    assert counts == (len(expected["filing"]), len(expected["registration"]))
+    expected = {kind: [_printed(r, kind) for r in real_csv[period][kind]] for kind in ("filing", "registration")}
+    assert (head["filing_count"], head["registration_count"]) == (
+        len(expected["filing"]), len(expected["registration"]))
     kinds = {"genai_filing": "filing", "genai_registration": "registration"}
     for kind in kinds.values():
         assert [[r["seq"], r["region"], r["model_name"], r["entity_name"], r["number"], r["filed_text"]]

@@ -139,3 +139,11 @@
 {% macro duckdb__json_struct_list(column, struct_type) -%}
   from_json({{ column }}, '[{{ struct_type }}]')
 {%- endmacro %}
+
+{# A JSON array of strings under `key` as a list of varchar (NULL when absent). #}
+{% macro json_string_list(column, key) -%}
+  {{ return(adapter.dispatch('json_string_list', 'regtrail')(column, key)) }}
+{%- endmacro %}
+{% macro duckdb__json_string_list(column, key) -%}
+  from_json(json_extract({{ column }}, '$.{{ key }}'), '["VARCHAR"]')
+{%- endmacro %}

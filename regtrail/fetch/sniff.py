@@ -13,6 +13,10 @@ from charset_normalizer import from_bytes
 # Markers of web-application-firewall challenge pages served with status 200 (compared after NFKC).
 WAF_MARKERS = ("知道创宇", "创宇盾", "yunaq", "waf-challenge", "__jsl_clearance", "安全验证", "访问验证")
 
+# What the mirror writes into the properties of a document it invented (DOCX keywords, PDF /Keywords,
+# a top-level JSON key): records parsed from such a document are marked synthetic in the warehouse.
+SYNTHETIC_MARK = "regtrail:synthetic"
+
 # Sum of the uncompressed sizes a ZIP container (DOCX, XLSX) may expand to before it counts as a bomb.
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 
@@ -32,6 +36,23 @@ def detect_type(body: bytes) -> str:
     if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<meta", b"<div")):
         return "html"
     return "unknown"
+
+
+def is_synthetic(body: bytes) -> bool:
+    """Whether a document carries `SYNTHETIC_MARK`: in docProps/core.xml (DOCX), the PDF info dictionary,
+    or `"synthetic": true` at the top of a JSON object."""
+    mark = SYNTHETIC_MARK.encode()
+    if body.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                return mark in archive.read("docProps/core.xml")
+        except (KeyError, zipfile.BadZipFile, zlib.error, OSError):
+            return False
+    if body.startswith(b"%PDF"):
+        return b"/Keywords (" + mark + b")" in body
+    if body.lstrip().startswith(b"{"):
+        return re.search(rb'^\s*\{\s*"synthetic"\s*:\s*true', body) is not None
+    return False
 
 
 def check_zip(body: bytes, max_unzipped: int = MAX_UNZIPPED_BYTES) -> tuple[str, str] | None:

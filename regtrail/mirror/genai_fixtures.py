@@ -1,28 +1,48 @@
-"""Generative-AI service list attachments for the mirror, generated at build time.
+"""Generative-AI service list attachments for the mirror, built from the real rows at run time.
 
-No real attachment is available, so each period of `scrapers/cac_genai/source.yml` gets a
-format-faithful list: the 备案 table (属地, 模型名称, 备案单位, 备案号, 备案时间) and, from 2024年8月, the
-登记 table (属地, 应用/功能名称, 登记单位, 上线编号, 登记时间), with as many rows as batches.csv reports.
-Rows known from public reporting (the first models filed on 2023/8/31, 星火 9/4, 通义千问 9/12,
-盘古 9/19, …) come first; the rest are invented (`示例…有限公司`). Some periods are PDFs whose tables
-break across pages, the others DOCX.
+The original attachments are not available, so each period of `scrapers/cac_genai/source.yml` gets a
+list rebuilt from `<shared>/cac_data/genai/genai_rows.csv` (and `ondevice_2026-07.csv`), read at run
+time and never copied: the 备案 table (属地, 模型名称, 备案单位, 备案号, 备案时间; later lists say 大模型名称
+and 备案编号), from 2024年8月 the 登记 table (属地, 应用或功能名称, 登记单位, 上线编号, 登记时间), and in the
+2026年8月 list a third table of on-device (手机端侧) services with the extra column 适用场景. Cells are the
+rows as printed, quirks included (numbers without the 4-digit suffix, `（补登）` dates, a truncated
+上线编号, swapped name/entity cells). Some periods are PDFs whose tables break across pages.
+
+Without the shared rows the mirror invents lists of the configured sizes (`示例…有限公司`, seeded by a
+few models known from public reporting) and stamps each file as synthetic (`SYNTHETIC_MARK` in the
+document properties), so every row parsed from it says so in the warehouse.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from regtrail.fetch.sniff import SYNTHETIC_MARK
 from regtrail.mirror.pdf_tables import PdfTable, build_table_pdf
 
 FILING_HEADER = ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
-REGISTRATION_HEADER = ["序号", "属地", "应用/功能名称", "登记单位", "上线编号", "登记时间"]
-PDF_PERIODS = {"2024年8月", "2025年3月", "2025年8月"}
-NO_REGISTRATION_DATE = {"2024年8月"}  # the 登记 table of this period has no 登记时间 column
+LATER_FILING_HEADER = ["序号", "属地", "大模型名称", "备案单位", "备案编号", "备案时间"]
+REGISTRATION_HEADER = ["序号", "属地", "应用或功能名称", "登记单位", "上线编号", "登记时间"]
+ONDEVICE_HEADER = [*LATER_FILING_HEADER, "适用场景"]
+HEADINGS = {"filing": "一、已备案生成式人工智能服务", "registration": "二、已登记生成式人工智能服务",
+            "ondevice": "三、已备案手机端侧生成式人工智能服务"}
+KINDS = ("filing", "registration", "ondevice")
+# Which real attachments were PDFs is not recorded. The mirror's PDF font (reportlab's STSong-Light CID
+# font) cannot carry every character of the rows (`·`, `•` are lost or changed on extraction), so the
+# PDFs are lists whose rows survive it exactly (checked by tests/test_approvals_news.py).
+PDF_PERIODS = {"2024年8月", "2025年1月"}
+# The renamed 备案 header (大模型名称, 备案编号) is reported for "later lists"; from which one is not
+# recorded: this reconstruction uses it from 2025年6月.
+RENAMED_HEADER_FROM = dt.date(2025, 6, 1)
+GENAI_ROWS = Path("cac_data") / "genai" / "genai_rows.csv"
+ONDEVICE_ROWS = Path("cac_data") / "genai" / "ondevice_2026-07.csv"
 
 PROVINCES = {
     "北京市": "Beijing", "上海市": "Shanghai", "广东省": "Guangdong", "浙江省": "ZheJiang", "江苏省": "Jiangsu",
@@ -31,31 +51,15 @@ PROVINCES = {
 }  # fmt: skip
 
 F, R = "filing", "registration"
-# (period, kind, 属地, name, entity, slug, filed) from public reporting (batches.csv).
+# (period, kind, 属地, name, entity, slug, filed) from public reporting: seeds of the synthetic lists only.
 KNOWN: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("2024年4月", F, "北京市", "文心一言", "北京百度网讯科技有限公司", "WenXinYiYan", "2023-08-31"),
     ("2024年4月", F, "北京市", "智谱清言", "北京智谱华章科技有限公司", "ZhiPuQingYan", "2023-08-31"),
     ("2024年4月", F, "北京市", "云雀大模型", "北京抖音信息服务有限公司", "YunQue", "2023-08-31"),
-    ("2024年4月", F, "北京市", "百川大模型", "北京百川智能科技有限公司", "BaiChuan", "2023-08-31"),
-    ("2024年4月", F, "北京市", "紫东太初", "中国科学院自动化研究所", "ZiDongTaiChu", "2023-08-31"),
-    ("2024年4月", F, "上海市", "abab大模型", "上海稀宇科技有限公司", "Abab", "2023-08-31"),
     ("2024年4月", F, "上海市", "日日新", "上海商汤智能科技有限公司", "RiRiXin", "2023-08-31"),
-    ("2024年4月", F, "上海市", "书生·浦语", "上海人工智能创新中心", "ShuShengPuYu", "2023-08-31"),
     ("2024年4月", F, "安徽省", "星火认知大模型", "科大讯飞股份有限公司", "XingHuo", "2023-09-04"),
-    ("2024年4月", F, "天津市", "360智脑", "三六零科技集团有限公司", "360ZhiNao", "2023-09-11"),
     ("2024年4月", F, "浙江省", "通义千问", "阿里巴巴达摩院（杭州）科技有限公司", "TongYiQianWen", "2023-09-12"),
-    ("2024年4月", F, "广东省", "混元大模型", "深圳市腾讯计算机系统有限公司", "HunYuan", "2023-09-14"),
     ("2024年4月", F, "贵州省", "盘古大模型", "华为云计算技术有限公司", "PanGu", "2023-09-19"),
-    ("2024年11月", F, "北京市", "可灵", "北京快手科技有限公司", "KeLing", "2024-10-15"),
-    ("2024年11月", F, "浙江省", "通义万相", "阿里云计算有限公司", "TongYiWanXiang", "2024-10-31"),
-    ("2025年6月", F, "上海市", "海螺视频大模型", "上海稀宇科技有限公司", "HaiLuoShiPin", "2025-06-10"),
-    ("2025年6月", F, "上海市", "阶跃多模态大模型", "上海阶跃星辰智能科技有限公司", "JieYueDuoMoTai", "2025-06-10"),
-    ("2025年6月", F, "北京市", "千帆大模型", "北京百度网讯科技有限公司", "QianFan", "2025-06-18"),
-    ("2025年6月", F, "北京市", "豆包视频生成模型", "北京抖音信息服务有限公司", "DouBaoShiPin", "2025-06-18"),
-    ("2025年10月", R, "上海市", "xBot智能助手", "特斯拉（上海）有限公司", "xBot", "2025-10-20"),
-    ("2025年10月", R, "北京市", "奔驰虚拟助手", "梅赛德斯-奔驰（中国）汽车销售有限公司", "BenChiZhuShou", "2025-10-20"),
-    ("2025年10月", R, "上海市", "沃尔沃智能助手", "沃尔沃汽车（中国）投资有限公司", "WoErWoZhuShou", "2025-10-20"),
-    ("2025年10月", R, "广东省", "安利智能顾问", "安利（中国）日用品有限公司", "AnLiGuWen", "2025-10-24"),
 )  # fmt: skip
 
 _SYLLABLES = ("智", "星", "言", "云", "海", "图", "灵", "思", "明", "学", "医", "法", "书", "问", "行", "睿")
@@ -73,12 +77,21 @@ class Period:
     published: dt.date
     expected_filings: int
     expected_registrations: int
+    expected_ondevice: int
     notice_url: str
 
 
+@dataclass
+class PeriodRows:
+    """The rows of one period's attachment, by table, each row in its table's header order."""
+
+    title: str
+    tables: dict[str, list[list[str]]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    synthetic: bool = False
+
+
 def _month_date(value: Any) -> dt.date:
-    text = str(value)
-    parts = [int(p) for p in text.split("-")]
+    parts = [int(p) for p in str(value).split("-")]
     return dt.date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
 
 
@@ -90,39 +103,78 @@ def periods(config: Mapping[str, Any]) -> list[Period]:
             continue
         for entry in notice.get("attachments", []):
             found.append(Period(str(entry["period"]), str(entry["label"]), _month_date(entry["published"]),
-                                int(entry.get("expected_filings") or 0),
-                                int(entry.get("expected_registrations") or 0), notice["url"]))
+                                int(entry.get("expected_filings") or 0), int(entry.get("expected_registrations") or 0),
+                                int(entry.get("expected_ondevice") or 0), notice["url"]))
     return found
 
 
-def generate_rows(config: Mapping[str, Any]) -> dict[str, dict[str, list[list[str]]]]:
-    """Rows of every period, by period then table (`filing`, `registration`), in header order.
+def period_label(month: str) -> str:
+    """`2024-04` -> `2024年4月`."""
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月"
 
-    序号 runs on across periods per table, as in the published lists; ids follow the published formats
-    (`<省>-<拼音>-YYYYMMDD`, later with a 4-digit sequence; 登记 `…-YYYYMMDDSnnnn`).
+
+def _printed_date(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.year}/{day.month}/{day.day}"
+
+
+def real_rows(shared_dir: Path | None) -> dict[str, PeriodRows] | None:
+    """Every period's rows from the shared CSV files, or None when they are absent."""
+    if shared_dir is None or not (shared_dir / GENAI_ROWS).is_file():
+        return None
+    result: dict[str, PeriodRows] = {}
+    with open(shared_dir / GENAI_ROWS, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            period = period_label(row["period"])
+            rows = result.setdefault(period, PeriodRows(row["list_title"]))
+            rows.tables[row["table"]].append(
+                [row["seq"], row["province"], row["name"], row["entity"], row["number"], row["date_raw"]])
+    ondevice = shared_dir / ONDEVICE_ROWS
+    if ondevice.is_file():
+        with open(ondevice, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                rows = result.setdefault(period_label(row["list_period"]), PeriodRows(row["list_title"]))
+                rows.tables["ondevice"].append([row["seq"], row["province"], row["model_name"], row["entity"],
+                                                row["number"], _printed_date(row["date"]), row["scenario_适用场景"]])
+    for rows in result.values():
+        for table in rows.tables.values():
+            table.sort(key=lambda r: int(r[0]))
+    return result
+
+
+def list_title(period: str, registrations: bool) -> str:
+    what = "已备案和已登记信息" if registrations else "已备案信息"
+    return f"生成式人工智能服务{what}（{period}）"
+
+
+def synthetic_rows(config: Mapping[str, Any]) -> dict[str, PeriodRows]:
+    """Invented rows of every configured period (for a mirror without the shared rows), marked synthetic.
+
+    序号 runs on across periods per table; ids follow the published formats (`<省>-<拼音>-YYYYMMDD`,
+    later with a 4-digit sequence; 登记 `…-YYYYMMDDSnnnn`).
     """
     rng = random.Random("regtrail-genai")
-    result: dict[str, dict[str, list[list[str]]]] = {}
-    seq = {"filing": 0, "registration": 0}
+    result: dict[str, PeriodRows] = {}
+    seq = dict.fromkeys(KINDS, 0)
     used: set[str] = set()
-    previous = dt.date(2023, 9, 1)  # the first models were approved on 2023-08-31
+    previous = dt.date(2023, 9, 1)
     for period in periods(config):
-        tables: dict[str, list[list[str]]] = {"filing": [], "registration": []}
-        known = [k for k in KNOWN if k[0] == period.period]
+        rows = PeriodRows(list_title(period.period, period.period != "2024年4月"), synthetic=True)
         latest = period.published - dt.timedelta(days=5)
-        for kind, expected in (("filing", period.expected_filings), ("registration", period.expected_registrations)):
-            specs = [(k[2], k[3], k[4], k[5], dt.date.fromisoformat(k[6])) for k in known if k[1] == kind]
-            while len(specs) < expected:
+        expected = {"filing": period.expected_filings, "registration": period.expected_registrations,
+                    "ondevice": period.expected_ondevice}
+        for kind in KINDS:
+            specs = [(k[2], k[3], k[4], k[5], dt.date.fromisoformat(k[6])) for k in KNOWN
+                     if k[0] == period.period and k[1] == kind]
+            while len(specs) < expected[kind]:
                 a, b = rng.sample(_SYLLABLES, 2)
                 region = rng.choice(list(PROVINCES))
-                name = f"{a}{b}{rng.choice(_MODEL_SUFFIX)}"
                 entity = f"示例{region[:2]}{a}{b}{rng.choice(('科技', '信息技术', '智能科技'))}有限公司"
-                span = max(1, (latest - previous).days)
-                filed = previous + dt.timedelta(days=rng.randrange(span))
-                specs.append((region, name, entity, f"ShiLi{_PINYIN[a]}{_PINYIN[b]}", filed))
-            specs = specs[:expected]
-            specs.sort(key=lambda s: (s[4], list(PROVINCES).index(s[0]) if s[0] in PROVINCES else 99))
-            for region, name, entity, slug, filed in specs:
+                filed = previous + dt.timedelta(days=rng.randrange(max(1, (latest - previous).days)))
+                specs.append((region, f"{a}{b}{rng.choice(_MODEL_SUFFIX)}", entity, f"ShiLi{_PINYIN[a]}{_PINYIN[b]}",
+                              filed))
+            for region, name, entity, slug, filed in sorted(specs[: expected[kind]], key=lambda s: s[4]):
                 seq[kind] += 1
                 province = PROVINCES.get(region, "ZhongYangQiYe")
                 accepted = filed - dt.timedelta(days=10)
@@ -135,34 +187,38 @@ def generate_rows(config: Mapping[str, Any]) -> dict[str, dict[str, list[list[st
                 while number in used:
                     number += "1"
                 used.add(number)
-                filed_text = f"{filed.year}/{filed.month}/{filed.day}"
-                tables[kind].append([str(seq[kind]), region, name, entity, number, filed_text])
-        result[period.period] = tables
+                row = [str(seq[kind]), region, name, entity, number, _printed_date(filed.isoformat())]
+                rows.tables[kind].append(row + (["示例手机"] if kind == "ondevice" else []))
+        result[period.period] = rows
         previous = latest
     return result
 
 
-def list_title(period: str, registrations: bool) -> str:
-    what = "已备案和已登记信息" if registrations else "已备案信息"
-    return f"生成式人工智能服务{what}（{period}）"
+def period_rows(config: Mapping[str, Any], shared_dir: Path | None, *,
+                synthetic: bool = False) -> dict[str, PeriodRows]:
+    """The rows the mirror serves: the real ones unless absent (or `synthetic` is forced)."""
+    real = None if synthetic else real_rows(shared_dir)
+    return real if real is not None else synthetic_rows(config)
 
 
-def file_name(period: str, registrations: bool, pdf: bool) -> str:
-    return list_title(period, registrations) + (".pdf" if pdf else ".docx")
+def _published(period: str) -> dt.date:
+    year, month = period.rstrip("月").split("年")
+    return dt.date(int(year), int(month or 12), 1)
 
 
-def _tables(period: str, tables: Mapping[str, list[list[str]]]) -> list[tuple[str, list[str], list[list[str]]]]:
+def shown_tables(period: str, rows: PeriodRows) -> list[tuple[str, list[str], list[list[str]]]]:
     """(heading, header, rows) of the tables an attachment shows."""
-    shown = [("一、已备案生成式人工智能服务", FILING_HEADER, tables["filing"])]
-    if tables["registration"] or period != "2024年4月":
-        header, rows = REGISTRATION_HEADER, tables["registration"]
-        if period in NO_REGISTRATION_DATE:
-            header, rows = header[:-1], [r[:-1] for r in rows]
-        shown.append(("二、已登记生成式人工智能服务", header, rows))
+    renamed = _published(period) >= RENAMED_HEADER_FROM
+    shown = [(HEADINGS["filing"], LATER_FILING_HEADER if renamed else FILING_HEADER, rows.tables["filing"])]
+    if rows.tables["registration"] or period != "2024年4月":
+        shown.append((HEADINGS["registration"], REGISTRATION_HEADER, rows.tables["registration"]))
+    if rows.tables["ondevice"]:
+        shown.append((HEADINGS["ondevice"], ONDEVICE_HEADER, rows.tables["ondevice"]))
     return shown
 
 
-def build_docx(label: str, title: str, shown: Sequence[tuple[str, list[str], list[list[str]]]]) -> bytes:
+def build_docx(label: str | None, title: str, shown: Sequence[tuple[str, list[str], list[list[str]]]], *,
+               synthetic: bool = False) -> bytes:
     """A DOCX list: label paragraph, title, then one table per section with a repeating header row."""
     import docx
     from docx.oxml import OxmlElement
@@ -171,7 +227,8 @@ def build_docx(label: str, title: str, shown: Sequence[tuple[str, list[str], lis
     from regtrail.mirror.synthetic_docx import _stable_zip
 
     document = docx.Document()
-    document.add_paragraph(label)
+    if label:
+        document.add_paragraph(label)
     document.add_paragraph(title)
     for heading, header, rows in shown:
         document.add_paragraph(heading)
@@ -187,20 +244,34 @@ def build_docx(label: str, title: str, shown: Sequence[tuple[str, list[str], lis
     out = io.BytesIO()
     document.core_properties.created = dt.datetime(2024, 1, 1)
     document.core_properties.modified = dt.datetime(2024, 1, 1)
+    document.core_properties.keywords = SYNTHETIC_MARK if synthetic else ""
     document.save(out)
     return _stable_zip(out.getvalue())
 
 
-def build_attachment(period: str, label: str, tables: Mapping[str, list[list[str]]], *, pdf: bool,
-                     title: str | None = None) -> bytes:
-    """The attachment bytes of one period (or a summary when `title` is given)."""
-    registrations = bool(tables["registration"]) or period != "2024年4月"
-    title = title or list_title(period, registrations)
-    shown = _tables(period, tables)
+def build_attachment(period: str, label: str, rows: PeriodRows, *, pdf: bool) -> bytes:
+    """The attachment bytes of one period or yearly summary.
+
+    A title that already names the attachment (`附件7：生成式…`, as printed in 2025年8月) stands alone.
+    """
+    shown = shown_tables(period, rows)
+    head = [rows.title] if rows.title.startswith("附件") else [label, rows.title]
     if not pdf:
-        return build_docx(label, title, shown)
+        return build_docx(head[0] if len(head) > 1 else None, rows.title, shown, synthetic=rows.synthetic)
     pdf_tables = [
-        PdfTable(heading, header, rows, repeat_header=(i % 2 == 1), cut_rows={17, 52, 71} & set(range(len(rows))))
-        for i, (heading, header, rows) in enumerate(shown)
+        PdfTable(heading, header, table, repeat_header=(i % 2 == 1), cut_rows={17, 52, 71} & set(range(len(table))))
+        for i, (heading, header, table) in enumerate(shown)
     ]
-    return build_table_pdf([label, title], pdf_tables, title=title)
+    return build_table_pdf(head, pdf_tables, title=rows.title, keywords=SYNTHETIC_MARK if rows.synthetic else "")
+
+
+def summary_rows(period: str, parts: Sequence[PeriodRows]) -> PeriodRows:
+    """A yearly summary: the union of the year's periods, table by table."""
+    rows = PeriodRows(f"生成式人工智能服务已备案和已登记信息（{period}）", synthetic=any(p.synthetic for p in parts))
+    for kind in KINDS:
+        rows.tables[kind] = [r for part in parts for r in part.tables[kind]]
+    return rows
+
+
+def file_name(rows: PeriodRows, pdf: bool) -> str:
+    return rows.title.split("：", 1)[-1] + (".pdf" if pdf else ".docx")

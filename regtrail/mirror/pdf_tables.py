@@ -36,7 +36,7 @@ def _register_font() -> None:
 
 
 def build_table_pdf(paragraphs: Sequence[str], tables: Sequence[PdfTable], *, rows_per_page: int = 18,
-                    title: str = "") -> bytes:
+                    title: str = "", keywords: str = "") -> bytes:
     """A PDF: the opening paragraphs, then each table split into pages of `rows_per_page` rows."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
@@ -82,7 +82,7 @@ def build_table_pdf(paragraphs: Sequence[str], tables: Sequence[PdfTable], *, ro
             flowable.setStyle(style)
             story.append(flowable)
     out = io.BytesIO()
-    document = SimpleDocTemplate(out, pagesize=landscape(A4), invariant=1, title=title, author="",
+    document = SimpleDocTemplate(out, pagesize=landscape(A4), invariant=1, title=title, author="", keywords=keywords,
                                  leftMargin=36, rightMargin=36, topMargin=36, bottomMargin=36)
     document.build(story)
     return out.getvalue()

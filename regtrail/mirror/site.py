@@ -99,6 +99,7 @@ class Site:
     synthetic: str = "missing"
     shared_dir: Path | None = None
     cancellation_notices: list[Any] = field(default_factory=list)
+    genai_rows: dict[str, Any] = field(default_factory=dict)
     news_articles: list[Any] = field(default_factory=list)
 
     @property
@@ -474,7 +475,7 @@ def build_site(
 
     genai = load_named_source("cac_genai", sources_dir)
     if genai:
-        add_genai_pages(site, genai, list_on)
+        add_genai_pages(site, genai, list_on, shared_dir)
     cancellations = load_named_source("cac_cancellations", sources_dir)
     if cancellations:
         add_cancellation_notices(site, cancellations)
@@ -538,11 +539,16 @@ def generated_download(item: GeneratedFile) -> Handler:
 
 
 def add_genai_pages(site: Site, config: Mapping[str, Any],
-                    list_on: Callable[[Iterable[str], str, str, dt.datetime], None]) -> None:
-    """The genAI notice page (one attachment per period, DOCX or PDF) and the yearly summary pages."""
+                    list_on: Callable[[Iterable[str], str, str, dt.datetime], None],
+                    shared_dir: Path | None = None) -> None:
+    """The genAI notice page (one attachment per period, DOCX or PDF) and the yearly summary pages.
+
+    Rows are the real ones from `<shared>/cac_data/genai/` when present (synthetic, and marked so, otherwise).
+    """
     from regtrail.mirror import genai_fixtures as fixtures
 
-    rows = fixtures.generate_rows(config)
+    rows = fixtures.period_rows(config, shared_dir, synthetic=site.synthetic == "all")
+    site.genai_rows = rows
     listing_urls = (config.get("listing") or {}).get("urls", [])
     for notice in config.get("notices", []):
         url = notice["url"]
@@ -553,20 +559,17 @@ def add_genai_pages(site: Site, config: Mapping[str, Any],
             label = str(entry.get("label") or "附件")
             pdf = period in fixtures.PDF_PERIODS
             if notice.get("kind") == "summary":
-                parts = [rows[p] for p in entry.get("summary_of", []) if p in rows]
-                tables = {k: [r for part in parts for r in part[k]] for k in ("filing", "registration")}
-                title = f"生成式人工智能服务已备案和已登记信息（{period}）"
+                tables = fixtures.summary_rows(period, [rows[p] for p in entry.get("summary_of", []) if p in rows])
+            elif period in rows:
+                tables = rows[period]
             else:
-                tables, title = rows[period], None
-            has_registrations = bool(tables["registration"]) or notice.get("kind") == "summary" or period != "2024年4月"
-            name = (title or fixtures.list_title(period, has_registrations)) + (".pdf" if pdf else ".docx")
+                continue
 
-            def build(period: str = period, label: str = label, tables: Any = tables, pdf: bool = pdf,
-                      title: str | None = title) -> bytes:
-                return fixtures.build_attachment(period, label, tables, pdf=pdf, title=title)
+            def build(period: str = period, label: str = label, tables: Any = tables, pdf: bool = pdf) -> bytes:
+                return fixtures.build_attachment(period, label, tables, pdf=pdf)
 
-            item = GeneratedFile(label, name, _token("genai_service", period, url), _parse_date(entry["published"]),
-                                 build)
+            item = GeneratedFile(label, fixtures.file_name(tables, pdf), _token("genai_service", period, url),
+                                 _parse_date(entry["published"]), build)
             files.append(item)
             site.add(f"https://{HOST}{item.href}", generated_download(item))
         body = notice_page(notice["title"], published, "genai_service", files, url)

@@ -24,6 +24,8 @@ from docx.oxml.ns import qn
 from docx.shared import Twips
 from lxml import etree
 
+from regtrail.fetch.sniff import SYNTHETIC_MARK
+
 HEADERS: dict[str, list[str]] = {
     list_type: ["序号", "算法名称", third, "主体名称", "应用产品", "主要用途", "备案编号", "备注"]
     for list_type, third in (("deep_synthesis", "角色"), ("algo_recommendation", "算法类别"))
@@ -296,6 +298,7 @@ def build_list_docx(
         sect_pr.addprevious(block)
 
     document.core_properties.author = "regtrail synthetic"
+    document.core_properties.keywords = SYNTHETIC_MARK
     out = io.BytesIO()
     document.save(out)
     return _stable_zip(out.getvalue())

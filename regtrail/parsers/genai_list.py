@@ -1,10 +1,12 @@
 """Generative-AI service lists (生成式人工智能服务已备案/已登记信息), from DOCX or PDF attachments.
 
-An attachment holds up to two tables: 备案 (属地, 模型名称, 备案单位, 备案号, 备案时间), models filed with the
-CAC, and 登记 (属地, 应用/功能名称, 登记单位, 上线编号, 登记时间), applications registered with a provincial
-office, whose ids end in `YYYYMMDDSnnnn`. In PDFs the tables break across pages: continuation pages
-may repeat the header or not, and a row cut by a page break continues on the next page with empty
-序号 and id cells; both are stitched back together here.
+An attachment holds up to three tables: 备案 (属地, 模型名称 or 大模型名称, 备案单位, 备案号 or 备案编号,
+备案时间), models filed with the CAC; 登记 (属地, 应用或功能名称, 登记单位, 上线编号, 登记时间), applications
+registered with a provincial office, whose ids end in `YYYYMMDDSnnnn`; and (2026年8月) on-device (手机端侧)
+services, a 备案 table with the extra column 适用场景 (kind `ondevice`). Rows are kept as printed; what is
+irregular about a row is named in `quirks` (see `row_quirks`), never corrected. In PDFs the tables break
+across pages: continuation pages may repeat the header or not, and a row cut by a page break continues
+on the next page with empty 序号 and id cells; both are stitched back together here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from regtrail.fetch.sniff import detect_type
 from regtrail.parsers.docx_list import DocumentTooLarge, check_docx_cost
 
 PARSER_NAME = "genai_list"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 MAX_DOCX_ELEMENTS = 500_000
 """python-docx builds the whole document and a Python object per cell it reads: lists with more XML elements
@@ -29,6 +31,8 @@ COLUMNS = {
     "序号": "seq",
     "属地": "region",
     "模型名称": "model_name",
+    "大模型名称": "model_name",
+    "应用或功能名称": "model_name",
     "应用/功能名称": "model_name",
     "应用名称": "model_name",
     "功能名称": "model_name",
@@ -42,9 +46,24 @@ COLUMNS = {
     "备案时间": "filed_text",
     "登记时间": "filed_text",
     "上线时间": "filed_text",
+    "适用场景": "scenario",
 }
 REGISTRATION_HEADERS = {"上线编号", "登记单位", "登记时间", "登记编号"}
+ONDEVICE_HEADERS = {"适用场景"}
 _REGISTRATION_ID = re.compile(r"\d{8}S\d{4}$")
+_FILING_ID = re.compile(r"^[A-Za-z]+-.+-\d{8}(\d{4})?$")
+_DAY_ID = re.compile(r"-\d{8}$")
+_ORGANISATION = re.compile(r"(公司|研究院|研究所|中心|大学|学院|集团)$")
+# 属地 -> the romanisation the CAC prefixes to ids (compared case-insensitively).
+ID_PREFIXES = {
+    "北京市": "beijing", "天津市": "tianjin", "河北省": "hebei", "山西省": "shanxi", "内蒙古自治区": "neimenggu",
+    "辽宁省": "liaoning", "吉林省": "jilin", "黑龙江省": "heilongjiang", "上海市": "shanghai", "江苏省": "jiangsu",
+    "浙江省": "zhejiang", "安徽省": "anhui", "福建省": "fujian", "江西省": "jiangxi", "山东省": "shandong",
+    "河南省": "henan", "湖北省": "hubei", "湖南省": "hunan", "广东省": "guangdong", "广西壮族自治区": "guangxi",
+    "海南省": "hainan", "重庆市": "chongqing", "四川省": "sichuan", "贵州省": "guizhou", "云南省": "yunnan",
+    "西藏自治区": "xizang", "陕西省": "shaanxi", "甘肃省": "gansu", "青海省": "qinghai",
+    "宁夏回族自治区": "ningxia", "新疆维吾尔自治区": "xinjiang", "国资委": "zhongyangqiye",
+}  # fmt: skip
 _DATE = re.compile(r"(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})")
 _TITLE = re.compile(r"生成式人工智能服务[^\n（(]*信息\s*[（(]\s*(\d{4})\s*年\s*(?:(\d{1,2})\s*月)?\s*[）)]")
 _LABEL = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$")
@@ -68,6 +87,8 @@ class GenaiRow:
     number: str | None
     filed_text: str | None
     filed_date: str | None
+    scenario: str | None = None
+    quirks: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +113,8 @@ class GenaiList:
         """What the document says about itself: the part of a `genai_list` record that comes from parsing."""
         return {"title": self.title, "attachment_label": self.attachment_label, "period": self.period_label,
                 "file_type": self.file_type, "filing_count": self.count("filing"),
-                "registration_count": self.count("registration"), "headers": self.headers,
+                "registration_count": self.count("registration"), "ondevice_count": self.count("ondevice"),
+                "headers": self.headers,
                 "unknown_columns": self.unknown_columns}
 
 
@@ -122,6 +144,35 @@ def period_from_title(text: str | None) -> str | None:
     return f"{match[1]}年{int(match[2])}月" if match[2] else f"{match[1]}年"
 
 
+def row_quirks(row: GenaiRow) -> list[str]:
+    """What is irregular about a row as printed (the row itself is kept as it is):
+
+    `number_without_suffix` (a 备案号 ending in the date, without the 4-digit sequence), `number_truncated`
+    (an id ending in `-`), `number_irregular` (any other id shape), `number_prefix_mismatch` (the
+    romanised prefix is not the 属地's), `late_registration` (date printed with `（补登）`),
+    `name_entity_swapped` (the name cell holds an organisation and the entity cell does not).
+    """
+    quirks: list[str] = []
+    number = row.number or ""
+    if number.endswith("-"):
+        quirks.append("number_truncated")
+    elif row.kind == "registration" and not _REGISTRATION_ID.search(number):
+        quirks.append("number_irregular")
+    elif row.kind != "registration":
+        if not _FILING_ID.match(number):
+            quirks.append("number_irregular")
+        elif _DAY_ID.search(number):
+            quirks.append("number_without_suffix")
+    prefix = ID_PREFIXES.get(row.region or "")
+    if prefix and number and number.split("-", 1)[0].lower() != prefix:
+        quirks.append("number_prefix_mismatch")
+    if "补登" in (row.filed_text or ""):
+        quirks.append("late_registration")
+    if _ORGANISATION.search(row.model_name or "") and not _ORGANISATION.search(row.entity_name or ""):
+        quirks.append("name_entity_swapped")
+    return quirks
+
+
 def _header_map(cells: list[str]) -> dict[int, str] | None:
     """Column index -> field when the row is a header row, else None."""
     names = [clean(c).replace(" ", "") for c in cells]
@@ -143,7 +194,10 @@ class _Builder:
     def header(self, cells: list[str], columns: dict[int, str]) -> None:
         names = [clean(c).replace(" ", "") for c in cells]
         self.columns = columns
-        self.kind = "registration" if REGISTRATION_HEADERS & set(names) else "filing"
+        if ONDEVICE_HEADERS & set(names):
+            self.kind = "ondevice"
+        else:
+            self.kind = "registration" if REGISTRATION_HEADERS & set(names) else "filing"
         self.table_index += 1
         self.result.headers.append(names)
         for name in names:
@@ -167,7 +221,7 @@ class _Builder:
             self._continue(previous, values)
             return
         number = values.get("number") or None
-        kind = "registration" if number and _REGISTRATION_ID.search(number) else self.kind
+        kind = "registration" if number and _REGISTRATION_ID.search(number) and self.kind == "filing" else self.kind
         filed = parse_date(values.get("filed_text"))
         self.result.rows.append(GenaiRow(
             kind=kind, table_index=self.table_index,
@@ -175,13 +229,13 @@ class _Builder:
             seq=values.get("seq") or None, region=values.get("region") or None,
             model_name=values.get("model_name") or None, entity_name=values.get("entity_name") or None,
             number=number, filed_text=values.get("filed_text") or None,
-            filed_date=filed.isoformat() if filed else None,
+            filed_date=filed.isoformat() if filed else None, scenario=values.get("scenario") or None,
         ))
 
     @staticmethod
     def _continue(row: GenaiRow, values: dict[str, str | None]) -> None:
         """Append the second half of a row cut by a page break."""
-        for name in ("region", "model_name", "entity_name", "filed_text"):
+        for name in ("region", "model_name", "entity_name", "filed_text", "scenario"):
             more = values.get(name)
             if more:
                 setattr(row, name, (getattr(row, name) or "") + more)
@@ -258,4 +312,6 @@ def parse_genai_document(body: bytes) -> GenaiList:
         raise GenaiParseError(f"unreadable {kind}: {exc}") from exc
     if not result.headers:
         raise GenaiParseError("no table with a 备案号/上线编号 header")
+    for row in result.rows:
+        row.quirks = row_quirks(row)
     return result

@@ -1,8 +1,10 @@
 """CAC generative-AI service lists: a notice page that gains an attachment (DOCX or PDF) per period.
 
-Each attachment becomes a `genai_list` record and one `genai_filing` (备案, a model filed with the CAC)
-or `genai_registration` (登记, an application registered locally) record per table row. Periods,
-publication dates and expected counts come from `cac_genai.yml`.
+Each attachment becomes a `genai_list` record and one `genai_filing` (备案, a model filed with the CAC),
+`genai_registration` (登记, an application registered locally) or `genai_ondevice` (an on-device, 手机端侧,
+service filed with the CAC) record per table row. Periods, publication dates, expected counts, the
+regulator's official cumulative totals and the accepted differences come from `source.yml` and travel
+on the `genai_list` record of the period they concern.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from regtrail.sources import SourceConfig, source_config
 from scrapers import cac_lists
 
 LIST_TYPE = "genai_service"
-RECORD_TYPES = {"filing": "genai_filing", "registration": "genai_registration"}
+RECORD_TYPES = {"filing": "genai_filing", "registration": "genai_registration", "ondevice": "genai_ondevice"}
 
 
 def crawl(context: Context) -> None:
@@ -79,6 +81,25 @@ def period_entry(config: SourceConfig, period: str | None) -> dict[str, Any]:
     return {}
 
 
+def _period_month(period: str | None) -> tuple[int, int] | None:
+    match = re.fullmatch(r"(\d{4})年(?:(\d{1,2})月)?", period or "")
+    return (int(match[1]), int(match[2] or 12)) if match else None
+
+
+def reconciliation_facts(config: dict[str, Any], period: str | None) -> dict[str, Any]:
+    """The official total stated for `period` (if any) and the accepted differences that apply to it."""
+    month = _period_month(period)
+    total = next((dict(t) for t in config.get("official_totals", []) if str(t.get("period")) == period), None)
+    accepted = [
+        {k: v for k, v in entry.items() if k != "from_period"}
+        for entry in config.get("accepted_differences", [])
+        if month is not None and (_period_month(str(entry.get("from_period"))) or (9999, 12)) <= month
+    ]
+    if total is not None:
+        total["as_of"] = str(total.get("as_of"))
+    return {"official_total": total, "accepted_differences": accepted}
+
+
 def _published(entry: dict[str, Any], notice: Notice) -> tuple[date | None, str | None]:
     value = entry.get("published")
     if value:
@@ -116,7 +137,9 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
             **parsed.summary(), "list_id": list_id, "list_type": LIST_TYPE, "period": period,
             "attachment_label": parsed.attachment_label or attachment.label,
             "expected_filings": entry.get("expected_filings"),
-            "expected_registrations": entry.get("expected_registrations"), "is_summary": is_summary,
+            "expected_registrations": entry.get("expected_registrations"),
+            "expected_ondevice": entry.get("expected_ondevice"), "is_summary": is_summary,
+            **({} if is_summary else reconciliation_facts(config_of(context), period)),
             "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
             "file_name": attachment.file_name,
         },

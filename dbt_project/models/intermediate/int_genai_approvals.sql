@@ -1,6 +1,8 @@
 -- One row per generative-AI 备案号 / 上线编号: the first list that shows it (incremental lists before
 -- yearly summaries), from the current parser version of each document. approved_date is 备案时间 /
--- 登记时间 where given, else the list's publication date.
+-- 登记时间 where given (also for a late `（补登）` registration, which is flagged), else the list's
+-- publication date. approval_kind: filing (备案), registration (登记) or ondevice (手机端侧 services).
+-- quirks keep what is irregular about the row as printed (the row is not corrected).
 -- A table: read by two marts and several tests; it scans the record log.
 {{ config(materialized='table') }}
 with
@@ -39,11 +41,18 @@ final as (
     select
         genai_number,
         genai_kind,
+        genai_kind as approval_kind,
+        seq,
         region,
         model_name,
         {{ normalize_entity_name('entity_name') }} as entity_name,
         entity_name as entity_name_raw,
         filed_date,
+        filed_text,
+        coalesce(filed_text like '%补登%', false) as is_late_registration,
+        scenario,
+        quirks,
+        is_synthetic,
         coalesce(filed_date, published_at, {{ utc_date('observed_at') }}) as approved_date,
         case
             when filed_date is not null then 'filed'

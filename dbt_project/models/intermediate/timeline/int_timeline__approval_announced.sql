@@ -1,5 +1,6 @@
--- approval_announced: one event per generative-AI 备案号/上线编号, dated by 备案时间/登记时间 where
--- the list gives it, else by the list.
+-- approval_announced: one event per generative-AI 备案号/上线编号 (filed, registered or on-device), dated
+-- by 备案时间/登记时间 where the list gives it, else by the list; the description names a late (补登)
+-- registration and the quirks of the printed row.
 with
 
 approvals as (
@@ -27,11 +28,19 @@ final as (
         period as batch_label,
         case genai_kind
             when 'filing' then 'Generative AI service filed: '
+            when 'ondevice' then 'On-device generative AI service filed: '
             else 'Generative AI application registered: '
         end || coalesce(model_name, genai_number) as title,
         coalesce(entity_name, '?') || ' — ' || coalesce(model_name, '?')
-        || case genai_kind when 'filing' then ' filed with the CAC as ' else ' registered as ' end
-        || genai_number || ' (' || coalesce(region, '?') || '), listed in ' || list_id || '.' as description,
+        || case genai_kind when 'registration' then ' registered as ' else ' filed with the CAC as ' end
+        || genai_number || ' (' || coalesce(region, '?') || coalesce(', 适用场景 ' || scenario, '')
+        || '), listed in ' || list_id || '.'
+        || case when is_late_registration then ' Late registration (补登).' else '' end
+        || case
+            when {{ list_length('quirks') }} > 0
+                then ' As printed: ' || {{ string_list_join('quirks', ', ') }} || '.'
+            else ''
+        end as description,
         notice_url as source_url,
         document_url,
         observed_at,

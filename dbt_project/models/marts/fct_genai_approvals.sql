@@ -1,0 +1,57 @@
+-- One row per generative-AI approval (备案号 / 上线编号, as printed): a model filed with the CAC
+-- (approval_kind 'filing'), an application registered locally ('registration') or an on-device 手机端侧
+-- service ('ondevice'), from the first list that shows it (a yearly summary never adds one). Rows are
+-- kept as printed; `quirks` and `is_late_registration` say what is irregular about them, and
+-- `is_synthetic` marks rows of lists the mirror invented (never true with the real data).
+with
+
+approvals as (
+
+    select * from {{ ref('int_genai_approvals') }}
+
+),
+
+entities as (
+
+    select entity_name_zh, entity_name_en, group_name_en
+    from {{ ref('entity_aliases') }}
+    where entity_name_zh is not null
+
+),
+
+final as (
+
+    select
+        approvals.genai_number,
+        approvals.approval_kind,
+        approvals.seq,
+        approvals.region,
+        approvals.model_name,
+        approvals.entity_name,
+        approvals.entity_name_raw,
+        entities.entity_name_en,
+        entities.group_name_en as entity_group,
+        approvals.scenario,
+        approvals.approved_date,
+        approvals.date_basis,
+        approvals.date_precision,
+        approvals.filed_text,
+        approvals.is_late_registration,
+        approvals.quirks,
+        approvals.is_synthetic,
+        approvals.list_id,
+        approvals.period,
+        approvals.published_at,
+        approvals.lists_count,
+        approvals.notice_url,
+        approvals.document_url,
+        approvals.observed_at
+
+    from approvals
+    left join entities
+        on approvals.entity_name = entities.entity_name_zh
+    qualify row_number() over (partition by approvals.genai_number order by entities.entity_name_en) = 1
+
+)
+
+select * from final
