@@ -23,6 +23,7 @@ import yaml
 from regtrail import runner, settings
 from regtrail.fetch import sniff
 from regtrail.mirror import genai_fixtures, news_fixtures
+from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, news_article
@@ -149,22 +150,38 @@ def test_synthetic_genai_lists_say_so(tmp_path: Path) -> None:
     assert not sniff.is_synthetic(genai_fixtures.build_attachment("2024年4月", "附件1", real, pdf=True))
 
 
-def test_cancellation_notice_pdf_lists_numbers_of_served_lists(shared: Path) -> None:
-    site = build_site(shared.parent)
-    config = yaml.safe_load((config_path("cac_cancellations")).read_text(encoding="utf-8"))
-    assert [n.published.isoformat() for n in sorted(site.cancellation_notices, key=lambda n: n.published)] == [
-        str(e["published"]) for e in config["cancellations"]]
-    served = {c.filing_number: c for c in __import__("regtrail.mirror.site", fromlist=["x"]).served_filings(site)}
-    for fixture, entry in zip(sorted(site.cancellation_notices, key=lambda n: n.published),
-                              config["cancellations"], strict=True):
-        from regtrail.mirror.cancellation_fixtures import notice_pdf
+@pytest.fixture(scope="module")
+def real_cancellations(shared: Path) -> list[dict[str, str]]:
+    with open(shared / "genai" / "cancellations.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
+
+def test_cancellation_notices_are_the_real_ones(shared: Path, real_cancellations) -> None:
+    site = build_site(shared.parent)
+    notices = {}
+    for row in real_cancellations:
+        notices.setdefault(row["notice_url"].split("noticeId=")[1], []).append(row)
+    assert {n.notice_id for n in site.cancellation_notices} == set(notices)
+    assert sum(len(n.rows) for n in site.cancellation_notices) == len(real_cancellations) == 57
+    for fixture in site.cancellation_notices:
+        rows = sorted(notices[fixture.notice_id], key=lambda r: int(r["notice_seq"]))
+        assert (fixture.title, fixture.published.isoformat()) == (
+            rows[0]["notice_title_or_url"], rows[0]["notice_date"])
         parsed = cancellation_notice.parse_cancellation_pdf(notice_pdf(fixture))
         assert not parsed.from_text and parsed.title == fixture.title
-        assert [r.filing_number for r in parsed.rows] == [c.filing_number for c in fixture.rows]
-        assert len(parsed.rows) == entry["expected_count"]
-        assert [r.entity_name for r in parsed.rows] == [c.entity_name for c in fixture.rows]
-        assert all(served[r.filing_number].listed < fixture.published for r in parsed.rows)
+        assert not sniff.is_synthetic(notice_pdf(fixture))
+        assert [(r.filing_number, r.algorithm_name, r.role, r.entity_name, r.products, r.cancelled_text)
+                for r in parsed.rows] == [(r["filing_number"], r["algorithm_name"], r["role_or_category"], r["entity"],
+                                           r["product"], r["cancel_month"]) for r in rows]
+    listing = json.loads(site.respond("beian.cac.gov.cn", "/api/notice/list?pageNum=1&pageSize=20", {}).body)
+    assert {(i["noticeId"], i["publishTime"][:10]) for i in listing["data"]["list"]} == {
+        (k, v[0]["notice_date"]) for k, v in notices.items()}
+
+
+def test_synthetic_cancellation_notices_say_so(tmp_path: Path) -> None:
+    site = build_site(tmp_path)  # no shared data: lists and notices are invented
+    assert site.cancellation_notices and all(n.synthetic for n in site.cancellation_notices)
+    assert sniff.is_synthetic(notice_pdf(site.cancellation_notices[0]))
 
 
 @pytest.mark.parametrize(
@@ -263,7 +280,7 @@ def test_genai_approvals_are_the_real_rows(warehouse, real_csv) -> None:
                         for r in real_csv["2026年8月"]["ondevice"]]
     late = con.execute("select genai_number, filed_text, approved_date, quirks from fct_genai_approvals"
                        " where is_late_registration").fetchall()
-    assert {n for n, *_ in late} == {n for n, (_, r) in rows.items() if "补登" in r["date_raw"]}
+    assert {n for n, *_ in late} == {n for n, (_, r) in rows.items() if "补登" in r.get("date_raw", "")}
     assert all(text == rows[n][1]["date_raw"] and day == date.fromisoformat(rows[n][1]["date"])
                and "late_registration" in quirks for n, text, day, quirks in late)
     swapped = con.execute("select model_name, entity_name_raw from fct_genai_approvals"
@@ -308,15 +325,30 @@ def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, real_c
 
 
 @pytest.mark.dbt
-def test_cancellation_notices_cancel_filings(warehouse) -> None:
-    con, site = warehouse
-    by_number = {c.filing_number: n.published for n in site.cancellation_notices for c in n.rows}
-    cancelled = dict(con.execute("select filing_number, cancelled_date from fct_filings where status = 'cancelled'"
-                                 ).fetchall())
+def test_cancellation_notices_cancel_exactly_the_real_filings(warehouse, shared: Path, real_cancellations) -> None:
+    con, _ = warehouse
+    by_number = {r["filing_number"]: date.fromisoformat(r["notice_date"]) for r in real_cancellations}
+    events = con.execute("select filing_number, event_date, date_basis from fct_timeline_events"
+                         " where event_type = 'filing_cancelled'").fetchall()
+    assert {n: d for n, d, _ in events} == by_number and len(events) == 57
+    assert {b for *_, b in events} == {"published"}
+    cancelled = dict(con.execute("select filing_number, cancelled_date from fct_filings"
+                                 " where cancellation_basis = 'notice'").fetchall())
     assert cancelled == by_number
-    events = dict(con.execute("select filing_number, event_date from fct_timeline_events"
-                              " where event_type = 'filing_cancelled'").fetchall())
-    assert events == by_number
+    listed: set[str] = set()
+    for path in (shared / "csv").glob("*.csv"):
+        with open(path, encoding="utf-8", newline="") as handle:
+            listed |= {r["备案编号"] for r in csv.DictReader(handle)}
+    only_notice = {r["filing_number"]: r for r in real_cancellations if r["filing_number"] not in listed}
+    assert len(only_notice) == 20
+    known = con.execute("select filing_number, algorithm_name, coalesce(role, algorithm_category), entity_name,"
+                        " products, lists_count, first_list_id, status from fct_filings"
+                        " where known_from = 'cancellation_notice'").fetchall()
+    assert {k[0]: k[1:] for k in known} == {
+        n: (r["algorithm_name"], r["role_or_category"], r["entity"], r["product"], 0, None, "cancelled")
+        for n, r in only_notice.items()}
+    assert con.execute("select count(*) from fct_filings where known_from = 'list' and filing_number in"
+                       " (select unnest(?))", [sorted(set(by_number) - set(only_notice))]).fetchone() == (37,)
 
 
 @pytest.mark.dbt
@@ -373,8 +405,6 @@ def test_parse_cli_prints_a_genai_list(genai_rows, real_csv, tmp_path: Path, pdf
 
 
 def test_parse_cli_prints_a_cancellation_notice(shared: Path, tmp_path: Path) -> None:
-    from regtrail.mirror.cancellation_fixtures import notice_pdf
-
     fixture = build_site(shared.parent).cancellation_notices[0]
     saved = tmp_path / "notice.pdf"
     saved.write_bytes(notice_pdf(fixture))

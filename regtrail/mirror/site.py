@@ -478,7 +478,7 @@ def build_site(
         add_genai_pages(site, genai, list_on, shared_dir)
     cancellations = load_named_source("cac_cancellations", sources_dir)
     if cancellations:
-        add_cancellation_notices(site, cancellations)
+        add_cancellation_notices(site, cancellations, shared_dir)
     if load_named_source("news", sources_dir):
         add_news_sites(site)
 
@@ -606,12 +606,13 @@ def served_filings(site: Site) -> list[Any]:
     return found
 
 
-def add_cancellation_notices(site: Site, config: Mapping[str, Any]) -> None:
-    """The filing system's notice-list API and one PDF per cancellation notice."""
+def add_cancellation_notices(site: Site, config: Mapping[str, Any], shared_dir: Path | None = None) -> None:
+    """The filing system's notice-list API and one PDF per cancellation notice (the real ones when shared)."""
     from regtrail.mirror import cancellation_fixtures as fixtures
 
     listing = config["listing"]
-    notices = fixtures.pick_notices(config, served_filings(site))
+    real = None if site.synthetic == "all" else fixtures.real_notices(shared_dir)
+    notices = real if real is not None else fixtures.pick_notices(config, served_filings(site))
     site.cancellation_notices = notices
     newest = max((_parse_date(n.published) for n in notices), default=dt.datetime(2025, 1, 1, tzinfo=CST))
     site.add(listing["url"], _cacheable(fixtures.notice_list_json(notices), "application/json;charset=UTF-8", newest))

@@ -1,7 +1,9 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
 -- which batch it was first listed, how many lists show it, and whether it is cancelled (by a
 -- cancellation notice or a list marking it 已注销), and the province/city/district its number's
--- administrative code names (int_region_codes).
+-- administrative code names (int_region_codes). A filing named by a cancellation notice but shown
+-- in no list regtrail holds is known from the notice alone (known_from = 'cancellation_notice'): its
+-- fields are the notice's (algorithm, 角色 or 算法类别, entity, product) and it has no listing.
 -- Incremental by filing: a run recomputes the filings whose history (int_filing_versions) or
 -- cancellation notices were loaded after this table's `loaded_at`, and the filings this table
 -- shows as cancelled by a notice that no longer names them; filings gone from the history are deleted.
@@ -12,7 +14,8 @@
     on_schema_change='fail',
     post_hook=[
         "delete from {{ this }} where filing_number not in (
-            select filing_number from {{ ref('int_filing_versions') }})",
+            select filing_number from {{ ref('int_filing_versions') }})
+            and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})",
     ],
 ) }}
 with
@@ -113,7 +116,7 @@ regions as (
 
 ),
 
-final as (
+listed as (
 
     select
         latest.filing_number,
@@ -145,6 +148,7 @@ final as (
         coalesce(regions.resolution, 'unresolved') as region_resolution,
         {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
         {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
+        'list' as known_from,
         history.first_observed_at,
         history.last_observed_at,
         (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
@@ -158,6 +162,62 @@ final as (
         on latest.filing_number = cancellations.filing_number
     left join regions
         on {{ filing_number_region('latest.filing_number') }} = regions.region_ref
+
+),
+
+-- Named by a cancellation notice, in no list regtrail holds: the notice is all that is known.
+notice_only as (
+
+    select
+        notices.filing_number,
+        notices.algorithm_name,
+        case when notices.role not like '%类' then notices.role end as role,
+        case when notices.role like '%类' then notices.role end as algorithm_category,
+        notices.entity_name,
+        notices.products,
+        cast(null as varchar) as purpose,
+        cast(null as varchar) as remark,
+        case when notices.role like '%类' then 'algo_recommendation' else 'deep_synthesis' end as list_type,
+        cast(null as varchar) as last_list_id,
+        cast(null as varchar) as last_batch_label,
+        cast(null as date) as first_listed_date,
+        cast(null as varchar) as first_listed_precision,
+        cast(null as varchar) as first_list_id,
+        cast(null as varchar) as first_batch_label,
+        cast(null as date) as last_listed_date,
+        0 as lists_count,
+        'cancelled' as status,
+        notices.cancelled_date,
+        'notice' as cancellation_basis,
+        false as has_changes,
+        {{ filing_number_part('notices.filing_number', 'region') }} as region_code,
+        regions.province_code,
+        regions.province,
+        regions.city,
+        regions.district,
+        coalesce(regions.resolution, 'unresolved') as region_resolution,
+        {{ filing_number_part('notices.filing_number', 'algorithm_type') }} as algorithm_type_code,
+        {{ filing_number_part('notices.filing_number', 'year') }} as filing_year_code,
+        'cancellation_notice' as known_from,
+        notices.observed_at as first_observed_at,
+        notices.observed_at as last_observed_at,
+        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
+
+    from {{ ref('int_filing_cancellations') }} as notices
+    left join regions
+        on {{ filing_number_region('notices.filing_number') }} = regions.region_ref
+    where notices.filing_number not in (select filing_number from {{ ref('int_filing_versions') }})
+    {%- if is_incremental() %}
+        and notices.filing_number in (select filing_number from scope)
+    {%- endif %}
+
+),
+
+final as (
+
+    select * from listed
+    union all
+    select * from notice_only
 
 )
 
