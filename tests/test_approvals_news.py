@@ -10,9 +10,10 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,16 +22,19 @@ import pytest
 import yaml
 
 from regtrail import runner, settings
+from regtrail.analyst.db import records
 from regtrail.fetch import sniff
+from regtrail.log.events import RecordEvent, write_segment
 from regtrail.mirror import genai_fixtures, news_fixtures
 from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, news_article
 from regtrail.sources import config_path
-from tests.test_dbt_models import run_dbt_build
+from tests.test_dbt_models import node_statuses, run_dbt_build
 
 GENAI_CONFIG = yaml.safe_load((config_path("cac_genai")).read_text(encoding="utf-8"))
+BUILT: dict[str, Path] = {}  # where the module's warehouse fixture wrote its event log
 WIRE_URL = "https://japannews.yomiuri.co.jp/business/tech/20230901-133512/"
 
 
@@ -237,6 +241,7 @@ def warehouse(tmp_path_factory, shared: Path):
     assert all(stats[s]["fetch_failures"] == 0 for s in ("cac_genai", "cac_cancellations"))
     result = run_dbt_build(home, work)
     assert result.returncode == 0, result.stdout[-4000:]
+    BUILT["home"] = home
     with duckdb.connect(str(work / "build.duckdb"), read_only=True) as con:
         yield con, site
 
@@ -349,6 +354,51 @@ def test_cancellation_notices_cancel_exactly_the_real_filings(warehouse, shared:
         for n, r in only_notice.items()}
     assert con.execute("select count(*) from fct_filings where known_from = 'list' and filing_number in"
                        " (select unnest(?))", [sorted(set(by_number) - set(only_notice))]).fetchone() == (37,)
+
+
+@pytest.mark.dbt
+def test_genai_lists_reconcile_with_the_official_totals(warehouse, real_csv) -> None:
+    con, _ = warehouse
+    rows = {r["period"]: r for r in records(con, "select * from fct_genai_reconciliation order by published_at")}
+    assert list(rows) == list(real_csv)  # every list, oldest first
+    for period, tables in real_csv.items():
+        assert rows[period]["rows_reconciled"], period
+        assert (rows[period]["filing_rows"], rows[period]["registration_rows"], rows[period]["ondevice_rows"]) == (
+            len(tables.get("filing", [])), len(tables.get("registration", [])), len(tables.get("ondevice", [])))
+    totals = {t["period"]: t for t in GENAI_CONFIG["official_totals"]}
+    assert {p for p, r in rows.items() if r["status"] != "rows_only"} == set(totals)
+    december = rows["2025年12月"]
+    assert (december["cumulative_filed"], december["cumulative_registered"]) == (748, 434)
+    assert (december["official_filed"], december["official_registered"]) == (748, 435)
+    assert (december["registered_difference"], december["accepted_registered_difference"]) == (-1, -1)
+    assert december["status"] == "accepted_difference" and "263" in december["accepted_explanation"]
+    assert {p: r["status"] for p, r in rows.items() if p in totals} == {
+        "2025年1月": "reconciled", "2025年3月": "reconciled", "2025年8月": "accepted_difference",
+        "2025年12月": "accepted_difference", "2026年4月": "accepted_difference"}
+    assert {p: r["registration_seq_skipped"] for p, r in rows.items() if r["registration_seq_skipped"]} == {
+        "2025年10月": 1}
+    assert (rows["2026年8月"]["cumulative_filed"], rows["2026年8月"]["cumulative_registered"]) == (1105, 730)
+
+
+@pytest.mark.dbt
+def test_an_unexplained_difference_fails_the_build(warehouse, tmp_path: Path) -> None:
+    """The 2025年12月 list restated with an official total its rows do not reach: the build fails."""
+    con, _ = warehouse
+    home = tmp_path / "home"
+    shutil.copytree(BUILT["home"] / "events", home / "events")
+    (row,) = records(con, "select * from stg_regtrail__record_events where record_type = 'genai_list'"
+                          " and record_key = 'genai_service:2025年12月'")
+    payload = json.loads(row["payload"])
+    payload["official_total"]["registered"] = 436
+    restated = RecordEvent(source=row["source"], record_type="genai_list", record_key=row["record_key"],
+                           payload=payload, document_url=row["document_url"], document_digest=row["document_digest"],
+                           observed_at=row["observed_at"] + timedelta(days=1), parser=row["parser"],
+                           parser_version=row["parser_version"], published_at=row["published_at"],
+                           published_precision=row["published_precision"], run_key="restated")
+    write_segment(home, "records", row["source"], [restated.row()])
+    result = run_dbt_build(home, tmp_path)
+    assert result.returncode != 0
+    assert node_statuses(tmp_path)["assert_genai_lists_reconcile"] == "fail"
 
 
 @pytest.mark.dbt

@@ -32,12 +32,20 @@ def run_timeline(con, args, out) -> int:
 
 def run_batches(con, args, out) -> int:
     clock = queries.Clock(args.as_of, args.valid_on)
+    genai = queries.genai_reconciliation(con, clock) if args.list_type in (None, "genai_service") else []
+    genai_title = f"{len(genai)} generative-AI lists against the official totals" + _clock_note(clock)
+    if args.list_type == "genai_service":
+        columns = queries.GENAI_COLUMNS if args.format == "table" else None
+        output.emit(genai, args.format, columns, title=genai_title, stream=out)
+        return 0
     rows = queries.batches(con, clock, args.list_type)
     columns = None
     if args.format == "table":
         columns = ["list_type", "batch_label", "published_at", "status", "parsed_rows", "expected_count",
                    "reconciled", "new_filings", "changed", "cancelled", "first_observed_at", "failure_kind"]
     output.emit(rows, args.format, columns, title=f"{len(rows)} lists" + _clock_note(clock), stream=out)
+    if args.format == "table" and genai:
+        output.emit(genai, "table", queries.GENAI_COLUMNS, title=genai_title, stream=out)
     return 0
 
 

@@ -179,6 +179,21 @@ def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: s
     )
 
 
+GENAI_COLUMNS = ["period", "published_at", "filing_rows", "expected_filings", "registration_rows",
+                 "expected_registrations", "ondevice_rows", "rows_reconciled", "cumulative_filed", "official_filed",
+                 "cumulative_registered", "official_registered", "official_as_of", "registration_seq_skipped",
+                 "status", "accepted_explanation"]
+
+
+def genai_reconciliation(con: duckdb.DuckDBPyConnection, clock: Clock = Clock()) -> list[dict]:
+    """Generative-AI lists against their own counts and the regulator's cumulative totals (oldest first)."""
+    if not columns(con, "fct_genai_reconciliation"):
+        return []
+    condition, params = clock.where("published_at", "first_observed_at")
+    return records(con, f"select * from fct_genai_reconciliation where {condition} order by published_at, list_id",
+                   params)
+
+
 def resolve_filing(con: duckdb.DuckDBPyConnection, number: str) -> list[str]:
     """Filing numbers equal to `number`, or else containing it (so `110108413760701220011` works)."""
     exact = con.execute("select filing_number from fct_filings where filing_number = ?", [number]).fetchall()

@@ -101,6 +101,7 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
     has_regions = "province" in columns(con, "fct_timeline_events")
     return {
         "batches": batches,
+        "genai": queries.genai_reconciliation(con, clock),
         "monthly": records(con, "select date_trunc('month', event_date)::date as month, event_type, "
                                 f"count(*) as events from {events} group by all order by month, event_type", params),
         "firsts": records(con, f"""
@@ -180,6 +181,27 @@ def _batches_table(batches: list[dict]) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+def _genai_table(lists: list[dict]) -> str:
+    """Per generative-AI list: rows against the list's count, cumulative rows against the official totals."""
+    if not lists:
+        return "<p>No generative-AI list in the warehouse.</p>"
+    head = ["list", "published", "备案 rows", "登记 rows", "on-device", "rows as stated", "cumulative 备案 / official",
+            "cumulative 登记 / official", "as of", "status", "explanation"]
+    rows = []
+    for g in lists:
+        def versus(ours: object, official: object) -> str:
+            return f"{ours}" if official is None else f"{ours} / {official}"
+        synthetic = " (synthetic)" if g["is_synthetic"] else ""
+        cells = [f"{g['period']}{synthetic}", g["published_at"], g["filing_rows"], g["registration_rows"],
+                 g["ondevice_rows"], "yes" if g["rows_reconciled"] else "NO",
+                 versus(g["cumulative_filed"], g["official_filed"]),
+                 versus(g["cumulative_registered"], g["official_registered"]), g["official_as_of"],
+                 g["status"].replace("_", " "), g["accepted_explanation"] if g["status"] != "rows_only" else ""]
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    return ("<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
 def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
            clock: queries.Clock = queries.Clock()) -> str:
     """The whole report as one HTML document, as of the clock's day (everything without a clock)."""
@@ -211,6 +233,7 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
         lists_announced=t["lists_announced"], events=t["events"],
         charts=charts,
         batches=_batches_table(data["batches"]),
+        genai=_genai_table(data["genai"]),
         type_options="".join(f"<option value='{_esc(x)}'>{_esc(x)}</option>" for x in types),
         known=known, payload=payload, limit=ROW_LIMIT,
     )
@@ -265,6 +288,8 @@ list by that list's publication (or the month its 备注 names), cancellations b
 {batches}
 <h2>By province</h2>
 {provinces}
+<h2>Generative-AI lists against the regulator's totals</h2>
+{genai}
 <h2>Timeline by entity</h2>
 <div class="controls">
 <input id="q" type="search" placeholder="entity name, filing number, algorithm, list{known}">

@@ -58,10 +58,12 @@ def timeline(
 
 def batches(
     ctx: typer.Context,
-    list_type: Annotated[str | None, typer.Option(help="only this list type, e.g. deep_synthesis")] = None,
+    list_type: Annotated[str | None, typer.Option(
+        help="only this list type, e.g. deep_synthesis; genai_service: only the generative-AI reconciliation")] = None,
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
-    """Published lists with counts, dates and their reconciliation against the regulator's count."""
+    """Published lists with counts, dates and their reconciliation against the regulator's count; then the
+    generative-AI lists against the regulator's cumulative totals (only those with --list-type genai_service)."""
     _query("run_batches", **locals())
 
 
