@@ -201,12 +201,14 @@ notice_only as (
         'cancellation_notice' as known_from,
         notices.observed_at as first_observed_at,
         notices.observed_at as last_observed_at,
-        (select max(loaded_at) from {{ ref('int_filing_versions') }}) as loaded_at
+        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
 
     from {{ ref('int_filing_cancellations') }} as notices
     left join regions
         on {{ filing_number_region('notices.filing_number') }} = regions.region_ref
-    where notices.filing_number not in (select filing_number from {{ ref('int_filing_versions') }})
+    where notices.filing_number not in (
+            select listed_versions.filing_number from {{ ref('int_filing_versions') }} as listed_versions
+        )
     {%- if is_incremental() %}
         and notices.filing_number in (select filing_number from scope)
     {%- endif %}

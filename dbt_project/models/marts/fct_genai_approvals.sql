@@ -13,7 +13,10 @@ approvals as (
 
 entities as (
 
-    select entity_name_zh, entity_name_en, group_name_en
+    select
+        entity_name_zh,
+        entity_name_en,
+        group_name_en
     from {{ ref('entity_aliases') }}
     where entity_name_zh is not null
 

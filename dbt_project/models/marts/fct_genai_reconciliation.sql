@@ -14,15 +14,17 @@ current_versions as (
 
 lists as (
 
-    select lists.*, min(lists.observed_at) over (partition by lists.list_id) as first_observed_at
+    select
+        lists.*,
+        min(lists.observed_at) over (partition by lists.list_id) as first_observed_at
     from {{ ref('stg_cac__genai_lists') }} as lists
     inner join current_versions
         on lists.document_digest = current_versions.document_digest
-        and lists.parser_version = current_versions.current_parser_version
+            and lists.parser_version = current_versions.current_parser_version
     where not lists.is_summary
     qualify row_number() over (
-        partition by lists.list_id order by lists.observed_at desc, lists.document_digest desc, lists.event_id
-    ) = 1
+            partition by lists.list_id order by lists.observed_at desc, lists.document_digest desc, lists.event_id asc
+        ) = 1
 
 ),
 
@@ -68,13 +70,13 @@ per_list as (
     from lists
     left join rows as filings
         on lists.list_id = filings.list_id and lists.document_digest = filings.document_digest
-        and filings.genai_kind = 'filing'
+            and filings.genai_kind = 'filing'
     left join rows as registrations
         on lists.list_id = registrations.list_id and lists.document_digest = registrations.document_digest
-        and registrations.genai_kind = 'registration'
+            and registrations.genai_kind = 'registration'
     left join rows as ondevice
         on lists.list_id = ondevice.list_id and lists.document_digest = ondevice.document_digest
-        and ondevice.genai_kind = 'ondevice'
+            and ondevice.genai_kind = 'ondevice'
 
 ),
 
@@ -120,14 +122,14 @@ differences as (
 accepted as (
 
     select
-        list_id,
+        differences.list_id,
         cast(sum(case when accepted.table = 'filing' then accepted.difference end) as integer)
             as accepted_filed_difference,
         cast(sum(case when accepted.table = 'registration' then accepted.difference end) as integer)
             as accepted_registered_difference,
         string_agg(accepted.explanation, ' ') as accepted_explanation
     from differences
-    group by list_id
+    group by differences.list_id
 
 ),
 
@@ -171,16 +173,20 @@ final as (
         accepted.accepted_explanation,
         case
             when facts.official_filed is null and facts.official_registered is null then 'rows_only'
-            when (facts.official_filed is null
-                    or per.cumulative_filed - facts.official_filed = coalesce(accepted.accepted_filed_difference, 0))
-                and (facts.official_registered is null
-                    or per.cumulative_registered - facts.official_registered
-                        = coalesce(accepted.accepted_registered_difference, 0))
+            when (
+                facts.official_filed is null
+                or per.cumulative_filed - facts.official_filed = coalesce(accepted.accepted_filed_difference, 0)
+            )
+            and (
+                facts.official_registered is null
+                or per.cumulative_registered - facts.official_registered
+                = coalesce(accepted.accepted_registered_difference, 0)
+            )
                 then case
-                    when coalesce(per.cumulative_filed - facts.official_filed, 0) = 0
-                        and coalesce(per.cumulative_registered - facts.official_registered, 0) = 0 then 'reconciled'
-                    else 'accepted_difference'
-                end
+                        when coalesce(per.cumulative_filed - facts.official_filed, 0) = 0
+                            and coalesce(per.cumulative_registered - facts.official_registered, 0) = 0 then 'reconciled'
+                        else 'accepted_difference'
+                    end
             else 'unexplained_difference'
         end as status,
         per.notice_url,
