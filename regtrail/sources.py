@@ -54,9 +54,11 @@ class GenaiAttachment(Section):
 
     period: str
     label: str | None = None
+    covers: str | None = None  # the months a list covers when its title names only the last (2026年1-2月)
     published: Published
     expected_filings: int | None = None
     expected_registrations: int | None = None
+    expected_ondevice: int | None = None
     summary_of: list[str] = []
     certainty: str | None = None
 
@@ -93,6 +95,26 @@ class Cancellation(Section):
     reported_title: str | None = None
 
 
+class OfficialTotal(Section):
+    """A cumulative total the regulator stated (cac_genai), reconciled after the list of `period`."""
+
+    as_of: Published
+    period: str
+    filed: int | None = None
+    registered: int | None = None
+    source: str | None = None
+
+
+class AcceptedDifference(Section):
+    """A known, explained difference between the lists' rows and the official totals (cac_genai)."""
+
+    table: Literal["filing", "registration", "ondevice"]
+    from_period: str
+    difference: int
+    missing_seq: list[int] = []
+    explanation: str
+
+
 class Outlet(Section):
     """A news outlet: its host, its own time zone and its feeds (news)."""
 
@@ -119,6 +141,8 @@ class SourceConfig(Section):
     notices: list[Notice] = []
     lists: list[ListEntry] = []
     cancellations: list[Cancellation] = []
+    official_totals: list[OfficialTotal] = []
+    accepted_differences: list[AcceptedDifference] = []
     outlets: list[Outlet] = []
     topic_keywords: list[str] = []
     max_articles_per_feed: int = Field(20, gt=0)

@@ -86,17 +86,15 @@ def _period_month(period: str | None) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2] or 12)) if match else None
 
 
-def reconciliation_facts(config: dict[str, Any], period: str | None) -> dict[str, Any]:
+def reconciliation_facts(config: SourceConfig, period: str | None) -> dict[str, Any]:
     """The official total stated for `period` (if any) and the accepted differences that apply to it."""
     month = _period_month(period)
-    total = next((dict(t) for t in config.get("official_totals", []) if str(t.get("period")) == period), None)
+    total = next((t.model_dump() for t in config.official_totals if t.period == period), None)
     accepted = [
-        {k: v for k, v in entry.items() if k != "from_period"}
-        for entry in config.get("accepted_differences", [])
-        if month is not None and (_period_month(str(entry.get("from_period"))) or (9999, 12)) <= month
+        entry.model_dump(exclude={"from_period"})
+        for entry in config.accepted_differences
+        if month is not None and (_period_month(entry.from_period) or (9999, 12)) <= month
     ]
-    if total is not None:
-        total["as_of"] = str(total.get("as_of"))
     return {"official_total": total, "accepted_differences": accepted}
 
 
