@@ -1,66 +1,27 @@
-"""regtrail: crawl the CAC algorithm-registry sources, build the warehouse with dbt, publish it.
+"""regtrail: crawl the CAC sources, build the warehouse with dbt, publish it: two kinds of DAG joined by an Asset.
 
-Crawl tasks (one per source, parallel) only append event segments; dbt (Cosmos, one writer at a
-time through a one-slot pool; one task per model, or one `dbt build` task with REGTRAIL_DBT_TASKS=build)
-builds a separate DuckDB file; `publish` swaps it in atomically.
+`regtrail_crawl_<schedule>` (one per schedule in the sources' `source.yml`): a task per source, which only
+appends event segments, then `event_log_updated`, which updates the `regtrail-event-log` Asset only when
+the crawls appended record events. `regtrail_warehouse` is scheduled on that Asset: `prepare_build`, dbt
+(one `dbt build` task by default; one Cosmos task per model with REGTRAIL_DBT_TASKS=models) into a
+separate DuckDB file, `publish` swaps it in atomically. A crawl that appended nothing builds nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from airflow.sdk import Asset, AssetAlias, dag, task
+from airflow.task.trigger_rule import TriggerRule
 
-from airflow.sdk import Asset, dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
-
-from regtrail import airflow_env, settings
-from regtrail.sources import get_sources
+from regtrail import airflow_env, orchestration, settings
 
 ENV = airflow_env.apply()
 DBT_DIR = settings.REPO_ROOT / "dbt_project"
-DBT = settings.dbt_executable()  # the project's venv, wherever Airflow's PATH points
 MANIFEST = DBT_DIR / "target" / "manifest.json"
-
-
-def _log_uri(relpath: str) -> str:
-    """URI of a path under the log root (REGTRAIL_LOG): `file://...` locally, else the log's own URL."""
-    root = settings.log_root()
-    return f"{root}/{relpath}" if isinstance(root, str) else f"file://{root / relpath}"
-
-
 DBT_ENV = {**{k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}, **settings.log_env()}
-EVENT_LOG = Asset("regtrail-event-log", uri=_log_uri("events"))
+EVENT_LOG = Asset("regtrail-event-log", uri=orchestration.log_uri("events"))
+# Crawl runs attach an event for EVENT_LOG to this alias only when they appended record events.
+EVENT_LOG_UPDATES = AssetAlias("regtrail-event-log-updates")
 WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
-PROFILE = ProfileConfig(profile_name="regtrail", target_name="dev", profiles_yml_filepath=DBT_DIR / "profiles.yml")
-
-
-def _dbt_tasks():
-    """The warehouse build (`REGTRAIL_DBT_TASKS`): one Airflow task per dbt model with the tests after
-    all of them (`models`, Cosmos task group), or one task running one `dbt build` (`build`)."""
-    if settings.dbt_tasks() == "build":
-        from cosmos.operators.local import DbtBuildLocalOperator
-
-        return DbtBuildLocalOperator(
-            task_id="dbt_build", project_dir=str(DBT_DIR), profile_config=PROFILE, env=DBT_ENV,
-            invocation_mode=InvocationMode.DBT_RUNNER, install_deps=False, pool=airflow_env.DBT_POOL,
-            dbt_executable_path=DBT,
-        )
-    return DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_DIR,
-            manifest_path=MANIFEST if MANIFEST.exists() else None,
-            env_vars=DBT_ENV,
-        ),
-        profile_config=PROFILE,
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=DBT),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
-            # Singular tests span several models: run every test once all models are built.
-            test_behavior=TestBehavior.AFTER_ALL,
-        ),
-        operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
-    )
 
 
 def _crawl(source: str, run_id: str) -> dict:
@@ -71,21 +32,95 @@ def _crawl(source: str, run_id: str) -> dict:
     return dict(stats)
 
 
+def crawl_dag(dag_id: str, schedule: str, sources: list[str]):
+    """One crawl DAG: a task per source, then `event_log_updated`, which updates EVENT_LOG only when
+    a crawl appended record events (no asset event otherwise, so the warehouse DAG does not run)."""
+
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=orchestration.START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=["regtrail", "crawl"],
+        doc_md=__doc__,
+    )
+    def crawl():
+        crawls = [
+            task(task_id=f"crawl_{name}", retries=2)(_crawl)(
+                source=name, run_id="{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}")
+            for name in sources
+        ]
+
+        @task(outlets=[EVENT_LOG_UPDATES], trigger_rule=TriggerRule.ALL_DONE)
+        def event_log_updated(*, outlet_events, ti) -> dict:
+            """Sum the crawls' new record events; attach one EVENT_LOG event if there are any."""
+            stats = {f"crawl_{n}": ti.xcom_pull(task_ids=f"crawl_{n}") for n in sources}
+            new = orchestration.new_record_events(stats)
+            if new:
+                outlet_events[EVENT_LOG_UPDATES].add(EVENT_LOG, extra={"new_record_events": new})
+            print(f"{sum(new.values())} new record events ({new or 'none'}): "
+                  f"{'EVENT_LOG updated' if new else 'no asset event, no warehouse build'}")
+            return new
+
+        @task(trigger_rule=TriggerRule.ONE_FAILED)
+        def crawls_failed() -> None:
+            """Fails the run when a crawl failed (the events other crawls appended are announced anyway)."""
+            raise RuntimeError("a crawl task failed; see its log")
+
+        crawls >> event_log_updated()
+        crawls >> crawls_failed()
+
+    return crawl()
+
+
+def _dbt_tasks():
+    """The warehouse build (`REGTRAIL_DBT_TASKS`): one task running one `dbt build` whose per-node results
+    are in its log and XCom (`build`, the default), or one Airflow task per dbt model with the tests after
+    all of them (`models`, a Cosmos task group, one writer at a time through the one-slot pool)."""
+    if settings.dbt_tasks() == "build":
+
+        @task(task_id="dbt_build")
+        def dbt_build() -> dict:
+            from regtrail import dbt_run
+
+            return dbt_run.build()
+
+        return dbt_build()
+
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+    return DbtTaskGroup(
+        group_id="dbt",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_DIR,
+            manifest_path=MANIFEST if MANIFEST.exists() else None,
+            env_vars=DBT_ENV,
+        ),
+        profile_config=ProfileConfig(profile_name="regtrail", target_name="dev",
+                                     profiles_yml_filepath=DBT_DIR / "profiles.yml"),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+                                         dbt_executable_path=settings.dbt_executable()),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
+            # Singular tests span several models: run every test once all models are built.
+            test_behavior=TestBehavior.AFTER_ALL,
+        ),
+        operator_args={"install_deps": False, "pool": airflow_env.DBT_POOL},
+    )
+
+
 @dag(
-    dag_id="regtrail_cac",
-    schedule="@daily",
-    start_date=datetime(2026, 1, 1),
+    dag_id=orchestration.WAREHOUSE_DAG,
+    schedule=[EVENT_LOG],
+    start_date=orchestration.START_DATE,
     catchup=False,
     max_active_runs=1,
-    tags=["regtrail", "cac"],
+    tags=["regtrail", "warehouse"],
     doc_md=__doc__,
 )
-def regtrail_cac():
-    crawls = []
-    for name in (s.name for s in get_sources()):
-        crawl = task(task_id=f"crawl_{name}", outlets=[EVENT_LOG], retries=2)(_crawl)
-        crawls.append(crawl(source=name, run_id="{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"))
-
+def regtrail_warehouse():
     @task
     def prepare_build() -> str:
         """The build file: a copy of the published warehouse (incremental dbt run) or none (full build)."""
@@ -94,8 +129,6 @@ def regtrail_cac():
         path = warehouse.prepare_build()
         print(f"{'incremental' if path.exists() else 'full'} build into {path}")
         return str(path)
-
-    dbt = _dbt_tasks()
 
     @task(outlets=[WAREHOUSE])
     def publish() -> str:
@@ -106,7 +139,9 @@ def regtrail_cac():
         print(f"published {target}; beside it: " + ", ".join(str(target.parent / d) for d in warehouse.PUBLISHED_DIRS))
         return str(target)
 
-    crawls >> prepare_build() >> dbt >> publish()
+    prepare_build() >> _dbt_tasks() >> publish()
 
 
-regtrail_cac()
+for _dag_id, (_schedule, _sources) in orchestration.crawl_dags().items():
+    globals()[_dag_id] = crawl_dag(_dag_id, _schedule, _sources)
+regtrail_warehouse()

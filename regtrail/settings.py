@@ -62,8 +62,9 @@ def warehouse_path() -> Path:
 
 
 def dbt_tasks() -> str:
-    """How the DAG runs dbt (`REGTRAIL_DBT_TASKS`): `models` (one task per model) or `build` (one task)."""
-    value = os.environ.get("REGTRAIL_DBT_TASKS", "").strip().lower() or "models"
+    """How the warehouse DAG runs dbt (`REGTRAIL_DBT_TASKS`): `build` (one task, the default) or `models`
+    (one task per model)."""
+    value = os.environ.get("REGTRAIL_DBT_TASKS", "").strip().lower() or "build"
     if value not in {"models", "build"}:
         raise ValueError(f"REGTRAIL_DBT_TASKS must be 'models' or 'build', not {value!r}")
     return value

@@ -1,4 +1,4 @@
-"""The DAG file imports cleanly under Airflow 3 and has the expected shape."""
+"""The DAG file imports cleanly under Airflow 3: crawl DAGs per schedule, joined to the warehouse DAG by an Asset."""
 
 from __future__ import annotations
 
@@ -8,29 +8,35 @@ import subprocess
 import sys
 from pathlib import Path
 
-from regtrail import airflow_env, settings
+from regtrail import airflow_env, orchestration, settings
 from regtrail.sources import get_sources
 
 PROBE = """
 import json
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder=DAGS)
-dag = bag.dags.get("regtrail_cac")
+def shape(dag):
+    return {
+        "tasks": sorted(dag.task_ids),
+        "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+        "trigger_rules": {t.task_id: t.trigger_rule.value for t in dag.tasks},
+        "outlets": {t.task_id: [getattr(o, "name", str(o)) for o in t.outlets] for t in dag.tasks if t.outlets},
+        "dbt_executables": sorted({str(t.dbt_executable_path) for t in dag.tasks if hasattr(t, "dbt_executable_path")}),
+        "catchup": dag.catchup,
+        "asset_triggers": [a.name for a in dag.timetable.asset_condition.objects]
+        if getattr(dag.timetable, "asset_condition", None) is not None else [],
+    }
 print(json.dumps({
     "errors": {k: str(v) for k, v in bag.import_errors.items()},
-    "dags": sorted(bag.dags),
-    "tasks": sorted(dag.task_ids) if dag else [],
-    "upstream_of_prepare": sorted(dag.get_task("prepare_build").upstream_task_ids) if dag else [],
-    "upstream_of_publish": sorted(dag.get_task("publish").upstream_task_ids) if dag else [],
-    "dbt_executables": sorted({str(t.dbt_executable_path) for t in dag.tasks if hasattr(t, "dbt_executable_path")}),
+    "dags": {dag_id: shape(dag) for dag_id, dag in bag.dags.items()},
 }))
 """
 
 
 def probe(home: Path, **env: str) -> dict:
-    """The DAG as a fresh DagBag sees it, with these extra environment variables.
+    """The DAGs as a fresh DagBag sees them, with these extra environment variables.
 
-    Run outside the checkout, with a PATH that lacks the venv: the DAG finds the installed package and
+    Run outside the checkout, with a PATH that lacks the venv: the DAG file finds the installed package and
     the venv's dbt by itself (no sys.path or PATH edits).
     """
     env = {**os.environ, **airflow_env.airflow_environ(home), "PATH": "/usr/bin:/bin", **env}
@@ -42,28 +48,52 @@ def probe(home: Path, **env: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_dag_imports_without_errors(tmp_path: Path) -> None:
+def test_crawl_and_warehouse_dags_joined_by_the_event_log_asset(tmp_path: Path) -> None:
     report = probe(tmp_path)
     assert report["errors"] == {}
-    assert report["dags"] == ["regtrail_cac"]
-    tasks = report["tasks"]
-    assert {"crawl_cac_deep_synthesis", "crawl_cac_algo_recommendation", "prepare_build", "publish"} <= set(tasks)
-    assert "crawl_adhoc" not in tasks
-    assert any(t.startswith("dbt.fct_filings") for t in tasks), tasks
-    crawls = sorted(f"crawl_{s.name}" for s in get_sources())
-    assert len(crawls) >= 2 and set(crawls) <= set(tasks)
-    assert report["upstream_of_prepare"] == crawls
-    assert any(t.startswith("dbt.") for t in report["upstream_of_publish"])
-    assert report["dbt_executables"] == [str(Path(sys.executable).with_name("dbt"))]
+    sources = [s.name for s in get_sources()]
+    assert len(sources) >= 4 and "adhoc" not in sources
+    assert set(report["dags"]) == {"regtrail_crawl_daily", "regtrail_warehouse"}, "every source is @daily"
+
+    crawl = report["dags"]["regtrail_crawl_daily"]
+    crawls = sorted(f"crawl_{name}" for name in sources)
+    assert crawl["tasks"] == sorted([*crawls, "event_log_updated", "crawls_failed"])
+    assert crawl["upstream"]["event_log_updated"] == crawls == crawl["upstream"]["crawls_failed"]
+    assert crawl["trigger_rules"]["event_log_updated"] == "all_done"
+    assert crawl["trigger_rules"]["crawls_failed"] == "one_failed"
+    # Only the announcing task declares an outlet, and that is an alias: no asset event unless it adds one.
+    assert crawl["outlets"] == {"event_log_updated": ["regtrail-event-log-updates"]}
+    assert crawl["catchup"] is False and crawl["asset_triggers"] == []
+
+    warehouse = report["dags"]["regtrail_warehouse"]
+    assert warehouse["asset_triggers"] == ["regtrail-event-log"]
+    assert warehouse["tasks"] == ["dbt_build", "prepare_build", "publish"], "one dbt build task by default"
+    assert warehouse["upstream"]["dbt_build"] == ["prepare_build"]
+    assert warehouse["upstream"]["publish"] == ["dbt_build"]
+    assert warehouse["outlets"] == {"publish": ["regtrail-warehouse"]}
 
 
-def test_one_dbt_build_task_on_request(tmp_path: Path) -> None:
-    report = probe(tmp_path, REGTRAIL_DBT_TASKS="build")
+def test_one_task_per_model_on_request(tmp_path: Path) -> None:
+    report = probe(tmp_path, REGTRAIL_DBT_TASKS="models")
     assert report["errors"] == {}
-    assert not [t for t in report["tasks"] if t.startswith("dbt.")]
-    assert report["upstream_of_publish"] == ["dbt_build"]
-    assert report["dbt_executables"] == [str(Path(sys.executable).with_name("dbt"))]
+    warehouse = report["dags"]["regtrail_warehouse"]
+    assert "dbt_build" not in warehouse["tasks"]
+    assert any(t.startswith("dbt.fct_filings") for t in warehouse["tasks"]), warehouse["tasks"]
+    assert any(t.startswith("dbt.") for t in warehouse["upstream"]["publish"])
+    assert warehouse["dbt_executables"] == [str(Path(sys.executable).with_name("dbt"))]
     bad = subprocess.run([sys.executable, "-c", "from regtrail import settings; settings.dbt_tasks()"],
                          env={**os.environ, "REGTRAIL_DBT_TASKS": "per-node"}, capture_output=True, text=True,
                          cwd=settings.REPO_ROOT)
     assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS must be 'models' or 'build'" in bad.stderr
+
+
+def test_one_crawl_dag_per_schedule(monkeypatch) -> None:
+    configs = {"a": "@daily", "b": "0 6 * * *", "c": "@daily", "d": None}
+    from regtrail.sources import Source
+
+    monkeypatch.setattr(orchestration, "get_sources",
+                        lambda: [Source(n, {"name": n, "schedule": s}) for n, s in configs.items()])
+    assert orchestration.crawl_dags() == {"regtrail_crawl_0_6_x_x_x": ("0 6 * * *", ["b"]),
+                                          "regtrail_crawl_daily": ("@daily", ["a", "c", "d"])}
+    assert orchestration.new_record_events({"crawl_a": {"new_record_events": 0, "new_fetch_events": 9},
+                                            "crawl_b": None, "crawl_c": {"new_record_events": 3}}) == {"crawl_c": 3}

@@ -13,7 +13,7 @@ def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only (default `$REGTRAIL_HOME/warehouse.duckdb`), dates in UTC."""
     path = Path(path) if path else settings.warehouse_path()
     if not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path}: run `make demo` or the regtrail_cac DAG first")
+        raise FileNotFoundError(f"no warehouse at {path}: run `make demo` or the regtrail_warehouse DAG first")
     con = duckdb.connect(str(path), read_only=True)
     con.execute("set TimeZone = 'UTC'")
     return con

@@ -1,0 +1,81 @@
+"""One `dbt build` of the warehouse as one Airflow task, with dbt's per-node results made visible.
+
+The cheap way to run dbt from Airflow: one process pays dbt's start-up and manifest load once for every
+model and test (one Airflow task per model pays them per model). What a task per model shows in the UI
+is kept here: every node's status, time and rows are printed as a table in the task log and returned
+(an XCom), read from dbt's `run_results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from regtrail import settings
+
+DBT_DIR = settings.REPO_ROOT / "dbt_project"
+
+
+def dbt_env(home: Path | None = None) -> dict[str, str]:
+    """The environment of a dbt process: the build file, the log root, no telemetry."""
+    home = home or settings.home()
+    build_db = os.environ.get("REGTRAIL_BUILD_DB") or str(home / "build" / "warehouse.duckdb")
+    return {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_BUILD_DB": build_db,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", **settings.log_env()}
+
+
+def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> dict[str, Any]:
+    """Run `dbt build` into the build file; print and return per-node results; raise if any node failed.
+
+    dbt's target and log folders live under `$REGTRAIL_HOME/dbt/`, kept between runs so dbt's partial
+    parsing skips re-reading an unchanged project (the repository's own `dbt_project/target` is left to
+    the DAG parser).
+    """
+    home = home or settings.home()
+    work = home / "dbt"
+    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+               "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *(extra_args or [])]
+    print("+", " ".join(command), flush=True)
+    done = subprocess.run(command, cwd=settings.REPO_ROOT, env=dbt_env(home), capture_output=True, text=True)
+    print(done.stdout[-20000:], flush=True)
+    if done.stderr.strip():
+        print(done.stderr[-5000:], file=sys.stderr, flush=True)
+    results_file = work / "target" / "run_results.json"
+    summary = summarize(json.loads(results_file.read_text())) if results_file.exists() else {}
+    if summary:
+        print(format_table(summary), flush=True)
+    if done.returncode != 0:
+        failed = [node for node, r in summary.get("nodes", {}).items() if r["status"] in {"error", "fail"}]
+        raise RuntimeError(f"dbt build failed (exit {done.returncode}); failed nodes: {failed or 'see log'}")
+    return summary
+
+
+def summarize(run_results: dict[str, Any]) -> dict[str, Any]:
+    """Per-node status, seconds and rows from a `run_results.json`, plus totals by status."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for result in run_results.get("results", []):
+        rows = (result.get("adapter_response") or {}).get("rows_affected")
+        nodes[result["unique_id"]] = {"status": result["status"], "seconds": round(result["execution_time"], 3),
+                                      "rows": rows, "failures": result.get("failures")}
+    counts: dict[str, int] = {}
+    for node in nodes.values():
+        counts[node["status"]] = counts.get(node["status"], 0) + 1
+    return {"elapsed": round(run_results.get("elapsed_time", 0.0), 3), "counts": counts, "nodes": nodes}
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The per-node results as a fixed-width table, models first, slowest first within a kind."""
+    def order(item: tuple[str, dict[str, Any]]) -> tuple[int, float]:
+        kind = item[0].split(".", 1)[0]
+        return ({"seed": 0, "model": 1}.get(kind, 2), -item[1]["seconds"])
+
+    lines = [f"dbt build: {summary['elapsed']:.1f} s, " + ", ".join(f"{n} {s}" for s, n in summary["counts"].items()),
+             f"{'node':<72} {'status':<8} {'seconds':>8} {'rows':>9}"]
+    for node, result in sorted(summary["nodes"].items(), key=order):
+        rows = "" if result["rows"] is None else str(result["rows"])
+        lines.append(f"{node:<72} {result['status']:<8} {result['seconds']:>8.2f} {rows:>9}")
+    return "\n".join(lines)
