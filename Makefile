@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export REGTRAIL_HOME ?= $(CURDIR)/data
 
-.PHONY: venv demo test lint mirror report clean
+.PHONY: venv demo test test-celery lint mirror report clean
 
 venv: $(VENV)/.installed
 
@@ -20,6 +20,9 @@ demo: venv
 
 test: lint
 	$(BIN)/pytest
+
+test-celery: venv  ## the CeleryExecutor scale-out test alone (Redis, PostgreSQL, moto S3, two workers)
+	$(BIN)/pytest -m celery tests/test_celery.py
 
 # ruff for Python; sqlfluff (dbt templater, dbt_project/.sqlfluff) for the dbt models, rendered into a scratch file.
 lint: venv
@@ -38,3 +41,7 @@ clean:
 .PHONY: bench
 bench: venv  ## benchmark figures (BENCH_EVENTS=200000 for a quicker run; BENCH_DEMO=1 also times `make demo`)
 	$(BIN)/python bench/run_all.py
+
+.PHONY: bench-airflow
+bench-airflow: venv  ## scheduled runs under `airflow standalone`, triggered through the REST API
+	$(BIN)/python bench/airflow_bench.py

@@ -117,6 +117,7 @@ def _dbt_tasks():
     start_date=orchestration.START_DATE,
     catchup=False,
     max_active_runs=1,
+    default_args=orchestration.warehouse_task_args(),
     tags=["regtrail", "warehouse"],
     doc_md=__doc__,
 )

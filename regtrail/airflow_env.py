@@ -36,3 +36,15 @@ def apply(home: Path | None = None) -> dict[str, str]:
     for key, value in airflow_environ(home).items():
         os.environ.setdefault(key, value)
     return {k: os.environ[k] for k in airflow_environ(home)}
+
+
+def main() -> None:
+    """`python -m regtrail.airflow_env`: print the variables as shell `export` lines (for `eval`)."""
+    import shlex
+
+    for key, value in airflow_environ().items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,29 @@ def dbt_env(home: Path | None = None) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", **settings.log_env()}
 
 
+def profiles_dir(home: Path | None = None) -> Path:
+    """The folder holding the dbt profile: the project's own, or, when the event log is on an object store
+    (REGTRAIL_LOG=s3://...), a copy under `$REGTRAIL_HOME/dbt/` that registers that fsspec filesystem
+    with DuckDB (dbt-duckdb's `filesystems:`), so the models read the segments where they are."""
+    root = settings.log_root()
+    if not isinstance(root, str):
+        return DBT_DIR
+    protocol = root.split("://", 1)[0]
+    profile = (DBT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    entry = f"      filesystems:\n        - fs: {protocol}\n"
+    with_fs = profile.replace("      settings:\n", entry + "      settings:\n", 1)
+    if with_fs == profile:
+        raise RuntimeError("dbt_project/profiles.yml has no `settings:` entry to put `filesystems:` beside")
+    folder = (home or settings.home()) / "dbt" / f"profile-{protocol}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "profiles.yml"
+    if not target.exists() or target.read_text(encoding="utf-8") != with_fs:
+        temporary = folder / f".profiles.{os.getpid()}.tmp"
+        temporary.write_text(with_fs, encoding="utf-8")
+        os.replace(temporary, target)
+    return folder
+
+
 def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> dict[str, Any]:
     """Run `dbt build` into the build file; print and return per-node results; raise if any node failed.
 
@@ -37,8 +60,9 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     """
     home = home or settings.home()
     work = home / "dbt"
-    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-               "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *(extra_args or [])]
+    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR),
+               "--profiles-dir", str(profiles_dir(home)), "--target-path", str(work / "target"),
+               "--log-path", str(work / "logs"), *(extra_args or [])]
     print("+", " ".join(command), flush=True)
     done = subprocess.run(command, cwd=settings.REPO_ROOT, env=dbt_env(home), capture_output=True, text=True)
     print(done.stdout[-20000:], flush=True)

@@ -3,6 +3,7 @@ the rule that decides whether a crawl run updates the event-log Asset."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -39,6 +40,13 @@ def new_record_events(stats: Mapping[str, Mapping[str, Any] | None]) -> dict[str
     no mart but `fct_fetch_failures`; they are built with the next record."""
     return {task_id: int(s["new_record_events"]) for task_id, s in stats.items()
             if s and int(s.get("new_record_events", 0)) > 0}
+
+
+def warehouse_task_args() -> dict[str, Any]:
+    """Default arguments of the warehouse DAG's tasks: `REGTRAIL_WAREHOUSE_QUEUE` pins them (prepare, dbt,
+    publish) to the workers serving that queue, whose disk holds the build file (CeleryExecutor)."""
+    queue = os.environ.get("REGTRAIL_WAREHOUSE_QUEUE", "").strip()
+    return {"queue": queue} if queue else {}
 
 
 def log_uri(relpath: str) -> str:

@@ -191,12 +191,14 @@ def export_marts(con: duckdb.DuckDBPyConnection, folder: Path, stamp: str = "") 
 
 def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     """`dbt docs generate --static` against the build file; copies the site files into `folder`."""
+    from regtrail import dbt_run
+
     dbt_dir = settings.REPO_ROOT / "dbt_project"
     work = folder.parent / "dbt-docs-work"
     env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(build_file),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
     command = [settings.dbt_executable(), "docs", "generate", "--static", "--quiet", "--project-dir", str(dbt_dir),
-               "--profiles-dir", str(dbt_dir), "--target-path", str(work / "target"),
+               "--profiles-dir", str(dbt_run.profiles_dir(root)), "--target-path", str(work / "target"),
                "--log-path", str(work / "logs")]
     done = subprocess.run(command, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:

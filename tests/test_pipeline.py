@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from regtrail.mirror.site import Site, build_site
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
+CRAWL_DAG = "regtrail_crawl_daily"
 MARTS = ["fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches"]
 
 
@@ -39,8 +41,17 @@ class Pipeline:
         assert out.returncode == 0, (out.stdout[-4000:], out.stderr[-4000:])
         return out
 
-    def dag_test(self, logical_date: str, **env: str) -> subprocess.CompletedProcess:
-        return self.airflow("dags", "test", "regtrail_cac", logical_date, env=env)
+    def dag_test(self, dag_id: str, logical_date: str, **env: str) -> subprocess.CompletedProcess:
+        return self.airflow("dags", "test", dag_id, logical_date, env=env)
+
+    def crawl(self, logical_date: str) -> subprocess.CompletedProcess:
+        return self.dag_test(CRAWL_DAG, logical_date)
+
+    def event_log_updates(self) -> int:
+        """Asset events of the event log so far (one per crawl run that appended record events)."""
+        with sqlite3.connect(self.home / "airflow" / "airflow.db") as meta:
+            return meta.execute("select count(*) from asset_event e join asset a on a.id = e.asset_id "
+                                "where a.name = 'regtrail-event-log'").fetchone()[0]
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.home / "warehouse.duckdb"), read_only=True) as con:
@@ -65,7 +76,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator
                        env=env, check=True, cwd=settings.REPO_ROOT)
         run.airflow("db", "migrate")
         run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
-        run.dag_test("2026-01-01")
+        run.crawl("2026-01-01")
+        assert run.event_log_updates() == 1, "the first crawl appended records: one event-log update"
+        run.dag_test("regtrail_warehouse", "2026-01-01")
         yield run
 
 
@@ -182,13 +195,20 @@ def test_published_warehouse_has_no_wal_and_build_file_is_gone(pipeline: Pipelin
 
 def test_rerun_adds_no_events_and_leaves_marts_identical(pipeline: Pipeline) -> None:
     before_counts, before_marts = pipeline.event_counts(), pipeline.marts()
-    pipeline.dag_test("2026-01-01")
+    crawl = pipeline.crawl("2026-01-01")  # the same run again: not even fetch events
     assert pipeline.event_counts() == before_counts
-    assert pipeline.marts() == before_marts
-
-    run = pipeline.dag_test("2026-01-02", REGTRAIL_DBT_TASKS="build")  # one `dbt build` task this time
-    assert "task_id=dbt_build" in run.stdout + run.stderr and "task_id=dbt.fct_filings" not in run.stdout + run.stderr
+    crawl = pipeline.crawl("2026-01-02")  # a new run over unchanged pages
     fetch, records = pipeline.event_counts()
     assert records == before_counts[1], "a new run over unchanged pages adds no record events"
     assert fetch > before_counts[0], "every HTTP attempt of a new run is on record"
+    assert "no asset event, no warehouse build" in crawl.stdout + crawl.stderr
+    assert pipeline.event_log_updates() == 1, "a crawl that appended no records does not update the event log"
+
+    run = pipeline.dag_test("regtrail_warehouse", "2026-01-02")  # an incremental build with nothing new
+    assert "task_id=dbt_build" in run.stdout + run.stderr and "task_id=dbt.fct_filings" not in run.stdout + run.stderr
+    assert "model.regtrail.fct_filings" in run.stdout + run.stderr, "per-model results in the task log"
+    assert pipeline.marts() == before_marts
+
+    run = pipeline.dag_test("regtrail_warehouse", "2026-01-03", REGTRAIL_DBT_TASKS="models")  # one task per model
+    assert "task_id=dbt.fct_filings" in run.stdout + run.stderr
     assert pipeline.marts() == before_marts
