@@ -29,7 +29,7 @@ def crawl_dags() -> dict[str, tuple[str, list[str]]]:
     """Crawl DAG id -> (schedule, source names): one DAG per distinct `schedule` of the crawled sources."""
     groups: dict[str, list[str]] = {}
     for source in get_sources():
-        groups.setdefault(str(source.config.get("schedule") or DEFAULT_SCHEDULE), []).append(source.name)
+        groups.setdefault(source.config.schedule or DEFAULT_SCHEDULE, []).append(source.name)
     return {CRAWL_PREFIX + schedule_slug(s): (s, names) for s, names in sorted(groups.items())}
 
 

@@ -89,10 +89,11 @@ def test_one_task_per_model_on_request(tmp_path: Path) -> None:
 
 def test_one_crawl_dag_per_schedule(monkeypatch) -> None:
     configs = {"a": "@daily", "b": "0 6 * * *", "c": "@daily", "d": None}
-    from regtrail.sources import Source
+    from regtrail.sources import Source, SourceConfig
 
-    monkeypatch.setattr(orchestration, "get_sources",
-                        lambda: [Source(n, {"name": n, "schedule": s}) for n, s in configs.items()])
+    monkeypatch.setattr(orchestration, "get_sources", lambda: [
+        Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_lists", list_type=None, schedule=s))
+        for n, s in configs.items()])
     assert orchestration.crawl_dags() == {"regtrail_crawl_0_6_x_x_x": ("0 6 * * *", ["b"]),
                                           "regtrail_crawl_daily": ("@daily", ["a", "c", "d"])}
     assert orchestration.new_record_events({"crawl_a": {"new_record_events": 0, "new_fetch_events": 9},
