@@ -550,3 +550,37 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
         RECORD_SCHEMA,
     )
     return home
+
+
+REPUBLISHED_OBSERVED = datetime(2025, 7, 1, 2, 0, 0, tzinfo=UTC)
+REPUBLISHED_NUMBER = "网信算备110101135224302220011号"
+REPUBLISHED_REMARK = "变更内容：新增产品网易新闻（网站）"
+
+
+def write_republished_list(home: Path) -> Path:
+    """Append a later crawl in which the 2022年8月 attachment is re-published in place (new digest)
+    with one row changed (products and a change 备注 for 网信算备110101135224302220011号): a change
+    no list dates, first seen on 2025-07-01."""
+    log = _Log(Path(home))
+    run = "cli-20250701T020000Z"
+    fetch = log.fetch_event(
+        AR,
+        run,
+        AR_ATTACHMENT_URL,
+        purpose="attachment",
+        referer=AR_NOTICE_URL,
+        started_at=REPUBLISHED_OBSERVED,
+        status=200,
+        ok=True,
+        content_type="application/octet-stream",
+        payload_digest=_digest_of("ar 2022-08 docx, re-published"),
+        payload_size=34211,
+        archive_path="archive/cac_algo_recommendation/ff/ar-2022-08-b.warc.gz",
+    )
+    rows = [row if row[6] != REPUBLISHED_NUMBER else row[:4] + ("网易新闻（APP）、网易新闻（网站）",) + row[5:7]
+            + (REPUBLISHED_REMARK,) for row in AR_ROWS]
+    _list_records(log, AR, run, _document(fetch, date(2022, 8, 12), "day", "cac_list_docx"), rows,
+                  "algo_recommendation", "2022年8月", "附件1", AR_NOTICE_URL, AR_NOTICE_TITLE, AR_FILE_NAME, 5,
+                  parser_version="2")
+    log.write()
+    return Path(home)

@@ -28,7 +28,10 @@ from tests.event_fixtures import (
     DS_NOTICE_URL,
     DUPLICATED_NUMBER,
     REPARSED_NUMBER,
+    REPUBLISHED_NUMBER,
+    REPUBLISHED_REMARK,
     VARIANT_NUMBER,
+    write_republished_list,
     write_sample_log,
 )
 
@@ -352,3 +355,25 @@ def test_filings_and_entities_carry_the_region_of_the_number(db):
                "北京快手科技有限公司") == ("北京市", "北京市", "海淀区", 1)
     # nothing unresolved in the sample; the listing model is there and empty
     assert rows(db, "select * from fct_unresolved_regions where resolution = 'unresolved'") == []
+
+
+def test_a_change_seen_only_in_a_republished_attachment_is_dated_when_observed(tmp_path: Path) -> None:
+    """The one case no list dates: an attachment already in the log re-published in place with a
+    different row. The change is dated by the day regtrail first saw it ('observed'), no earlier than
+    the day it saw the old content; the rows the re-publication left alone keep their dates."""
+    home = write_republished_list(write_sample_log(tmp_path / "home"))
+    result = run_dbt_build(home, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
+        changed = one(con, "select event_date, date_basis, event_date_earliest, event_date_latest, description "
+                           "from fct_timeline_events where filing_number = ? and event_type = 'filing_changed'",
+                      REPUBLISHED_NUMBER)
+        assert changed[:4] == (date(2025, 7, 1), "observed", date(2025, 6, 2), date(2025, 7, 1))
+        assert REPUBLISHED_REMARK in changed[4]
+        assert one(con, "select products from fct_filings where filing_number = ?", REPUBLISHED_NUMBER) == (
+            "网易新闻（APP）、网易新闻（网站）",)
+        # untouched rows of the same list: listed and cancelled as before, by the list's publication
+        assert rows(con, "select event_type, event_date, date_basis from fct_timeline_events "
+                         "where filing_number = ? order by event_type", CANCELLED_NUMBER) == [
+            ("filing_cancelled", date(2022, 8, 12), "published"), ("filing_listed", date(2022, 8, 12), "published")]
+        assert one(con, "select count(*) from fct_timeline_events where date_basis = 'observed'") == (1,)

@@ -61,3 +61,10 @@
 {% macro parser_version_numeric(column) -%}
   {{ safe_cast(column, 'bigint') }}
 {%- endmacro %}
+
+{# What a list shows for a filing, as the columns of a filing row (`prefix`: a table alias with its dot):
+   two documents of one list show the same content when these are equal. #}
+{% macro content_columns(prefix='') -%}
+  {{ return([prefix ~ 'algorithm_name', prefix ~ 'role', prefix ~ 'algorithm_category', prefix ~ 'entity_name',
+             prefix ~ 'products', prefix ~ 'purpose', prefix ~ 'remark']) }}
+{%- endmacro %}

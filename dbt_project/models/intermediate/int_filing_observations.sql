@@ -106,6 +106,37 @@ current_rows as (
 
 ),
 
+-- what each document of the list shows for the filing (its first row), and since when each content
+-- is shown: a content first shown by a later document of the same list (an attachment re-published
+-- in place with different content) has a content_observed_at after first_observed_at
+document_rows as (
+
+    select
+        filing_number,
+        list_id,
+        observed_at,
+        {{ surrogate_key(content_columns()) }} as content_key,
+        row_number() over (
+            partition by filing_number, list_id, document_digest
+            order by row_index asc nulls last, event_id asc
+        ) as occurrence
+    from filings
+
+),
+
+content_seen as (
+
+    select
+        filing_number,
+        list_id,
+        content_key,
+        min(observed_at) as content_observed_at
+    from document_rows
+    where occurrence = 1
+    group by filing_number, list_id, content_key
+
+),
+
 final as (
 
     select
@@ -136,12 +167,17 @@ final as (
         current_rows.parser_version,
         current_rows.source,
         current_rows.event_id as record_event_id,
+        content_seen.content_observed_at,
         (select max(loads.loaded_at) from {{ ref('stg_regtrail__record_events') }} as loads) as loaded_at
 
     from current_rows
     inner join first_seen
         on current_rows.filing_number = first_seen.filing_number
             and current_rows.list_id = first_seen.list_id
+    inner join content_seen
+        on current_rows.filing_number = content_seen.filing_number
+            and current_rows.list_id = content_seen.list_id
+            and {{ surrogate_key(content_columns('current_rows.')) }} = content_seen.content_key
     where current_rows.occurrence = 1
 
 )

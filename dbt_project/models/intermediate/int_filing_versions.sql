@@ -5,8 +5,11 @@
 -- (valid_from_earliest, valid_from_latest) and change_date is the list's publication date (basis
 -- 'published'). A new change 备注 naming a month is dated by that month (basis 'remark', bounds the
 -- month): the regulator's own date, even when later than the list's publication (CAC edits old
--- attachments in place: the 2022年8月 list carries `2023年12月新增算法使用产品`). Only a list without
--- any date falls back to the day regtrail first saw it ('observed').
+-- attachments in place: the 2022年8月 list carries `2023年12月新增算法使用产品`). 'observed' is left
+-- for what no date covers: a content first shown when an attachment already in the log is
+-- re-published with a different content for the filing (content_observed_at later than
+-- first_observed_at: dated by the day regtrail first saw it, no earlier than the day it saw the old
+-- content), and a list without any date.
 -- Incremental by filing: a run recomputes the whole history of every filing with an observation
 -- loaded after this table's `loaded_at`, or with a row whose observation no longer exists (a replay
 -- dropped it), and replaces that filing's rows; filings left with no observation are deleted.
@@ -112,7 +115,14 @@ dated as (
 
     select
         * exclude (loaded_at),
-        coalesce(published_at, {{ utc_date('first_observed_at') }}) as shown_by,
+        -- the list's publication, or the day regtrail first saw a list without a date; when the
+        -- attachment was re-published in place with a different content for the filing, the day
+        -- regtrail first saw that content (the day before it, the old content was still shown)
+        case
+            when content_observed_at > first_observed_at then {{ utc_date('content_observed_at') }}
+            else coalesce(published_at, {{ utc_date('first_observed_at') }})
+        end as shown_by,
+        content_observed_at > first_observed_at or published_at is null as is_observed,
         remark_month is not null and has_change_remark and is_new_remark as is_remark_dated,
         loaded_at
     from final
@@ -120,8 +130,12 @@ dated as (
 )
 
 select
-    * exclude (shown_by, is_remark_dated, loaded_at),
-    case when is_remark_dated then remark_month else previous_published_at end as valid_from_earliest,
+    * exclude (shown_by, is_observed, is_remark_dated, loaded_at),
+    case
+        when is_remark_dated then remark_month
+        when content_observed_at > first_observed_at then {{ utc_date('first_observed_at') }}
+        else previous_published_at
+    end as valid_from_earliest,
     case
         when is_remark_dated then cast(remark_month + interval 1 month - interval 1 day as date)
         else shown_by
@@ -129,13 +143,13 @@ select
     case when is_remark_dated then remark_month else shown_by end as change_date,
     case
         when is_remark_dated then 'month'
-        when published_at is not null then published_precision
-        else 'day'
+        when is_observed then 'day'
+        else published_precision
     end as change_precision,
     case
         when is_remark_dated then 'remark'
-        when published_at is not null then 'published'
-        else 'observed'
+        when is_observed then 'observed'
+        else 'published'
     end as change_date_basis,
     loaded_at
 from dated

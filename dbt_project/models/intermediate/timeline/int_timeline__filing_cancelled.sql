@@ -33,11 +33,10 @@ listed_cancelled as (
     select
         {{ surrogate_key(["'filing_cancelled'", 'versions.filing_number', 'versions.list_id']) }} as event_id,
         'filing_cancelled' as event_type,
-        versions.valid_from_latest as event_date,
-        case when versions.published_at is not null then versions.published_precision else 'day' end
-            as published_precision,
-        case when versions.published_at is not null then 'published' else 'observed' end as date_basis,
-        versions.previous_published_at as event_date_earliest,
+        versions.change_date as event_date,
+        versions.change_precision as published_precision,
+        versions.change_date_basis as date_basis,
+        versions.valid_from_earliest as event_date_earliest,
         versions.valid_from_latest as event_date_latest,
         versions.entity_name,
         cast(null as varchar) as group_id,
