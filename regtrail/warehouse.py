@@ -33,7 +33,7 @@ from regtrail.log import events
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_DIRS = ("exports", "docs", "report")
+PUBLISHED_DIRS = ("exports", "docs", "report", "feeds")
 BUILD_INFO = "_regtrail_build"  # one row: fingerprint of the dbt project + engine that built the file
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
@@ -123,28 +123,37 @@ def build_fingerprint() -> str:
         files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
     for path in files:
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("duckdb", "dbt-duckdb", "dbt-core"):
+    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin"):  # pypinyin: int_entity_romanised_names
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return "sha256:" + digest.hexdigest()
 
 
-def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True) -> Path:
-    """Stage docs, Parquet exports and the report from the build file, then swap everything in.
+def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True,
+            feeds: bool = True) -> Path:
+    """Stage docs, Parquet exports, the report and the Atom feeds from the build file, then swap everything in.
 
-    The warehouse rename is the commit point; the directory swaps follow it. Returns the published path.
+    What this publication adds to the previous ones goes into the build first (`analyst.changes`). The
+    warehouse rename is the commit point; the publication is then recorded in the log, the directory
+    swaps follow, and the watchlist alert is sent (`analyst.alerts`, never failing the publish).
+    Returns the published path.
     """
+    from regtrail.analyst import alerts, changes
+
     root = (root or settings.home()).resolve()
     source = build_path(root)
     if not source.exists():
         raise FileNotFoundError(f"nothing to publish: {source} does not exist (did dbt run?)")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     stage = source.parent / f"publish-{stamp}"
     stage.mkdir(parents=True)
     try:
         staged: dict[str, Path] = {}
         with duckdb.connect(str(source)) as con:
+            fingerprint = build_fingerprint()
             con.execute(f"create or replace table {BUILD_INFO} as select ? as fingerprint, ? as published",
-                        [build_fingerprint(), stamp])
+                        [fingerprint, stamp])
+            publication = changes.compute(con, root, stamp, now, fingerprint)
             con.execute("CHECKPOINT")
             if exports:
                 staged["exports"] = export_marts(con, stage / "exports", stamp)
@@ -152,6 +161,10 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
                 from regtrail.analyst import report as report_module
 
                 staged["report"] = report_module.write_report(con, stage / "report" / "index.html").parent
+            if feeds:
+                from regtrail.analyst import feeds as feeds_module
+
+                staged["feeds"] = feeds_module.write_feeds(con, stage / "feeds")
         if _wal(source).exists() and _wal(source).stat().st_size:
             raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
         if docs:
@@ -164,10 +177,13 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
         target = root / "warehouse.duckdb"
         _wal(target).unlink(missing_ok=True)  # a stale WAL must never be replayed onto the new file
         os.replace(source, target)
+        changes.record(publication)
         for name, folder in staged.items():
             swap_dir(folder, root / name, stamp)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    log.info("publication %s: %s", stamp, changes.summary_line(publication.counts))
+    alerts.after_publish(publication, str(root / "report" / "index.html") if report else None)
     return target
 
 

@@ -251,3 +251,16 @@ def test_a_list_known_only_from_its_notice_exists_from_its_batch_month(wh: Path,
     assert announced not in listed("--as-of", "2025-06-01")  # the notice was not seen yet
     assert announced in listed("--as-of", OBSERVED)
     assert announced not in listed("--as-of", OBSERVED, "--valid-on", "2024-05-31")
+
+
+def test_unknown_option_values_are_refused_with_the_valid_ones(wh: Path, capsys) -> None:
+    assert main(["batches", "--list-type", "deepfake", "--warehouse", str(wh)]) == 2
+    error = capsys.readouterr().err
+    assert "unknown list type 'deepfake'" in error and "algo_recommendation" in error and "deep_synthesis" in error
+    assert main(["timeline", "快手", "--event-type", "listed", "--warehouse", str(wh)]) == 2
+    error = capsys.readouterr().err
+    assert "unknown event type 'listed'" in error and "filing_listed" in error and "news_reported" in error
+    listed = cli_json("timeline", "快手", "--event-type", "filing_listed", "--warehouse", str(wh))
+    assert len(listed) == 2 and {e["event_type"] for e in listed} == {"filing_listed"}
+    ds = cli_json("batches", "--list-type", "deep_synthesis", "--warehouse", str(wh))
+    assert {b["list_type"] for b in ds} == {"deep_synthesis"}

@@ -420,7 +420,10 @@ def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(w
 
     con, _ = warehouse
     entities, events = queries.timeline(con, "Huawei")
-    assert {e["group_name"] for e in entities} == {"Huawei"}
+    assert "Huawei" in {e["group_name"] for e in entities}
+    for entity in entities:  # the group's companies, and companies outside the seed named 华为… (romanised Huawei …)
+        assert entity["group_name"] == "Huawei" or (
+            "华为" in entity["entity_name_zh"] and entity["name_en_source"] == "pinyin"), entity
     kinds = {e["event_type"] for e in events}
     assert {"filing_listed", "approval_announced", "news_reported"} <= kinds
     news = [e for e in events if e["event_type"] == "news_reported"]
@@ -464,3 +467,52 @@ def test_parse_cli_prints_a_cancellation_notice(shared: Path, tmp_path: Path) ->
     assert {r["record_type"] for r in rows} == {"filing_cancellation"}
     assert [(r["filing_number"], r["entity_name"]) for r in rows] == [
         (c.filing_number, c.entity_name) for c in fixture.rows]
+
+
+@pytest.mark.dbt
+def test_the_wire_story_links_to_the_list_it_reports(warehouse) -> None:
+    """"a second list of deep synthesis algorithms … 110 services" on 2023-09-01: the second deep-synthesis
+    list (2023-09-01, 110 filings), for each group it names; the list's row counts the article."""
+    con, _ = warehouse
+    news = con.execute("select entity_group, list_id, list_type from fct_timeline_events"
+                       " where event_type = 'news_reported' and source_url = ? order by 1", [WIRE_URL]).fetchall()
+    assert {"Alibaba", "Huawei"} <= {group for group, _, _ in news}  # and Baidu, Tencent: it names them too
+    assert {(list_id, list_type) for _, list_id, list_type in news} == {("deep_synthesis:2023年8月", "deep_synthesis")}
+    assert con.execute("select published_at, expected_count from fct_list_batches where list_id = ?",
+                       ["deep_synthesis:2023年8月"]).fetchone() == (date(2023, 9, 1), 110)
+    link = con.execute("select evidence from int_news_list_links where article_url = ?", [WIRE_URL]).fetchall()
+    assert link == [("ordinal and count",)]
+    from regtrail.analyst import queries
+
+    coverage = {b["list_id"]: b["news"] for b in queries.batches(con)}
+    assert coverage["deep_synthesis:2023年8月"] == 1
+    assert sum(coverage.values()) == 1  # only the ingested article is in this log
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize("query", ["Huawei", "华为", "Alibaba", "阿里巴巴"])
+def test_report_search_and_cli_agree(warehouse, query: str) -> None:
+    """The report's search (its rows, filtered as the page's script does) finds the events the CLI's
+    timeline finds, news included; one count of entities in the header and the search line."""
+    import json as json_module
+
+    from bs4 import BeautifulSoup
+
+    from regtrail.analyst import queries, report
+
+    con, _ = warehouse
+    page = BeautifulSoup(report.render(con), "html.parser")
+    rows = json_module.loads(page.find(id="timeline-data").string)
+    groups = dict(con.execute("select lower(group_name), group_name_zh from dim_entities where group_name is not null "
+                              "union select group_name_zh, group_name_zh from dim_entities "
+                              "where group_name_zh is not null").fetchall())
+    group = groups.get(query.lower())  # the page's script: a group name finds the group, else a substring
+    hits = [r for r in rows if r[8] == group or group in (r[2] or "")] if group else [
+        r for r in rows if query.lower() in r[-1]]
+    _, events = queries.timeline(con, query)
+    assert any(e["event_type"] == "news_reported" for e in events)
+    key = lambda r: (r[0], r[1], r[3], r[5])  # noqa: E731 - date, type, filing number, list
+    assert sorted(key(r) for r in hits) == sorted(
+        (str(e["event_date"]), e["event_type"], e["filing_number"] or "", e["list_id"] or "") for e in events)
+    header = int(page.find(string="entities").parent.find("b").text)
+    assert header == len({r[2] for r in rows if r[2]}) == con.execute("select count(*) from dim_entities").fetchone()[0]

@@ -12,7 +12,7 @@ from regtrail.analyst import db, output, queries
 
 def run_timeline(con, args, out) -> int:
     clock = queries.Clock(args.as_of, args.valid_on)
-    entities, events = queries.timeline(con, args.entity, clock)
+    entities, events = queries.timeline(con, args.entity, clock, getattr(args, "event_type", None))
     if args.format != "table":
         output.emit(events, args.format, queries.TIMELINE_COLUMNS, stream=out)
         return 0 if entities or events else 1
@@ -42,7 +42,7 @@ def run_batches(con, args, out) -> int:
     columns = None
     if args.format == "table":
         columns = ["list_type", "batch_label", "published_at", "status", "parsed_rows", "expected_count",
-                   "reconciled", "new_filings", "changed", "cancelled", "first_observed_at", "failure_kind"]
+                   "reconciled", "new_filings", "changed", "cancelled", "news", "first_observed_at", "failure_kind"]
     output.emit(rows, args.format, columns, title=f"{len(rows)} lists" + _clock_note(clock), stream=out)
     if args.format == "table" and genai:
         output.emit(genai, "table", queries.GENAI_COLUMNS, title=genai_title, stream=out)

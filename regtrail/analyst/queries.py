@@ -63,6 +63,27 @@ BATCH_DAY = ("coalesce(b.published_at, try_strptime(regexp_extract(b.batch_label
              "'%Y年%m')::date)")
 
 
+EVENT_TYPES = ("filing_listed", "filing_changed", "filing_cancelled", "approval_announced", "news_reported")
+
+
+class InvalidChoice(ValueError):
+    """An option value outside the values the warehouse knows; the message lists the valid ones."""
+
+
+def require_choice(option: str, value: str | None, valid: list[str] | tuple[str, ...]) -> None:
+    """Raise InvalidChoice naming the valid values when `value` is set and not one of them."""
+    if value is not None and value not in valid:
+        raise InvalidChoice(f"unknown {option} {value!r}; valid values: {', '.join(valid)}")
+
+
+def list_types(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The list types of the warehouse's lists (and of the generative-AI approvals)."""
+    rows = con.execute("select distinct list_type from fct_list_batches union "
+                       "select distinct list_type from fct_timeline_events where list_type is not null "
+                       "order by 1").fetchall()
+    return [r[0] for r in rows]
+
+
 TIMELINE_COLUMNS = ["event_date", "event_type", "entity_name", "filing_number", "algorithm_name", "list_id",
                     "date_basis", "observed_at", "description", "source_url"]
 
@@ -77,20 +98,32 @@ COUNTED = ("filings_count", "active_filings_count", "first_listed_date", "last_l
 
 
 def find_entities(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> list[dict]:
-    """dim_entities rows whose Chinese name, spellings, English name, aliases or group contain `query`.
+    """dim_entities rows whose Chinese name, spellings, English name, aliases or group (in English or
+    Chinese) contain `query`.
 
+    A query naming a group (its English or Chinese name, e.g. Alibaba or 阿里巴巴) finds the same
+    entities in both languages: the group's companies and every company whose Chinese name carries the
+    group's Chinese name (a romanised name may sound like a group without being one: 华微 -> Huawei).
     Under a clock the counts and dates are those of the events the clock keeps (0 and empty for an
     organisation that has no filing yet on that day).
     """
     available = columns(con, "dim_entities")
-    searched = [c for c in ("entity_name_zh", "spelling_variants", "name_en", "aliases", "group_name")
-                if c in available]
-    shown = [c for c in ("entity_name_zh", "name_en", "group_name", "aliases", "province", *COUNTED)
-             if c in available]
-    where = " or ".join(_text_match(c, available[c]) for c in searched)
+    shown = [c for c in ("entity_name_zh", "name_en", "name_en_source", "group_name", "aliases", "province",
+                         *COUNTED) if c in available]
+    group = None
+    if {"group_name", "group_name_zh"} <= set(available):
+        group = con.execute("select distinct group_name, group_name_zh from dim_entities "
+                            "where lower(group_name) = lower(?) or group_name_zh = ?", [query.strip()] * 2).fetchone()
+    if group:
+        where, where_params = "(d.group_name = ? or contains(d.entity_name_zh, ?))", list(group)
+    else:
+        searched = [c for c in ("entity_name_zh", "spelling_variants", "name_en", "aliases", "group_name",
+                                "group_name_zh") if c in available]
+        where = " or ".join(_text_match("d." + c, available[c]) for c in searched)
+        where_params = [query] * len(searched)
     if not clock.active:
-        return records(con, f"select {', '.join(shown)} from dim_entities where {where} order by entity_name_zh",
-                       [query] * len(searched))
+        return records(con, f"select {', '.join(shown)} from dim_entities as d where {where} order by entity_name_zh",
+                       where_params)
     events, params = clock.events()
     selected = ", ".join(f"coalesce(c.{c}, 0) as {c}" if c.endswith("_count") else
                          (f"c.{c}" if c in COUNTED else f"d.{c}") for c in shown)
@@ -109,19 +142,25 @@ def find_entities(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clo
             from listed group by entity_name
         )
         select {selected} from dim_entities as d left join counted as c on c.entity_name = d.entity_name_zh
-        where {where} order by d.entity_name_zh""", [*params, *[query] * len(searched)])
+        where {where} order by d.entity_name_zh""", [*params, *where_params])
 
 
-def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock()) -> tuple[list[dict], list[dict]]:
+def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock(),
+             event_type: str | None = None) -> tuple[list[dict], list[dict]]:
     """(matching entities, their timeline events in date order) for an entity name fragment.
+
+    `event_type` keeps one kind of event (one of EVENT_TYPES; InvalidChoice otherwise).
 
     Events reported about a whole group (news names "Huawei", not a legal entity) are included
     when the group is one of the matching entities' groups.
     """
+    require_choice("event type", event_type, EVENT_TYPES)
     entities = find_entities(con, query, clock)
     names = [e["entity_name_zh"] for e in entities]
     groups = sorted({e["group_name"] for e in entities if e.get("group_name")})
     condition, params = clock.where("event_date", "observed_at")
+    if event_type:
+        condition, params = condition + " and event_type = ?", [*params, event_type]
     has_group = "entity_group" in columns(con, "fct_timeline_events")
     shown = [("coalesce(entity_name, entity_group) as entity_name" if c == "entity_name" and has_group else c)
              for c in TIMELINE_COLUMNS]
@@ -137,7 +176,11 @@ def timeline(con: duckdb.DuckDBPyConnection, query: str, clock: Clock = Clock())
 
 
 def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: str | None = None) -> list[dict]:
-    """One row per announced list: counts, dates, reconciliation, and the events it brought."""
+    """One row per announced list: counts, dates, reconciliation, the events it brought, its news coverage.
+
+    An unknown `list_type` raises InvalidChoice naming the valid ones.
+    """
+    require_choice("list type", list_type, list_types(con))
     # A list whose attachment was never fetched is known from its notice page only: it exists from
     # the first day of its batch month (and, on the knowledge clock, once its notice was observed).
     batch_condition, batch_params = clock.where(BATCH_DAY, "b.first_observed_at")
@@ -156,7 +199,8 @@ def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: s
                 list_id,
                 count(*) filter (where event_type = 'filing_listed') as listed,
                 count(*) filter (where event_type = 'filing_changed') as changed,
-                count(*) filter (where event_type = 'filing_cancelled') as cancelled
+                count(*) filter (where event_type = 'filing_cancelled') as cancelled,
+                count(distinct source_url) filter (where event_type = 'news_reported') as news
             from events group by list_id
         ),
         new_filings as (
@@ -166,6 +210,7 @@ def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: s
             b.list_type, b.batch_label, b.published_at, b.status, b.parsed_rows, b.expected_count,
             b.distinct_filings, b.reconciled, coalesce(n.new_filings, 0) as new_filings,
             coalesce(p.changed, 0) as changed, coalesce(p.cancelled, 0) as cancelled,
+            coalesce(p.news, 0) as news,
             b.first_observed_at, b.failure_kind, b.list_id, b.notice_url
         from fct_list_batches as b
         left join per_list as p on p.list_id = b.list_id

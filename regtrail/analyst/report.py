@@ -14,12 +14,16 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from regtrail.analyst import queries
+from regtrail.analyst import changes, queries
 from regtrail.analyst.db import columns, records
 
 ROW_LIMIT = 500
 BAR_WIDTH_MS = 24 * 86_400_000  # bars on a date axis are sized in milliseconds
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+# Chinese glyphs in every viewer: CJK fonts of Linux (fonts-noto-cjk, WenQuanYi), macOS and Windows first.
+FONTS = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "PingFang SC", '
+         '"Hiragino Sans GB", "Microsoft YaHei", system-ui, sans-serif')
+CHANGES_SHOWN = 50
 EVENT_COLORS = {"filing_listed": "#1f77b4", "filing_changed": "#ff7f0e", "filing_cancelled": "#d62728",
                 "approval_announced": "#2ca02c", "news_reported": "#9467bd"}
 
@@ -27,7 +31,7 @@ EVENT_COLORS = {"filing_listed": "#1f77b4", "filing_changed": "#ff7f0e", "filing
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(title=title, template="plotly_white", height=420, margin=dict(l=60, r=20, t=60, b=40),
                       legend=dict(orientation="h", y=-0.15), yaxis_title=y_title,
-                      font=dict(family="Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"))
+                      font=dict(family=FONTS.replace('"', "")))
     return fig
 
 
@@ -98,8 +102,24 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
     extra_sql = "".join(f", {alias_text.get(c, 'd.' + c)} as {c}" for c in extra)
     events, params = clock.events()
     batches = queries.batches(con, clock)
+    timeline = columns(con, "fct_timeline_events")
+    group_sql = "".join(f", e.{c}" for c in ("entity_name_en", "entity_group", "entity_group_zh") if c in timeline)
+    group_zh = ("coalesce(e.entity_group_zh, d.group_name_zh, '')" if "entity_group_zh" in timeline
+                and "group_name_zh" in dim else "''")
+    groups = records(con, "select distinct group_name, group_name_zh from dim_entities where group_name_zh is not null"
+                     ) if "group_name_zh" in dim else []
+    has_changes = bool(columns(con, "fct_publications"))
     has_regions = "province" in columns(con, "fct_timeline_events")
     return {
+        "publication": records(con, "select * from fct_publications order by published_at desc limit 1")
+        if has_changes else [],
+        "changes": records(con, f"""
+            select change_kind, event_date, coalesce(entity_name, entity_group) as entity, filing_number, title,
+                   list_id, source_url
+            from fct_publication_changes
+            where publication_id = (select publication_id from fct_publications order by published_at desc limit 1)
+            order by list_position(?, change_kind), event_date desc nulls last, event_id limit {CHANGES_SHOWN}""",
+            [list(changes.CHANGE_KINDS)]) if has_changes else [],
         "batches": batches,
         "genai": queries.genai_reconciliation(con, clock),
         "monthly": records(con, "select date_trunc('month', event_date)::date as month, event_type, "
@@ -135,10 +155,11 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
         "events": con.execute(f"""
             select e.event_date::varchar, e.event_type, e.entity_name, coalesce(e.filing_number, ''),
                    coalesce(e.algorithm_name, ''), coalesce(e.list_id, ''), e.date_basis,
-                   coalesce(e.description, ''){extra_sql}
+                   coalesce(e.description, ''), {group_zh} as group_zh{extra_sql}{group_sql}
             from {events} as e left join dim_entities as d on d.entity_name_zh = e.entity_name
             order by e.event_date, e.entity_name, e.filing_number, e.event_type""", params).fetchall(),
         "extra": extra,
+        "groups": {key: g["group_name_zh"] for g in groups for key in (g["group_name"].lower(), g["group_name_zh"])},
     }
 
 
@@ -170,12 +191,12 @@ def _esc(value: object) -> str:
 
 def _batches_table(batches: list[dict]) -> str:
     head = ["list type", "batch", "published", "status", "filings", "expected", "reconciled", "new", "changed",
-            "cancelled"]
+            "cancelled", "news"]
     rows = []
     for b in batches:
         reconciled = "" if b["status"] != "parsed" else ("yes" if b["reconciled"] else "NO")
         cells = [b["list_type"], b["batch_label"], b["published_at"], b["status"], b["parsed_rows"],
-                 b["expected_count"], reconciled, b["new_filings"], b["changed"], b["cancelled"]]
+                 b["expected_count"], reconciled, b["new_filings"], b["changed"], b["cancelled"], b.get("news", "")]
         rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
     return ("<table class='grid'><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
@@ -202,6 +223,26 @@ def _genai_table(lists: list[dict]) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+def _changes_section(publication: list[dict], rows: list[dict]) -> str:
+    """'What changed in this publication': counts by kind and the first changes."""
+    if not publication:
+        return ""
+    p = publication[0]
+    counts = {kind: p[kind] for kind in changes.CHANGE_KINDS}
+    items = "".join(
+        f"<tr><td>{_esc(changes.LABELS[r['change_kind']])}</td><td>{_esc(r['event_date'])}</td>"
+        f"<td>{_esc(r['entity'])}</td><td>{_esc(r['filing_number'])}</td><td>{_esc(r['title'])}</td>"
+        f"<td>{_esc(r['list_id'])}</td></tr>" for r in rows)
+    more = (f"<p class='meta'>First {len(rows)} of {p['changes']} shown; all in fct_publication_changes "
+            f"and feeds/all.atom.</p>" if p["changes"] > len(rows) else "")
+    table = ("<table class='grid' id='changes'><thead><tr><th>change</th><th>date</th><th>entity</th>"
+             "<th>filing number</th><th>what</th><th>list</th></tr></thead><tbody>" + items + "</tbody></table>"
+             if rows else "")
+    return (f"<h2>What changed in this publication</h2><p class='meta' id='change-summary'>Publication "
+            f"{p['publication_number']} ({_esc(p['published_at'].strftime('%Y-%m-%d %H:%M UTC'))}): "
+            f"{_esc(changes.summary_line(counts))}.</p>{table}{more}")
+
+
 def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
            clock: queries.Clock = queries.Clock()) -> str:
     """The whole report as one HTML document, as of the clock's day (everything without a clock)."""
@@ -216,14 +257,15 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
                                                                                        "responsive": True}) + "</div>"
         for i, fig in enumerate(figures))
     t = data["totals"]
-    rows = [[*row[:8], " ".join(str(v) for v in row[8:] if v)] for row in data["events"]]
+    # a row: the 8 shown cells, the group's Chinese name, English names/aliases/groups, the search text
+    rows = [[*row[:9], " ".join(str(v) for v in row[9:] if v)] for row in data["events"]]
     for row in rows:  # search text: entity names, filing number, algorithm, list (not the description)
-        row.append(" ".join(str(v) for v in (row[2], row[3], row[4], row[5], row[8])).lower())
+        row.append(" ".join(str(v) for v in (row[2], row[3], row[4], row[5], row[9])).lower())
     payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     types = sorted({r[1] for r in rows})
     known = "" if not data["extra"] else " (English names, aliases and groups where known)"
     return TEMPLATE.format(
-        plotlyjs=get_plotlyjs(),
+        plotlyjs=get_plotlyjs(), fonts=FONTS, changes=_changes_section(data["publication"], data["changes"]),
         generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         clock=_esc("".join(f" {label} {day}." for label, day in (("As of", clock.as_of), ("Valid on", clock.valid_on))
                            if day)),
@@ -236,6 +278,7 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
         genai=_genai_table(data["genai"]),
         type_options="".join(f"<option value='{_esc(x)}'>{_esc(x)}</option>" for x in types),
         known=known, payload=payload, limit=ROW_LIMIT,
+        groups=json.dumps(data["groups"], ensure_ascii=False).replace("</", "<\\/"),
     )
 
 
@@ -254,7 +297,7 @@ TEMPLATE = """<!doctype html>
 <title>regtrail: CAC algorithm registry timeline</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif; margin: 24px;
+body {{ font-family: {fonts}; margin: 24px;
        color: #222; max-width: 1280px; }}
 h1 {{ font-size: 1.5em; margin-bottom: 0; }} h2 {{ margin-top: 1.6em; font-size: 1.2em; }}
 .meta {{ color: #666; margin-top: 4px; }}
@@ -276,6 +319,7 @@ table.grid {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
 Events are dated by the regulator: listings by the list's publication, a change or 已注销 first shown by a
 list by that list's publication (or the month its 备注 names), cancellations by their notice (column
 <i>date basis</i>).</p>
+{changes}
 <div class="cards">
 <div class="card"><b>{filings}</b>filings</div>
 <div class="card"><b>{cancelled}</b>cancelled</div>
@@ -303,11 +347,15 @@ list by that list's publication (or the month its 备注 names), cancellations b
 (function () {{
   const rows = JSON.parse(document.getElementById("timeline-data").textContent);
   const limit = {limit};
+  const groups = {groups};
   const q = document.getElementById("q"), type = document.getElementById("type");
   const body = document.querySelector("#timeline tbody"), count = document.getElementById("count");
   function render() {{
     const needle = q.value.trim().toLowerCase(), wanted = type.value;
-    const hits = rows.filter(r => (!wanted || r[1] === wanted) && (!needle || r[r.length - 1].includes(needle)));
+    // a group's name, English or Chinese, finds its companies and every company named after it (as the CLI)
+    const group = groups[needle];
+    const matches = r => group ? (r[8] === group || (r[2] || "").includes(group)) : r[r.length - 1].includes(needle);
+    const hits = rows.filter(r => (!wanted || r[1] === wanted) && (!needle || matches(r)));
     body.replaceChildren(...hits.slice(0, limit).map(r => {{
       const tr = document.createElement("tr");
       tr.className = "t-" + r[1];
@@ -318,7 +366,7 @@ list by that list's publication (or the month its 备注 names), cancellations b
       }});
       return tr;
     }}));
-    const entities = new Set(hits.map(r => r[2])).size;
+    const entities = new Set(hits.map(r => r[2]).filter(Boolean)).size;
     count.textContent = hits.length + " of " + rows.length + " events, " + entities + " entities" +
       (hits.length > limit ? " (first " + limit + " shown)" : "");
     document.getElementById("timeline").dataset.matches = hits.length;

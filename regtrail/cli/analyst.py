@@ -49,8 +49,12 @@ def register(app: typer.Typer) -> None:
 
 def timeline(
     ctx: typer.Context,
-    entity: Annotated[str, typer.Argument(help="part of the Chinese name (or English name, alias, group where known)")],
+    entity: Annotated[str, typer.Argument(
+        help="part of the Chinese or English name, an alias, a group (in English or Chinese)")],
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
+    event_type: Annotated[str | None, typer.Option(
+        help="only this event type: filing_listed, filing_changed, filing_cancelled, approval_announced, "
+             "news_reported (another value: exit 2)", show_default=False)] = None,
 ) -> None:
     """An entity's timeline. Exit 1 when no entity matches."""
     _query("run_timeline", **locals())
@@ -59,7 +63,8 @@ def timeline(
 def batches(
     ctx: typer.Context,
     list_type: Annotated[str | None, typer.Option(
-        help="only this list type, e.g. deep_synthesis; genai_service: only the generative-AI reconciliation")] = None,
+        help="only this list type, e.g. deep_synthesis (an unknown one: exit 2, naming the valid ones); "
+             "genai_service: only the generative-AI reconciliation")] = None,
     warehouse: Warehouse = None, format: Format = "table", as_of: AsOf = None, valid_on: ValidOn = None,
 ) -> None:
     """Published lists with counts, dates and their reconciliation against the regulator's count; then the
@@ -113,10 +118,13 @@ def _query(runner: str, ctx: typer.Context, **options: object) -> None:
 
 
 def _exit(run) -> None:
-    """Run a command; its result is the exit code; a missing warehouse file is exit 2."""
+    """Run a command; its result is the exit code; a missing warehouse file or an unknown option value
+    (queries.InvalidChoice, a ValueError naming the valid values) is exit 2."""
+    from regtrail.analyst.queries import InvalidChoice
+
     try:
         code = run()
-    except FileNotFoundError as error:
+    except (FileNotFoundError, InvalidChoice) as error:
         print(error, file=sys.stderr)
         raise typer.Exit(2) from None
     if code:
