@@ -189,9 +189,10 @@ def test_sqlalchemy_client_never_fails_and_switches_once(rebuild: Rebuild) -> No
     results = rebuild.sqlalchemy
     assert [error for _, error in results if error] == []
     values = [value for value, _ in results]
-    assert len(values) >= rebuild.rebuild_seconds * 5
     assert set(values) == {AR_ONLY, FULL}
     switch = values.index(FULL)
+    # Kept querying the old file all through the rebuild (a count, not a rate: the machine's load varies).
+    assert switch >= 20, f"only {switch} queries during a {rebuild.rebuild_seconds:.0f} s rebuild"
     assert values[:switch] == [AR_ONLY] * switch and values[switch:] == [FULL] * (len(values) - switch)
 
 
