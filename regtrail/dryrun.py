@@ -1,58 +1,216 @@
-"""`regtrail parse FILE`: the records parsed from one saved document, without writing anything."""
+"""`regtrail parse FILE`: run a source's own parsing code on one saved document, without writing anything.
+
+A dry-run context stands in for the crawl context: it records what the source emits instead of
+appending events, and fetches nothing. So `parse_file` returns exactly the records the crawler appends
+for that document: the records of `regtrail ingest URL` for the same bytes, or, given the notice page
+that links an attachment (`notice_page`), the records a crawl of that notice appends for it (the notice
+gives the list its publication date, notice URL and title). Which source's code runs is decided the way
+the crawler's sources decide it: a DOCX list attachment (`cac_lists`, with the config of the source
+of its list type), else a generative-AI list (`cac_genai`); a PDF cancellation notice
+(`cac_cancellations`), else a generative-AI list; a CAC notice page (`cac_lists` or `cac_genai`); any
+other HTML page is read as a news article (`news`).
+
+Only what parsing a file needs is imported (no pyarrow, fsspec, requests or warcio; bs4 only for HTML;
+pdfplumber only for PDF), so `regtrail parse` starts fast.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from regtrail.fetch.sniff import decode_html, detect_type
-from regtrail.parsers import cac_pages, cancellation_notice, docx_list, genai_list
-from scrapers.cac_genai.crawl import RECORD_TYPES
+from regtrail.fetch.document import Document
+from regtrail.fetch.sniff import detect_type
+from regtrail.log.digest import sha256
+from regtrail.log.records import ParseFailure, Record
 
-
-def parse_file(path: Path, url: str | None) -> list[dict]:
-    """Records parsed from one saved document (no writes)."""
-    data = path.read_bytes()
-    kind = detect_type(data)
-    if kind == "docx":
-        try:
-            parsed = docx_list.parse_list_docx(data)
-        except docx_list.DocumentTooLarge as exc:  # refused for its cost: no second full parse
-            raise ValueError(f"{path}: {exc}") from exc
-        except docx_list.ListParseError as not_a_list:
-            return _genai_records(data, path, not_a_list)
-        list_type = parsed.list_type
-        batch_label = parsed.batch_label or cac_pages.batch_label_from_name(path.name)
-        return [
-            {"record_type": "filing", **row, "list_type": list_type, "batch_label": batch_label}
-            for row in parsed.rows
-        ]
-    if kind == "pdf":
-        try:
-            notice = cancellation_notice.parse_cancellation_pdf(data)
-        except cancellation_notice.CancellationParseError as not_a_notice:
-            return _genai_records(data, path, not_a_notice)
-        head = {"record_type": "cancellation_notice", **notice.summary()}
-        return [head, *({"record_type": "filing_cancellation", **row.as_dict()} for row in notice.rows)]
-    if kind == "html":
-        html = decode_html(data)
-        if "loadingInfoPage" in html:
-            return [{"record_type": "listing_item", "title": i.title, "url": i.url,
-                     "date": i.date.isoformat() if i.date else None}
-                    for i in cac_pages.parse_listing(html, url or path.as_uri())]
-        notice = cac_pages.parse_notice(html, url or path.as_uri())
-        return [{"record_type": "notice", "url": notice.url, "title": notice.title,
-                 "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
-                 "attachments": [a.as_dict() for a in notice.attachments]}]
-    raise ValueError(f"{path}: {kind} document; no parser for it")
+log = logging.getLogger("regtrail")
 
 
-def _genai_records(data: bytes, path: Path, other: ValueError) -> list[dict]:
-    """A generative-AI service list (DOCX or PDF): its `genai_list` record, then one record per row."""
+@dataclass
+class Emitted:
+    """One record a source emitted in a dry run."""
+
+    record: Record
+    key: str
+    published_at: date | None
+
+    def line(self) -> dict[str, Any]:
+        """What `regtrail parse` prints: record type and key, then the payload fields."""
+        return {"record_type": self.record.record_type, "record_key": self.key, **self.record.payload()}
+
+
+@dataclass
+class DryRunContext:
+    """What a source's parsing code uses of the crawl context: config, emit and fail; fetch gives None."""
+
+    source: str
+    config: dict[str, Any]
+    emitted: list[Emitted] = field(default_factory=list)
+    stats: Counter = field(default_factory=Counter)
+
+    def fetch(self, url: str, **_: Any) -> None:
+        """No network in a dry run: documents a page links are not followed."""
+        return None
+
+    def emit(self, record: Record, key: str, *, document: Document, parser: str, parser_version: str,
+             published_at: date | None = None, published_precision: str | None = None) -> None:
+        self.emitted.append(Emitted(record, key, published_at))
+        self.stats[f"records:{record.record_type}"] += 1
+
+    def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
+        failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)
+        self.emit(failure, document.url, document=document, parser=parser, parser_version=parser_version)
+
+
+def _context(source: str | None = None, list_type: str | None = None) -> DryRunContext:
+    """A dry-run context with the config of `source`, or of the source crawling lists of `list_type`."""
+    from regtrail.sources import load_sources
+
+    sources = load_sources()
+    if source is None:
+        source = next(name for name, s in sources.items() if s.config.get("list_type") == list_type)
+    return DryRunContext(source, sources[source].config)
+
+
+def _notice_and_attachment(document: Document, notice_page: Document | None) -> tuple[Any, Any]:
+    """The notice that links `document` and its attachment entry: parsed from `notice_page` when given,
+    else what `ingest` uses for a bare attachment URL (the document as its own notice, no title)."""
+    from regtrail.parsers.cac_pages import Attachment, Notice, parse_notice
+
+    if notice_page is not None:
+        notice = parse_notice(notice_page.text(), notice_page.url)
+        for attachment in notice.attachments:
+            if attachment.url == document.url:
+                return notice, attachment
+        raise ValueError(f"{notice_page.url} links no attachment {document.url}")
+    name = document.url.rsplit("/", 1)[-1]
+    return Notice(url=document.url, title="", pubtime=None), Attachment(label=None, file_name=name, url=document.url)
+
+
+def _docx(document: Document, notice_page: Document | None) -> list[Emitted]:
+    from regtrail.parsers import docx_list
+
+    notice, attachment = _notice_and_attachment(document, notice_page)
     try:
-        parsed = genai_list.parse_genai_document(data)
+        parsed = docx_list.parse_list_docx(document.body)
+    except docx_list.ListParseError as not_a_list:
+        return _genai(document, notice, attachment, not_a_list, docx_list.PARSER_NAME, docx_list.PARSER_VERSION)
+    from scrapers import cac_lists
+
+    context = _context(list_type=parsed.list_type or "deep_synthesis")
+    cac_lists.emit_list(context, notice, attachment, document, parsed)
+    return context.emitted
+
+
+def _genai(document: Document, notice: Any, attachment: Any, first: Exception, parser: str,
+           version: str) -> list[Emitted]:
+    """A generative-AI list; when it is not one either (or the first parser refused the document for its
+    size: no second parse), the parse failure of the first parser tried."""
+    from regtrail.parsers import docx_list, genai_list
+
+    try:
+        if isinstance(first, docx_list.DocumentTooLarge):
+            raise genai_list.GenaiParseError("not tried")
+        parsed = genai_list.parse_genai_document(document.body)
     except genai_list.GenaiParseError as exc:
-        raise ValueError(f"{path}: {other}; not a generative-AI list either: {exc}") from exc
-    head = {"record_type": "genai_list", **parsed.summary()}
-    rows = ({"record_type": RECORD_TYPES[row.kind], **row.as_dict(), "period": parsed.period_label}
-            for row in parsed.rows)
-    return [head, *rows]
+        log.info("%s: not read as a generative-AI list: %s", document.url, exc)
+        context = _context("cac_cancellations" if document.detected_type == "pdf" else "cac_deep_synthesis")
+        details = ({"notice_id": _notice_id(document)} if document.detected_type == "pdf" else
+                   {"file_name": attachment.file_name, "notice_url": notice.url,
+                    "attachment_label": attachment.label})
+        context.fail(document, str(first), parser=parser, parser_version=version, **details)
+        return context.emitted
+    from scrapers.cac_genai import crawl as cac_genai
+
+    context = _context("cac_genai")
+    cac_genai.emit_list(context, notice, attachment, document, parsed)
+    return context.emitted
+
+
+def _notice_id(document: Document) -> str:
+    """The notice id of a cancellation PDF: the last part of its download URL (or of the file name)."""
+    parts = urlsplit(document.url)
+    return (parts.query.rsplit("=", 1)[-1] if parts.query else "") or Path(parts.path).stem
+
+
+def _pdf(document: Document, notice_page: Document | None) -> list[Emitted]:
+    from regtrail.parsers import cancellation_notice
+
+    try:
+        parsed = cancellation_notice.parse_cancellation_pdf(document.body)
+    except cancellation_notice.CancellationParseError as not_a_notice:
+        notice, attachment = _notice_and_attachment(document, notice_page)
+        return _genai(document, notice, attachment, not_a_notice, cancellation_notice.PARSER_NAME,
+                      cancellation_notice.PARSER_VERSION)
+    from scrapers.cac_cancellations import crawl as cac_cancellations
+
+    context = _context("cac_cancellations")
+    listed = cancellation_notice.ListedNotice(notice_id=_notice_id(document), title=parsed.title or "",
+                                              published=None)
+    cac_cancellations.emit_notice(context, listed, document, parsed)
+    return context.emitted
+
+
+def _html(document: Document) -> list[Emitted]:
+    text = document.text()
+    if 'id="BodyLabel"' in text:
+        from regtrail.parsers import cac_pages
+        from scrapers import cac_lists
+        from scrapers.cac_genai import crawl as cac_genai
+
+        notice = cac_pages.parse_notice(text, document.url)
+        if cac_genai.is_genai_notice(notice):
+            context = _context("cac_genai")
+            cac_genai.handle_notice(context, document)
+        else:
+            context = _context(list_type="deep_synthesis" if "深度合成" in notice.title else "algo_recommendation")
+            cac_lists.handle_notice(context, document)
+        return context.emitted
+    if "loadingInfoPage" in text:
+        log.warning("%s is a channel listing: the crawler follows its links and appends no records for it",
+                    document.url)
+        return []
+    from scrapers.news import crawl as news
+
+    context = _context("news")
+    news.handle_article(context, document)
+    return context.emitted
+
+
+def dry_run(document: Document, notice_page: Document | None = None) -> list[Emitted]:
+    """The records the crawler's sources emit for `document` (nothing is written)."""
+    if document.detected_type == "docx":
+        return _docx(document, notice_page)
+    if document.detected_type == "pdf":
+        return _pdf(document, notice_page)
+    if document.detected_type == "html":
+        return _html(document)
+    raise ValueError(f"{document.url}: {document.detected_type} document; no source parses it")
+
+
+def local_document(path: Path, url: str | None = None) -> Document:
+    """A saved file as the crawler would hold it after fetching `url` (default: the file's own URI)."""
+    body = path.read_bytes()
+    return Document(url or path.resolve().as_uri(), body, sha256(body), {}, datetime.now(UTC), None,
+                    detect_type(body))
+
+
+def parse_file(path: Path, url: str | None = None, notice: Path | None = None,
+               notice_url: str | None = None) -> list[dict[str, Any]]:
+    """`regtrail parse`: the records of one saved document as printed (record_type, record_key, payload).
+
+    `notice` is the saved notice page that links the document (with `notice_url` its canonical URL).
+    Raises ValueError when the crawler would only record a parse failure for it.
+    """
+    notice_page = local_document(notice, notice_url) if notice is not None else None
+    emitted = dry_run(local_document(path, url), notice_page)
+    failures = [e.record for e in emitted if isinstance(e.record, ParseFailure)]
+    if failures and len(failures) == len(emitted):
+        raise ValueError(f"{path}: " + "; ".join(f.error for f in failures))
+    return [e.line() for e in emitted]

@@ -8,12 +8,16 @@ counts come from the source's YAML file.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from regtrail.fetch.context import Context, Document
+from regtrail.log import records
 from regtrail.parsers import cac_pages, docx_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
 from regtrail.sources import Listing, SourceConfig
+
+if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
+    from regtrail.fetch.context import Context
+    from regtrail.fetch.document import Document
 
 
 def crawl(context: Context) -> None:
@@ -83,12 +87,9 @@ def handle_notice(context: Context, page: Document) -> None:
     except PageParseError as exc:
         context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
         return
-    payload = {
-        "title": notice.title,
-        "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
-        "attachments": [announced(context.config, url, a) for a in notice.attachments],
-    }
-    context.emit("notice", url, payload, document=page, parser=cac_pages.PARSER_NAME,
+    record = records.Notice(title=notice.title, pubtime=notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
+                            attachments=[announced(context.config, url, a) for a in notice.attachments])
+    context.emit(record, url, document=page, parser=cac_pages.PARSER_NAME,
                  parser_version=cac_pages.PARSER_VERSION, published_at=notice.published,
                  published_precision="day")
     for attachment in notice.attachments:
@@ -135,26 +136,30 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     except docx_list.ListParseError as exc:
         context.fail(document, str(exc), parser=name, parser_version=version, **details)
         return
+    emit_list(context, notice, attachment, document, parsed)
+
+
+def emit_list(context: Context, notice: Notice, attachment: Attachment, document: Document,
+              parsed: docx_list.ParsedList) -> None:
+    """The records of a parsed list attachment: its list_publication, then one filing per row."""
+    name, version = docx_list.PARSER_NAME, docx_list.PARSER_VERSION
     list_type = parsed.list_type or context.config.list_type
     batch_label = parsed.batch_label or cac_pages.batch_label_from_name(attachment.file_name)
     list_id = f"{list_type}:{batch_label}"
     published, precision = publication_date(notice, batch_label)
     if parsed.unknown_columns:
         context.stats["unknown_columns"] += len(parsed.unknown_columns)
-    context.emit(
-        "list_publication", list_id,
-        {
-            "list_id": list_id, "list_type": list_type, "batch_label": batch_label, "title": parsed.title,
-            "attachment_label": parsed.attachment_label or attachment.label, "row_count": len(parsed.rows),
-            "expected_count": expected_count(context.config, notice.url, batch_label),
-            "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
-            "file_name": attachment.file_name, "header": parsed.header, "unknown_columns": parsed.unknown_columns,
-        },
-        document=document, parser=name, parser_version=version, published_at=published,
-        published_precision=precision,
+    publication = records.ListPublication(
+        list_id=list_id, list_type=list_type, batch_label=batch_label, title=parsed.title,
+        attachment_label=parsed.attachment_label or attachment.label, row_count=len(parsed.rows),
+        expected_count=expected_count(context.config, notice.url, batch_label),
+        notice_url=notice.url, notice_title=notice.title, attachment_url=attachment.url,
+        file_name=attachment.file_name, header=parsed.header, unknown_columns=parsed.unknown_columns,
     )
+    context.emit(publication, list_id, document=document, parser=name, parser_version=version,
+                 published_at=published, published_precision=precision)
     for row in parsed.rows:
         key = row["filing_number"] or f"{list_id}#row{row['row_index']}"
-        payload = {**row, "list_type": list_type, "batch_label": batch_label, "list_id": list_id}
-        context.emit("filing", key, payload, document=document, parser=name, parser_version=version,
+        filing = records.Filing(**row, list_type=list_type, batch_label=batch_label, list_id=list_id)
+        context.emit(filing, key, document=document, parser=name, parser_version=version,
                      published_at=published, published_precision=precision)

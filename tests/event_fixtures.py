@@ -25,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from regtrail.log import records
 from regtrail.log.digest import canonical_json, sha256, stable_id
 from regtrail.log.events import FETCH_SCHEMA, RECORD_SCHEMA
 
@@ -216,13 +217,13 @@ class _Log:
         self,
         source: str,
         run_key: str,
-        record_type: str,
+        record: records.Record,
         record_key: str,
-        payload: dict,
         document: dict,
         parser_version: str = "1",
     ) -> dict:
-        payload_json = canonical_json(payload)
+        record_type = record.record_type
+        payload_json = canonical_json(record.payload())
         payload_digest = sha256(payload_json.encode("utf-8"))
         document_digest = document["payload_digest"]
         row = {
@@ -270,24 +271,14 @@ def _document(fetch_row: dict, published_at: date, precision: str, parser: str) 
     return dict(fetch_row, published_at=published_at, published_precision=precision, parser=parser)
 
 
-def _filing_payload(row: tuple, index: int, list_type: str, batch_label: str) -> dict:
+def _filing(row: tuple, index: int, list_type: str, batch_label: str) -> records.Filing:
     seq, name, kind, entity, products, purpose, number, remark = row
     kind_field = "role" if list_type == "deep_synthesis" else "algorithm_category"
-    return {
-        "seq": seq,
-        "seq_auto": False,
-        "row_index": index,
-        "algorithm_name": name,
-        kind_field: kind,
-        "entity_name": entity,
-        "products": products,
-        "purpose": purpose,
-        "filing_number": number,
-        "remark": remark,
-        "list_type": list_type,
-        "batch_label": batch_label,
-        "list_id": f"{list_type}:{batch_label}",
-    }
+    return records.Filing(
+        seq=seq, seq_auto=False, row_index=index, algorithm_name=name, **{kind_field: kind}, entity_name=entity,
+        products=products, purpose=purpose, filing_number=number, remark=remark, list_type=list_type,
+        batch_label=batch_label, list_id=f"{list_type}:{batch_label}",
+    )
 
 
 def _list_records(
@@ -309,32 +300,17 @@ def _list_records(
     title_prefix = (
         "境内深度合成服务算法备案清单" if list_type == "deep_synthesis" else "境内互联网信息服务算法备案清单"
     )
-    log.record_event(
-        source,
-        run_key,
-        "list_publication",
-        list_id,
-        {
-            "list_id": list_id,
-            "list_type": list_type,
-            "batch_label": batch_label,
-            "title": f"{title_prefix}（{batch_label}）",
-            "attachment_label": attachment_label,
-            "row_count": len(rows),
-            "expected_count": expected_count,
-            "notice_url": notice_url,
-            "notice_title": notice_title,
-            "attachment_url": document["url"],
-            "file_name": file_name,
-        },
-        document,
-        parser_version,
+    kind = "角色" if list_type == "deep_synthesis" else "算法类别"
+    publication = records.ListPublication(
+        list_id=list_id, list_type=list_type, batch_label=batch_label, title=f"{title_prefix}（{batch_label}）",
+        attachment_label=attachment_label, row_count=len(rows), expected_count=expected_count,
+        notice_url=notice_url, notice_title=notice_title, attachment_url=document["url"], file_name=file_name,
+        header=["序号", "算法名称", kind, "主体名称", "应用产品", "主要用途", "备案编号", "备注"],
     )
+    log.record_event(source, run_key, publication, list_id, document, parser_version)
     for index, row in enumerate(rows, start=1):
-        payload = _filing_payload(row, index, list_type, batch_label)
-        log.record_event(
-            source, run_key, "filing", payload["filing_number"], payload, document, parser_version
-        )
+        filing = _filing(row, index, list_type, batch_label)
+        log.record_event(source, run_key, filing, filing.filing_number, document, parser_version)
 
 
 def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
@@ -420,13 +396,12 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     log.record_event(
         DS,
         run,
-        "notice",
+        records.Notice(
+            title=DS_NOTICE_TITLE,
+            pubtime="2023年09月01日 17:00",
+            attachments=[{"label": "附件", "file_name": DS_FILE_NAME, "url": DS_ATTACHMENT_URL}],
+        ),
         DS_NOTICE_URL,
-        {
-            "title": DS_NOTICE_TITLE,
-            "pubtime": "2023年09月01日 17:00",
-            "attachments": [{"label": "附件", "file_name": DS_FILE_NAME, "url": DS_ATTACHMENT_URL}],
-        },
         notice_doc,
     )
     ds_doc = _document(ds_list_fetch, date(2023, 9, 1), "day", "cac_list_docx")
@@ -448,14 +423,13 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     log.record_event(
         DS,
         run,
-        "parse_failure",
+        records.ParseFailure(
+            error="not a DOCX or PDF: HTML challenge page",
+            detected_type="html",
+            file_name="境内深度合成服务算法备案清单（2023年6月）.docx",
+            parser="cac_list_docx",
+        ),
         DS_BROKEN_URL,
-        {
-            "error": "not a DOCX or PDF: HTML challenge page",
-            "detected_type": "html",
-            "file_name": "境内深度合成服务算法备案清单（2023年6月）.docx",
-            "parser": "cac_list_docx",
-        },
         broken_doc,
     )
 
@@ -492,13 +466,12 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
     log.record_event(
         AR,
         run,
-        "notice",
+        records.Notice(
+            title=AR_NOTICE_TITLE,
+            pubtime="2022年08月12日 16:30",
+            attachments=[{"label": "附件1", "file_name": AR_FILE_NAME, "url": AR_ATTACHMENT_URL}],
+        ),
         AR_NOTICE_URL,
-        {
-            "title": AR_NOTICE_TITLE,
-            "pubtime": "2022年08月12日 16:30",
-            "attachments": [{"label": "附件1", "file_name": AR_FILE_NAME, "url": AR_ATTACHMENT_URL}],
-        },
         _document(ar_notice_fetch, date(2022, 8, 12), "day", "cac_notice"),
     )
     ar_doc = _document(ar_list_fetch, date(2022, 8, 12), "day", "cac_list_docx")

@@ -76,7 +76,9 @@ CONTRACT_FIELDS = {"seq", "algorithm_name", "entity_name", "products", "purpose"
 
 @pytest.mark.parametrize("name", ["deep_synthesis_2024-04", "algo_recommendation_2022-10"])
 def test_parse_cli_prints_every_row_with_contract_fields(shared: Path, name: str) -> None:
-    records = _parse_cli(str(shared / "original_docx" / f"{name}.docx"))
+    printed = _parse_cli(str(shared / "original_docx" / f"{name}.docx"))
+    assert printed[0]["record_type"] == "list_publication" and printed[0]["row_count"] == len(printed) - 1
+    records = [r for r in printed if r["record_type"] == "filing"]
     with open(shared / "csv" / f"{name}.csv", encoding="utf-8") as handle:
         expected = list(csv.DictReader(handle))
     assert len(records) == len(expected)

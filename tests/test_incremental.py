@@ -22,7 +22,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail.log import events
+from regtrail.log import events, records
 from regtrail.log.digest import sha256
 from regtrail.mirror import synthetic_events
 from tests.event_fixtures import write_sample_log
@@ -105,12 +105,16 @@ def parser_fix_and_notice(home: Path, state: synthetic_events.State) -> dict[str
     notice_at = crawl_time + timedelta(days=400)
     pdf = writer.fetch_event("cac_cancellations", "cancellations:1", "https://example.invalid/notice.pdf",
                              "attachment", notice_at, digest=sha256(b"notice.pdf"))
-    payload = {"notice_id": "N1", "title": "算法备案编号注销公告", "row_count": 1, "stated_count": 1}
-    writer.record("cac_cancellations", "cancellations:1", "cancellation_notice", "N1", payload, pdf,
-                  notice_at.date(), "cac_cancellation_pdf", "1", notice_at)
-    writer.record("cac_cancellations", "cancellations:1", "filing_cancellation", cancelled,
-                  {"filing_number": cancelled, "row_index": 1, "cancelled_text": "2025年3月", **payload,
-                   "notice_title": payload["title"]}, pdf, notice_at.date(), "cac_cancellation_pdf", "1", notice_at)
+    title = "算法备案编号注销公告"
+    notice = records.CancellationNotice(notice_id="N1", title=title, document_title=title, row_count=1,
+                                        stated_count=1, from_text=False, expected_count=None)
+    writer.record("cac_cancellations", "cancellations:1", notice, "N1", pdf, notice_at.date(),
+                  "cac_cancellation_pdf", "1", notice_at)
+    row = records.FilingCancellation(filing_number=cancelled, row_index=1, seq="1", algorithm_name=None, role=None,
+                                     entity_name=None, products=None, cancelled_text="2025年3月",
+                                     notice_id=notice.notice_id, notice_title=notice.title)
+    writer.record("cac_cancellations", "cancellations:1", row, cancelled, pdf, notice_at.date(),
+                  "cac_cancellation_pdf", "1", notice_at)
     writer.flush()
     return {"only_here": only_here, "elsewhere_too": elsewhere_too, "cancelled": cancelled,
             "list_id": plan.list_id}

@@ -26,16 +26,21 @@ def register(app: typer.Typer) -> None:
 def parse(
     file: Annotated[Path, typer.Argument(help="a saved document: list attachment (DOCX/PDF), notice or listing page")],
     url: Annotated[str | None, typer.Option(help="canonical URL of the document (resolves relative links)")] = None,
+    notice: Annotated[Path | None, typer.Option(help="saved notice page linking the document (as a crawl sees it)")]
+    = None,
+    notice_url: Annotated[str | None, typer.Option(help="canonical URL of that notice page")] = None,
 ) -> None:
-    """Print the records of one saved document as JSON Lines (the payloads the crawler would append).
+    """Print the records the crawler appends for one saved document, as JSON Lines (record_type, record_key,
+    payload fields), by running the sources' own code in a dry run; nothing is written.
 
-    Exit 1 when the document cannot be parsed.
+    Without --notice: the records `regtrail ingest URL` appends for these bytes; with it, those of a crawl of
+    that notice. Exit 1 when the document cannot be parsed (the crawler would record a parse failure).
     """
     from regtrail.dryrun import parse_file
     from regtrail.log.digest import canonical_json
 
     try:
-        records = parse_file(file, url)
+        records = parse_file(file, url, notice, notice_url)
     except (ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

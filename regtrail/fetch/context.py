@@ -38,6 +38,7 @@ from regtrail.fetch.transport import (
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
+from regtrail.log.records import ParseFailure, Record
 from regtrail.sources import Source, SourceConfig
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
@@ -170,9 +171,8 @@ class Context:
 
     def emit(
         self,
-        record_type: str,
+        record: Record,
         key: str,
-        payload: dict[str, Any],
         *,
         document: Document,
         parser: str,
@@ -180,24 +180,24 @@ class Context:
         published_at: date | None = None,
         published_precision: str | None = None,
     ) -> events.RecordEvent:
-        """Append one record event (deduplicated by its content-derived id on flush)."""
+        """Append one record event (deduplicated by its content-derived id on flush); `record` follows the
+        record contract (regtrail/log/records.py)."""
         event = events.RecordEvent(
-            source=self.source.name, record_type=record_type, record_key=key, payload=payload,
+            source=self.source.name, record_type=record.record_type, record_key=key, payload=record.payload(),
             document_url=document.url, document_digest=document.digest, observed_at=document.observed_at,
             parser=parser, parser_version=parser_version, published_at=published_at,
             published_precision=published_precision if published_at else None,
             fetch_event_id=document.fetch_event_id, run_key=self.run_key,
         )
         self.record_events.append(event)
-        self.stats[f"records:{record_type}"] += 1
+        self.stats[f"records:{record.record_type}"] += 1
         return event
 
     def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
         """Record that a fetched document could not be parsed (it stays in the archive for replay)."""
         log.error("%s: cannot parse %s: %s", self.source.name, document.url, error)
-        payload = {"error": error, "detected_type": document.detected_type, "parser": parser, **details}
-        self.emit("parse_failure", document.url, payload, document=document, parser=parser,
-                  parser_version=parser_version)
+        failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)
+        self.emit(failure, document.url, document=document, parser=parser, parser_version=parser_version)
 
     def flush(self) -> dict[str, int]:
         """Write buffered events as new segments; returns how many events were new."""

@@ -8,8 +8,6 @@ import unicodedata
 import zipfile
 import zlib
 
-from charset_normalizer import from_bytes
-
 # Markers of web-application-firewall challenge pages served with status 200 (compared after NFKC).
 WAF_MARKERS = ("知道创宇", "创宇盾", "yunaq", "waf-challenge", "__jsl_clearance", "安全验证", "访问验证")
 
@@ -130,6 +128,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes  # imported on use: `regtrail parse` starts without it
+
     best = from_bytes(body).best()
     guess = best.encoding.lower().replace("-", "_") if best is not None else None
     if guess is None or guess.replace("_", "") in {g.replace("-", "").replace("_", "") for g in _CHINESE_GUESSES}:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from regtrail.fetch.document import Document, header
 from regtrail.fetch.fetcher import Fetcher, RawResponse, env_float
 from regtrail.fetch.policy import REFUSED, UrlPolicy, allowed_private_hosts
 from regtrail.fetch.retry import retry_after_seconds
@@ -28,24 +29,6 @@ log = logging.getLogger("regtrail")
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 RETRY_KINDS = {"connection", "timeout", "truncated", "waf_challenge"}
 """Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`."""
-
-
-@dataclass
-class Document:
-    """A fetched (or archived) body accepted for parsing."""
-
-    url: str
-    body: bytes
-    digest: str
-    headers: dict[str, str]
-    observed_at: datetime
-    fetch_event_id: str | None
-    detected_type: str
-    status: int | None = 200
-
-    def text(self) -> str:
-        """The body decoded as HTML text."""
-        return decode_html(self.body, header(self.headers, "content-type"))
 
 
 @dataclass
@@ -101,11 +84,6 @@ class FetchResult:
 class Transport(Protocol):
     def fetch(self, request: FetchRequest) -> FetchResult:
         ...
-
-
-def header(headers: dict[str, str], name: str) -> str | None:
-    """A header value, case-insensitively."""
-    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 Verdict = tuple[str | None, str | None, str]

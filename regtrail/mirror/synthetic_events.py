@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from regtrail.log import events
+from regtrail.log import events, records
 from regtrail.log.digest import sha256, stable_id
 
 TYPES = ("deep_synthesis", "algo_recommendation")
@@ -193,10 +193,11 @@ class Writer:
         self.fetch.setdefault(source, []).append(event)
         return event
 
-    def record(self, source: str, run_key: str, record_type: str, key: str, payload: dict[str, Any],
-               document: dict[str, Any], published: date, parser: str, version: str, observed: datetime) -> None:
+    def record(self, source: str, run_key: str, record: records.Record, key: str, document: dict[str, Any],
+               published: date, parser: str, version: str, observed: datetime) -> None:
         row = events.RecordEvent(
-            source=source, record_type=record_type, record_key=key, payload=payload, document_url=document["url"],
+            source=source, record_type=record.record_type, record_key=key, payload=record.payload(),
+            document_url=document["url"],
             document_digest=document["payload_digest"], observed_at=observed, parser=parser,
             parser_version=version, published_at=published, published_precision="day",
             fetch_event_id=document["event_id"], run_key=run_key,
@@ -233,10 +234,10 @@ def emit_list(writer: Writer, plan: ListPlan, run_key: str, observed: datetime, 
         notice_digest = sha256(f"notice:{plan.index}".encode())
         notice = writer.fetch_event(source, run_key, notice_url, "notice", observed - timedelta(seconds=5),
                                     digest=notice_digest)
-        writer.record(source, run_key, "notice", notice_url, {
-            "title": NOTICE_TITLES[plan.list_type], "pubtime": f"{plan.published:%Y年%m月%d日} 16:30",
-            "attachments": [{"label": "附件", "file_name": file_name, "url": url}],
-        }, notice, plan.published, "cac_notice", "1", notice["started_at"])
+        writer.record(source, run_key, records.Notice(
+            title=NOTICE_TITLES[plan.list_type], pubtime=f"{plan.published:%Y-%m-%d} 16:30:00",
+            attachments=[{"label": "附件", "file_name": file_name, "url": url}],
+        ), notice_url, notice, plan.published, "cac_notice", "1", notice["started_at"])
         if plan.index % 11 == 5:  # a timed-out attempt, retried
             writer.fetch_event(source, run_key, url, "attachment", observed - timedelta(seconds=2), ok=False,
                                referer=notice_url)
@@ -244,27 +245,29 @@ def emit_list(writer: Writer, plan: ListPlan, run_key: str, observed: datetime, 
         document = writer.fetch_event(source, run_key, url, "attachment", observed, digest=digest,
                                       attempt=2 if plan.index % 11 == 5 else 1, referer=notice_url)
     observed = document["started_at"]
-    writer.record(source, run_key, "list_publication", plan.list_id, {
-        "list_id": plan.list_id, "list_type": plan.list_type, "batch_label": plan.batch_label,
-        "title": f"{TITLES[plan.list_type]}（{plan.batch_label}）", "attachment_label": "附件",
-        "row_count": len(rows), "expected_count": len(rows), "notice_url": notice_url,
-        "notice_title": NOTICE_TITLES[plan.list_type], "attachment_url": url, "file_name": file_name,
-    }, document, plan.published, PARSER, version, observed)
-    kind_key = "role" if plan.list_type == "deep_synthesis" else "algorithm_category"
+    deep = plan.list_type == "deep_synthesis"
+    kind_key, kind_header = ("role", "角色") if deep else ("algorithm_category", "算法类别")
+    writer.record(source, run_key, records.ListPublication(
+        list_id=plan.list_id, list_type=plan.list_type, batch_label=plan.batch_label,
+        title=f"{TITLES[plan.list_type]}（{plan.batch_label}）", attachment_label="附件",
+        row_count=len(rows), expected_count=len(rows), notice_url=notice_url,
+        notice_title=NOTICE_TITLES[plan.list_type], attachment_url=url, file_name=file_name,
+        header=["序号", "算法名称", kind_header, "主体名称", "应用产品", "主要用途", "备案编号", "备注"],
+    ), plan.list_id, document, plan.published, PARSER, version, observed)
     for position, (filing, remark) in enumerate(rows, start=1):
-        writer.record(source, run_key, "filing", filing.number, {
-            "seq": str(position), "seq_auto": False, "row_index": position, "algorithm_name": filing.algorithm_name,
-            kind_key: filing.kind, "entity_name": filing.entity_name, "products": filing.products,
-            "purpose": filing.purpose, "filing_number": filing.number, "remark": remark,
-            "list_type": plan.list_type, "batch_label": plan.batch_label, "list_id": plan.list_id,
-        }, document, plan.published, PARSER, version, observed)
+        writer.record(source, run_key, records.Filing(
+            seq=str(position), seq_auto=False, row_index=position, algorithm_name=filing.algorithm_name,
+            **{kind_key: filing.kind}, entity_name=filing.entity_name, products=filing.products,
+            purpose=filing.purpose, filing_number=filing.number, remark=remark,
+            list_type=plan.list_type, batch_label=plan.batch_label, list_id=plan.list_id,
+        ), filing.number, document, plan.published, PARSER, version, observed)
     if plan.index % 151 == 7:  # a second attachment that is not a list
         bad = writer.fetch_event(source, run_key, attachment_url(plan, "-scan"), "attachment", observed,
                                  digest=sha256(f"scan:{plan.index}".encode()), referer=notice_url)
-        writer.record(source, run_key, "parse_failure", bad["url"], {
-            "error": "attachment is a scanned image, no table", "detected_type": "pdf",
-            "file_name": "扫描件.pdf", "parser": PARSER,
-        }, bad, plan.published, PARSER, version, observed)
+        writer.record(source, run_key, records.ParseFailure(
+            error="attachment is a scanned image, no table", detected_type="pdf",
+            file_name="扫描件.pdf", notice_url=notice_url, attachment_label="附件2", parser=PARSER,
+        ), bad["url"], bad, plan.published, PARSER, version, observed)
     return document
 
 

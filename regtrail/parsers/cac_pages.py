@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+if TYPE_CHECKING:  # bs4 is imported where pages are parsed: `regtrail parse` of a DOCX starts without it
+    from bs4 import Tag
 
 PARSER_NAME = "cac_pages"
 PARSER_VERSION = "1"
@@ -75,6 +77,8 @@ def _file_name(href: str, link: Tag) -> str | None:
 
 def parse_notice(html: str, url: str) -> Notice:
     """Title, publication time and attachment links of a CAC notice page."""
+    from bs4 import BeautifulSoup, Tag
+
     soup = BeautifulSoup(html, "lxml")
     heading = soup.select_one(".main-title h1.title") or soup.select_one("h1.title") or soup.select_one("h1")
     body = soup.select_one("#BodyLabel")
@@ -104,6 +108,8 @@ def parse_notice(html: str, url: str) -> Notice:
 
 def parse_listing(html: str, url: str) -> list[ListingItem]:
     """Notices on a CAC channel listing page (`#loadingInfoPage li h5 a[title]` with `.times`)."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "lxml")
     container = soup.select_one("#loadingInfoPage")
     if container is None:

@@ -7,7 +7,10 @@ hands the document to the source that accepts it (`regtrail.sources.handle_docum
 
 from __future__ import annotations
 
-from regtrail.fetch.context import Context
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from regtrail.fetch.context import Context
 
 
 def crawl(context: Context) -> None:

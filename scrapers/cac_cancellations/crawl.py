@@ -8,10 +8,15 @@ cancelled filing number, dated by the notice. Expected counts per notice date co
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from regtrail.fetch.context import Context, Document
+from regtrail.log import records
 from regtrail.parsers import cancellation_notice as parser
-from regtrail.parsers.cancellation_notice import CancellationParseError, ListedNotice
+from regtrail.parsers.cancellation_notice import CancellationNotice, CancellationParseError, ListedNotice
+
+if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
+    from regtrail.fetch.context import Context
+    from regtrail.fetch.document import Document
 
 
 def crawl(context: Context) -> None:
@@ -51,15 +56,19 @@ def handle_notice(context: Context, notice: ListedNotice, document: Document) ->
     except CancellationParseError as exc:
         context.fail(document, str(exc), parser=name, parser_version=version, notice_id=notice.notice_id)
         return
+    emit_notice(context, notice, document, parsed)
+
+
+def emit_notice(context: Context, notice: ListedNotice, document: Document, parsed: CancellationNotice) -> None:
+    """The records of a parsed notice: its cancellation_notice, then one filing_cancellation per row."""
+    name, version = parser.PARSER_NAME, parser.PARSER_VERSION
     published = date.fromisoformat(notice.published) if notice.published else None
-    payload = {
-        **parsed.summary(), "notice_id": notice.notice_id, "title": notice.title,
-        "expected_count": expected_count(context, notice.published),
-    }
-    context.emit("cancellation_notice", notice.notice_id, payload, document=document, parser=name,
+    head = records.CancellationNotice(**parsed.summary(), notice_id=notice.notice_id, title=notice.title,
+                                      expected_count=expected_count(context, notice.published))
+    context.emit(head, notice.notice_id, document=document, parser=name,
                  parser_version=version, published_at=published, published_precision="day")
     for row in parsed.rows:
         key = row.filing_number or f"{notice.notice_id}#row{row.row_index}"
-        row_payload = {**row.as_dict(), "notice_id": notice.notice_id, "notice_title": notice.title}
-        context.emit("filing_cancellation", key, row_payload, document=document, parser=name,
+        record = records.FilingCancellation(**row.as_dict(), notice_id=notice.notice_id, notice_title=notice.title)
+        context.emit(record, key, document=document, parser=name,
                      parser_version=version, published_at=published, published_precision="day")

@@ -12,16 +12,21 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from regtrail.fetch.context import Context, Document
+from regtrail.log import records
 from regtrail.parsers import cac_pages, genai_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
 from regtrail.sources import SourceConfig, source_config
 from scrapers import cac_lists
 
+if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
+    from regtrail.fetch.context import Context
+    from regtrail.fetch.document import Document
+
 LIST_TYPE = "genai_service"
-RECORD_TYPES = {"filing": "genai_filing", "registration": "genai_registration", "ondevice": "genai_ondevice"}
+RECORD_TYPES: dict[str, type[records.GenaiFiling]] = {
+    "filing": records.GenaiFiling, "registration": records.GenaiRegistration, "ondevice": records.GenaiOndevice}
 
 
 def crawl(context: Context) -> None:
@@ -59,12 +64,9 @@ def handle_notice(context: Context, page: Document) -> None:
     except PageParseError as exc:
         context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
         return
-    payload = {
-        "title": notice.title,
-        "pubtime": notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
-        "attachments": [a.as_dict() for a in notice.attachments],
-    }
-    context.emit("notice", notice.url, payload, document=page, parser=cac_pages.PARSER_NAME,
+    record = records.Notice(title=notice.title, pubtime=notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
+                            attachments=[a.as_dict() for a in notice.attachments])
+    context.emit(record, notice.url, document=page, parser=cac_pages.PARSER_NAME,
                  parser_version=cac_pages.PARSER_VERSION, published_at=notice.published, published_precision="day")
     for attachment in notice.attachments:
         document = context.fetch(attachment.url, purpose="attachment", referer=notice.url, expect="document")
@@ -124,28 +126,33 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     except genai_list.GenaiParseError as exc:
         context.fail(document, str(exc), parser=name, parser_version=version, **details)
         return
+    emit_list(context, notice, attachment, document, parsed)
+
+
+def emit_list(context: Context, notice: Notice, attachment: Attachment, document: Document,
+              parsed: genai_list.GenaiList) -> None:
+    """The records of a parsed attachment: its genai_list, then one genai_filing/_registration/_ondevice per row."""
+    name, version = genai_list.PARSER_NAME, genai_list.PARSER_VERSION
     period = parsed.period_label or _period_from_name(attachment.file_name)
     entry = period_entry(config_of(context), period)
     list_id = f"{LIST_TYPE}:{period}"
     published, precision = _published(entry, notice)
     is_summary = entry.get("kind") == "summary" or (period is not None and period.endswith("年"))
-    context.emit(
-        "genai_list", list_id,
-        {
-            **parsed.summary(), "list_id": list_id, "list_type": LIST_TYPE, "period": period,
-            "attachment_label": parsed.attachment_label or attachment.label,
-            "expected_filings": entry.get("expected_filings"),
-            "expected_registrations": entry.get("expected_registrations"),
-            "expected_ondevice": entry.get("expected_ondevice"), "is_summary": is_summary,
-            **({} if is_summary else reconciliation_facts(config_of(context), period)),
-            "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
-            "file_name": attachment.file_name,
-        },
-        document=document, parser=name, parser_version=version, published_at=published, published_precision=precision,
-    )
+    head = records.GenaiList(**{
+        **parsed.summary(), "list_id": list_id, "list_type": LIST_TYPE, "period": period,
+        "attachment_label": parsed.attachment_label or attachment.label,
+        "expected_filings": entry.get("expected_filings"),
+        "expected_registrations": entry.get("expected_registrations"),
+        "expected_ondevice": entry.get("expected_ondevice"), "is_summary": is_summary,
+        **({} if is_summary else reconciliation_facts(config_of(context), period)),
+        "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
+        "file_name": attachment.file_name,
+    })
+    context.emit(head, list_id, document=document, parser=name, parser_version=version, published_at=published,
+                 published_precision=precision)
     for row in parsed.rows:
         key = row.number or f"{list_id}#{row.table_index}.{row.row_index}"
-        payload = {**row.as_dict(), "list_id": list_id, "list_type": LIST_TYPE, "period": period,
-                   "is_summary": is_summary, "notice_url": notice.url}
-        context.emit(RECORD_TYPES[row.kind], key, payload, document=document, parser=name, parser_version=version,
+        record = RECORD_TYPES[row.kind](**row.as_dict(), list_id=list_id, list_type=LIST_TYPE, period=period,
+                                        is_summary=is_summary, notice_url=notice.url)
+        context.emit(record, key, document=document, parser=name, parser_version=version,
                      published_at=published, published_precision=precision)

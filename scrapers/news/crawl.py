@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from regtrail.fetch.context import Context, Document
+from regtrail.log import records
 from regtrail.parsers import cac_pages, news_article
 from regtrail.parsers.news_article import FeedEntry, NewsParseError
 from regtrail.sources import Outlet, source_config
+
+if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
+    from regtrail.fetch.context import Context
+    from regtrail.fetch.document import Document
 
 
 def crawl(context: Context) -> None:
@@ -79,11 +84,12 @@ def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | 
     except NewsParseError as exc:
         context.fail(page, str(exc), parser=news_article.PARSER_NAME, parser_version=news_article.PARSER_VERSION)
         return False
-    payload = {**article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
-               "outlet": article.outlet or (outlet.name if outlet else None), "feed_url": feed_url,
-               "feed_published_utc": feed_entry.published_utc if feed_entry else None}
+    record = records.NewsArticle(**{
+        **article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
+        "outlet": article.outlet or (outlet.name if outlet else None), "feed_url": feed_url,
+        "feed_published_utc": feed_entry.published_utc if feed_entry else None})
     published = date.fromisoformat(article.published_date) if article.published_date else None
-    context.emit("news_article", article.canonical_url, payload, document=page, parser=news_article.PARSER_NAME,
+    context.emit(record, article.canonical_url, document=page, parser=news_article.PARSER_NAME,
                  parser_version=news_article.PARSER_VERSION, published_at=published,
                  published_precision="day" if published else None)
     return True

@@ -1,0 +1,69 @@
+"""`regtrail parse FILE` as a whole process, against a plain python-docx script reading the same file.
+
+    .venv/bin/python bench/parse_cli_bench.py [--repeat 5] [--files 3]
+
+The files are the largest real lists in ../shared/cac_data/original_docx/ (by size). Per file, each
+command runs `--repeat` times, alternating (so the machine's other load falls on both alike), and the
+median wall time of each is kept. The python-docx script is the straightforward reading:
+`docx.Document(path)`, then the text of every cell of the first table. `regtrail parse` runs the
+crawler's own source code on the file in a dry run and prints every record as JSON (output discarded).
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PYTHON_DOCX_SCRIPT = (
+    "import sys, docx\n"
+    "document = docx.Document(sys.argv[1])\n"
+    "rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]\n"
+    "print(len(rows))\n"
+)
+
+
+def wall_time(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--files", type=int, default=3)
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from regtrail import settings
+
+    folder = settings.shared_dir() / "cac_data" / "original_docx"
+    files = sorted(folder.glob("*.docx"), key=lambda p: p.stat().st_size, reverse=True)[: args.files]
+    if not files:
+        print(f"no real lists under {folder}: nothing measured")
+        return
+    regtrail = str(BIN / "regtrail")
+    print(f"load average {os.getloadavg()}; median of {args.repeat} runs per file, whole process")
+    print(f"{'file':32} {'KiB':>6} {'python-docx s':>14} {'regtrail parse s':>17} {'ratio':>6}")
+    ratios = []
+    for path in files:
+        baseline, ours = [], []
+        for _ in range(args.repeat):
+            baseline.append(wall_time([sys.executable, "-c", PYTHON_DOCX_SCRIPT, str(path)]))
+            ours.append(wall_time([regtrail, "parse", str(path)]))
+        docx_s, parse_s = statistics.median(baseline), statistics.median(ours)
+        ratios.append(parse_s / docx_s)
+        print(f"{path.name:32} {path.stat().st_size // 1024:>6} {docx_s:>14.3f} {parse_s:>17.3f} {ratios[-1]:>6.2f}")
+    print(f"ratio regtrail parse / python-docx script: median {statistics.median(ratios):.2f}, "
+          f"max {max(ratios):.2f} (target <= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
