@@ -21,13 +21,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from regtrail.fetch.document import Document
 from regtrail.fetch.sniff import detect_type
 from regtrail.log.digest import sha256
 from regtrail.log.records import ParseFailure, Record
+
+if TYPE_CHECKING:
+    from regtrail.sources import SourceConfig
 
 log = logging.getLogger("regtrail")
 
@@ -50,7 +53,7 @@ class DryRunContext:
     """What a source's parsing code uses of the crawl context: config, emit and fail; fetch gives None."""
 
     source: str
-    config: dict[str, Any]
+    config: SourceConfig
     emitted: list[Emitted] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
 
@@ -69,13 +72,15 @@ class DryRunContext:
 
 
 def _context(source: str | None = None, list_type: str | None = None) -> DryRunContext:
-    """A dry-run context with the config of `source`, or of the source crawling lists of `list_type`."""
-    from regtrail.sources import load_sources
+    """A dry-run context with the config of `source`, or of the source crawling lists of `list_type` (only
+    that source's YAML is parsed)."""
+    from regtrail.sources import SOURCES_DIR, source_config
 
-    sources = load_sources()
     if source is None:
-        source = next(name for name, s in sources.items() if s.config.get("list_type") == list_type)
-    return DryRunContext(source, sources[source].config)
+        line = f"\nlist_type: {list_type}\n"
+        source = next(p.parent.name for p in sorted(SOURCES_DIR.glob("*/source.yml"))
+                      if line in p.read_text(encoding="utf-8"))
+    return DryRunContext(source, source_config(source))
 
 
 def _notice_and_attachment(document: Document, notice_page: Document | None) -> tuple[Any, Any]:
@@ -165,7 +170,7 @@ def _html(document: Document) -> list[Emitted]:
         from scrapers.cac_genai import crawl as cac_genai
 
         notice = cac_pages.parse_notice(text, document.url)
-        if cac_genai.is_genai_notice(notice):
+        if cac_pages.is_genai_notice(notice):
             context = _context("cac_genai")
             cac_genai.handle_notice(context, document)
         else:
@@ -214,3 +219,32 @@ def parse_file(path: Path, url: str | None = None, notice: Path | None = None,
     if failures and len(failures) == len(emitted):
         raise ValueError(f"{path}: " + "; ".join(f.error for f in failures))
     return [e.line() for e in emitted]
+
+
+def run(path: Path, url: str | None = None, notice: Path | None = None, notice_url: str | None = None) -> int:
+    """Print the records of `path` as JSON Lines (keys sorted); 1 with the reason on stderr when it cannot be parsed."""
+    import sys
+
+    from regtrail.log.digest import canonical_json
+
+    try:
+        lines = parse_file(path, url, notice, notice_url)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write("".join(canonical_json(line) + "\n" for line in lines))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`regtrail parse` without the Typer application (see regtrail/console.py); the same options."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="regtrail parse", description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--url", help="canonical URL of the document (resolves relative links)")
+    parser.add_argument("--notice", type=Path, help="saved notice page linking the document (as a crawl sees it)")
+    parser.add_argument("--notice-url", help="canonical URL of that notice page")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    return run(args.file, args.url, args.notice, args.notice_url)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 import scrapers
 
 SOURCES_DIR = Path(scrapers.__file__).resolve().parent
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, several times faster
 
 
 def _iso(value: Any) -> Any:
@@ -160,7 +161,7 @@ def config_path(name: str, sources_dir: Path = SOURCES_DIR) -> Path:
 def read_config(path: Path) -> SourceConfig:
     """One `source.yml`, validated; SourceConfigError names the file and the fields."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise SourceConfigError(f"{path}: not valid YAML: {exc}") from None
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,15 +35,9 @@ def parse(
     Without --notice: the records `regtrail ingest URL` appends for these bytes; with it, those of a crawl of
     that notice. Exit 1 when the document cannot be parsed (the crawler would record a parse failure).
     """
-    from regtrail.dryrun import parse_file
-    from regtrail.log.digest import canonical_json
+    from regtrail.dryrun import run  # `regtrail parse` normally starts there directly (regtrail/console.py)
 
-    try:
-        records = parse_file(file, url, notice, notice_url)
-    except (ValueError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    sys.stdout.write("".join(canonical_json(record) + "\n" for record in records))
+    raise typer.Exit(run(file, url, notice, notice_url))
 
 
 def crawl(

@@ -110,6 +110,17 @@ _WALK_TAGS = (
 )  # fmt: skip
 _WALK_TAGS_WITH_STYLES = (*_WALK_TAGS, W_PSTYLE)
 
+# Empty formatting elements no path of this reader looks at (fonts, sizes, colours, spacing, alignment,
+# cell widths and margins, borders). WPS writes them on every run and paragraph: in the largest real
+# list they are 4.8 of its 6.2 MB of XML. They are cut from the bytes before lxml builds the tree
+# (about 3x less parsing); only self-closing `<w:NAME .../>` elements go, so no text or structure does.
+_UNREAD_PROPERTIES = re.compile(
+    rb"<w:(?:rFonts|sz|szCs|color|lang|kern|jc|spacing|ind|keepNext|keepLines|pageBreakBefore|kinsoku|"
+    rb"wordWrap|overflowPunct|topLinePunct|autoSpaceDE|autoSpaceDN|bidi|adjustRightInd|snapToGrid|"
+    rb"widowControl|textAlignment|tcW|top|left|bottom|right|start|end|vAlign|b|bCs|i|iCs|shd|insideH|"
+    rb"insideV)(?: [^<>]*)?/>"
+)
+
 # Stripped at the ends of every text piece besides str.strip()'s whitespace (which covers NBSP and
 # the ideographic space).
 _EXTRA_STRIP = "\u200b\u200c\u200d\u2060\ufeff"
@@ -595,7 +606,7 @@ def parse_list_docx(data: bytes) -> ParsedList:
     except (RuntimeError, NotImplementedError) as exc:  # encrypted members, unsupported features
         raise ListParseError(f"cannot read the DOCX archive: {exc}") from exc
 
-    root = _parse_xml(xml, main_part)
+    root = _parse_xml(_UNREAD_PROPERTIES.sub(b"", xml), main_part)
     body = root.find(W_BODY)
     if body is None:
         raise ListParseError(f"{main_part} has no w:body: not a Word document")
