@@ -119,3 +119,16 @@ def test_parse_prints_what_a_crawl_appends_for_a_real_docx(home: Path, tmp_path:
     # Without the notice page: what `ingest ATTACHMENT_URL` appends; every filing record is the same.
     bare = _parse_cli(str(saved), "--url", publication["attachment_url"])
     assert [r for r in bare if r["record_type"] == "filing"] == [r for r in printed if r["record_type"] == "filing"]
+
+
+def test_parse_of_a_docx_imports_only_what_parsing_needs(shared: Path) -> None:
+    """`regtrail parse` (issue 13: start fast) loads neither the fetch stack, the event log, the HTML or PDF
+    readers, python-docx, nor the Typer application."""
+    path = shared / "original_docx" / "deep_synthesis_2024-04.docx"
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "regtrail", "parse", str(path)],
+                         capture_output=True, text=True, cwd=settings.REPO_ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert {"regtrail.dryrun", "regtrail.parsers.docx_list", "lxml.etree"} <= imported
+    heavy = {"pyarrow", "fsspec", "requests", "warcio", "bs4", "pdfplumber", "docx", "typer", "regtrail.fetch.context"}
+    assert heavy & imported == set()
