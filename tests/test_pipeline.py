@@ -102,8 +102,14 @@ def test_every_real_list_is_in_the_warehouse_and_reconciles(pipeline: Pipeline, 
     assert all(ok for _, _, ok in batches.values())
     assert all(n == e for n, e, _ in batches.values() if e is not None)
 
-    filings = pipeline.query("select count(*), count(distinct filing_number) from fct_filings")[0]
+    filings = pipeline.query("select count(*), count(distinct filing_number) from fct_filings"
+                             " where known_from = 'list'")[0]
     assert filings[0] == filings[1] == len({r["备案编号"] for r in rows})
+    # the rest are known only from a cancellation notice: named by a notice, in no list served
+    notice_only = {c.filing_number for n in pipeline.site.cancellation_notices for c in n.rows} - {
+        r["备案编号"] for r in rows}
+    assert {n for (n,) in pipeline.query("select filing_number from fct_filings where known_from <> 'list'")} == (
+        notice_only)
     listed = pipeline.query("select count(*) from fct_timeline_events where event_type = 'filing_listed'")[0][0]
     assert listed == len({(r["备案编号"], r["list_type"], r["batch_label"]) for r in rows})
     cancelled = {r["备案编号"] for r in rows if "已注销" in r["备注"]}
