@@ -2,15 +2,15 @@
 
 dbt builds into `$REGTRAIL_HOME/build/warehouse.duckdb`, which starts as a copy of the published
 warehouse (dbt's incremental models then load only what is new in the log) or, when that copy cannot
-be trusted or a full refresh is asked for, empty. Publishing records the build's fingerprint in it,
-checkpoints it and renames it over `$REGTRAIL_HOME/warehouse.duckdb` in one atomic step, so readers
-never see a half-built warehouse and a reader holding the old file keeps reading it.
+be trusted or a full refresh is asked for, empty. One build at a time per REGTRAIL_HOME: `prepare_build`
+takes the build lease (`buildlock`) and records the build (`build/build.json`: run, fingerprint);
+`publish` ends it. `publish` refuses a build file that `prepare_build` did not start for this project
+version or whose last dbt test run did not pass every test (dbt records each invocation in the file).
 
-Publishing also produces, from the same build, everything served next to the warehouse:
-`exports/` (one Parquet file per mart), `docs/` (`dbt docs generate`) and `report/index.html`.
-Each is staged in full first and swapped in by replacing a symlink (`exports -> .published/...`),
-so a reader sees either the previous set of files or the new one, never a mix. Nothing is swapped
-unless everything was staged: a failure before the rename leaves the previous publication intact.
+Publishing stages, from the same build, everything served next to the warehouse: `exports/` (one
+Parquet file per mart), `docs/` (`dbt docs generate`) and `report/index.html`, then switches the
+warehouse and all those folders in with one symlink rename (`publication`): readers see the
+previous set or the new one, never a mix, and a reader holding the old file keeps reading it.
 """
 
 from __future__ import annotations
@@ -22,19 +22,22 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
-from regtrail import settings
+from regtrail import buildlock, publication, settings
 from regtrail.log import events
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_DIRS = ("exports", "docs", "report", "feeds")
-BUILD_INFO = "_regtrail_build"  # one row: fingerprint of the dbt project + engine that built the file
+PUBLISHED_DIRS = publication.PUBLISHED
+BUILD_INFO = "_regtrail_build"  # one row: fingerprint of the dbt project + engine that built the file, run, stamp
+DBT_RUNS = "_regtrail_dbt_runs"  # one row per dbt invocation on the build file (the project's on-run-end hook)
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
 
@@ -43,19 +46,25 @@ def build_path(root: Path | None = None) -> Path:
     return (root or settings.home()) / "build" / "warehouse.duckdb"
 
 
-def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None) -> Path:
+def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None, run: str | None = None) -> Path:
     """Start the build file: a copy of the published warehouse, or nothing (a full build).
 
     dbt's incremental models then load only the event segments the copy has not loaded yet. The copy
     is used only when it was built by the same dbt project and engine versions (`build_fingerprint`)
     from segments that all still exist; otherwise, or with `full_refresh` (default
     `REGTRAIL_FULL_REFRESH`), the build starts empty and dbt rebuilds everything from the log.
+    Takes the build lease for `run` (default `buildlock.run_id()`): raises `buildlock.BuildLocked`,
+    naming the holder, when another build holds it past `REGTRAIL_BUILD_LOCK_WAIT`.
     """
-    root = root or settings.home()
-    for moved in events.quarantine_unreadable(settings.log_root()):  # dbt reads the segment folders as they are
-        log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
+    root = (root or settings.home()).resolve()
     path = build_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Bound to this process unless the build runs as Airflow tasks, which may be separate processes.
+    lease = buildlock.acquire(root, run or buildlock.run_id(),
+                              process_bound=not os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"))
+    for moved in events.quarantine_unreadable(settings.log_root()):  # dbt reads the segment folders as they are
+        log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
+    _record_path(root).unlink(missing_ok=True)
     for leftover in (path, _wal(path)):
         leftover.unlink(missing_ok=True)
     full_refresh = settings.full_refresh() if full_refresh is None else full_refresh
@@ -73,7 +82,13 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None)
         if reason:
             partial.unlink()
         else:
+            with duckdb.connect(str(partial)) as con:  # the tests of this build, not the published one's
+                con.execute(f"drop table if exists {DBT_RUNS}")
+                con.execute("CHECKPOINT")
             os.replace(partial, path)
+    record = {"run": lease.run, "fingerprint": build_fingerprint(), "full_build": bool(reason),
+              "prepared_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    _record_path(root).write_text(json.dumps(record) + "\n", encoding="utf-8")
     if reason:
         log.info("full build into %s: %s", path, reason)
         return path
@@ -128,14 +143,55 @@ def build_fingerprint() -> str:
     return "sha256:" + digest.hexdigest()
 
 
+class BuildRefused(RuntimeError):
+    """The build file may not be published: it lacks its build record or did not pass its tests."""
+
+
+def read_build_record(root: Path) -> dict | None:
+    """What `prepare_build` recorded about the build file (run, fingerprint), or None."""
+    try:
+        return json.loads(_record_path(root).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def check_build(con: duckdb.DuckDBPyConnection, record: dict | None) -> None:
+    """Raise BuildRefused unless the build file is a prepared build whose last dbt invocation passed every test.
+
+    Evidence of the tests is what dbt recorded in the file itself (`_regtrail_dbt_runs`, one row per
+    invocation, written by the project's on-run-end hook): the last invocation that ran tests must have
+    run every data test of the project with none failing, and nothing may have been built after it.
+    """
+    if record is None:
+        raise BuildRefused("the build file lacks its build record (build/build.json): prepare_build did not "
+                           "start it, so it may be another run's unfinished file")
+    if record.get("fingerprint") != build_fingerprint():
+        raise BuildRefused("the build file lacks this project's build fingerprint: it was started by another "
+                           "version of the dbt project or engine")
+    try:
+        runs = con.execute(f"select seq, built, built_failed, tests_passed, tests_failed, project_tests "
+                           f"from {DBT_RUNS} order by seq").fetchall()
+    except duckdb.CatalogException:
+        runs = []
+    tested = [run for run in runs if run[3] + run[4] > 0]
+    if not tested:
+        raise BuildRefused("the build file holds no record of a dbt test run: dbt did not test it")
+    seq, _, built_failed, passed, failed, project_tests = tested[-1]
+    if failed or built_failed or passed < project_tests:
+        raise BuildRefused(f"the build did not pass its tests: {passed} of {project_tests} data tests passed, "
+                           f"{failed} failed, {built_failed} models failed in the same dbt invocation")
+    if any(run[1] + run[2] > 0 for run in runs if run[0] > seq):
+        raise BuildRefused("models were built after the last test run: the build file is untested")
+
+
 def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True,
             feeds: bool = True) -> Path:
-    """Stage docs, Parquet exports, the report and the Atom feeds from the build file, then swap everything in.
+    """Check the build, stage the warehouse and every published folder, then switch them in at once.
 
-    What this publication adds to the previous ones goes into the build first (`analyst.changes`). The
-    warehouse rename is the commit point; the publication is then recorded in the log, the directory
-    swaps follow, and the watchlist alert is sent (`analyst.alerts`, never failing the publish).
-    Returns the published path.
+    What this publication adds to the previous ones goes into the build first (`analyst.changes`) and
+    is recorded in the log after the switch; the watchlist alert follows (`analyst.alerts`, never failing
+    the publish). Holds the build lease of `root` (see `buildlock`) and ends it on success. Returns the
+    warehouse path.
     """
     from regtrail.analyst import alerts, changes
 
@@ -143,48 +199,87 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
     source = build_path(root)
     if not source.exists():
         raise FileNotFoundError(f"nothing to publish: {source} does not exist (did dbt run?)")
-    now = datetime.now(UTC)
-    stamp = now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    stage = source.parent / f"publish-{stamp}"
-    stage.mkdir(parents=True)
+    record = read_build_record(root)
+    run = record["run"] if record else buildlock.run_id()
+    wanted = {"exports": exports, "docs": docs, "report": report, "feeds": feeds}
+    with buildlock.held(root, run, wait=0):
+        publication.remove_stale_staging(root)
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
+        stage = publication.new_staging(root, stamp)
+        try:
+            with duckdb.connect(str(source)) as con:
+                check_build(con, record)
+                fingerprint = build_fingerprint()
+                con.execute(f"create or replace table {BUILD_INFO} as "
+                            "select ? as fingerprint, ? as published, ? as run", [fingerprint, stamp, run])
+                added = changes.compute(con, root, stamp, now, fingerprint)  # what this publication adds
+                con.execute("CHECKPOINT")
+                for name, stager in STAGERS.items():
+                    if wanted.get(name, True) and stager.uses_connection:
+                        stager.stage(con, source, stage / name, root, stamp)
+            if _wal(source).exists() and _wal(source).stat().st_size:
+                raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
+            for name, stager in STAGERS.items():
+                if wanted.get(name, True) and not stager.uses_connection:
+                    stager.stage(None, source, stage / name, root, stamp)
+            publication.carry_forward(root, stage, tuple(n for n in publication.PUBLISHED if not (stage / n).exists()))
+            os.replace(source, stage / publication.WAREHOUSE)
+            (root / (publication.WAREHOUSE + ".wal")).unlink(missing_ok=True)  # never replayed onto the new file
+            publication.switch(root, stage, stamp)  # the commit point
+            changes.record(added)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        _record_path(root).unlink(missing_ok=True)
+        buildlock.release(root, run)
+    log.info("publication %s: %s", stamp, changes.summary_line(added.counts))
+    alerts.after_publish(added, str(root / "report" / "index.html") if report else None)
+    return root / publication.WAREHOUSE
+
+
+@dataclass(frozen=True)
+class Stager:
+    """Writes one published folder from the build: with the open build connection, or from the file."""
+
+    stage: Callable[[duckdb.DuckDBPyConnection | None, Path, Path, Path, str], object]
+    uses_connection: bool
+
+
+def _stage_exports(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    export_marts(con, folder, stamp)
+
+
+def _stage_report(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    from regtrail.analyst import report as report_module
+
+    report_module.write_report(con, folder / "index.html")
+
+
+def _stage_docs(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
+    # (`airflow dags test` runs every task in one process), and a second process cannot open it.
+    copy = folder.parent / "docs-db" / source.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, copy)
     try:
-        staged: dict[str, Path] = {}
-        with duckdb.connect(str(source)) as con:
-            fingerprint = build_fingerprint()
-            con.execute(f"create or replace table {BUILD_INFO} as select ? as fingerprint, ? as published",
-                        [fingerprint, stamp])
-            publication = changes.compute(con, root, stamp, now, fingerprint)
-            con.execute("CHECKPOINT")
-            if exports:
-                staged["exports"] = export_marts(con, stage / "exports", stamp)
-            if report:
-                from regtrail.analyst import report as report_module
-
-                staged["report"] = report_module.write_report(con, stage / "report" / "index.html").parent
-            if feeds:
-                from regtrail.analyst import feeds as feeds_module
-
-                staged["feeds"] = feeds_module.write_feeds(con, stage / "feeds")
-        if _wal(source).exists() and _wal(source).stat().st_size:
-            raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
-        if docs:
-            # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
-            # (`airflow dags test` runs every task in one process), and a second process cannot open it.
-            copy = stage / "docs-db" / source.name
-            copy.parent.mkdir()
-            shutil.copyfile(source, copy)
-            staged["docs"] = generate_docs(root, copy, stage / "docs")
-        target = root / "warehouse.duckdb"
-        _wal(target).unlink(missing_ok=True)  # a stale WAL must never be replayed onto the new file
-        os.replace(source, target)
-        changes.record(publication)
-        for name, folder in staged.items():
-            swap_dir(folder, root / name, stamp)
+        generate_docs(root, copy, folder)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    log.info("publication %s: %s", stamp, changes.summary_line(publication.counts))
-    alerts.after_publish(publication, str(root / "report" / "index.html") if report else None)
-    return target
+        shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+def _stage_feeds(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    from regtrail.analyst import feeds as feeds_module
+
+    feeds_module.write_feeds(con, folder)
+
+
+# One entry per folder in publication.PUBLISHED, in the order they are staged.
+STAGERS: dict[str, Stager] = {
+    "exports": Stager(_stage_exports, uses_connection=True),
+    "report": Stager(_stage_report, uses_connection=True),
+    "feeds": Stager(_stage_feeds, uses_connection=True),
+    "docs": Stager(_stage_docs, uses_connection=False),
+}
 
 
 def export_marts(con: duckdb.DuckDBPyConnection, folder: Path, stamp: str = "") -> Path:
@@ -226,30 +321,15 @@ def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     return folder
 
 
-def swap_dir(staged: Path, link: Path, stamp: str, keep: int = 2) -> Path:
-    """Move `staged` under `.published/` and point the symlink `link` at it with one atomic rename.
-
-    Keeps the newest `keep` versions, so a reader that resolved the previous link a moment ago still
-    finds its files. A plain directory at `link` (written by hand or by an older version) is moved aside.
-    """
-    versions = link.parent / ".published"
-    versions.mkdir(parents=True, exist_ok=True)
-    final = versions / f"{link.name}-{stamp}"
-    os.replace(staged, final)
-    if link.is_dir() and not link.is_symlink():
-        os.replace(link, versions / f"{link.name}-{stamp}-replaced")
-    temporary = link.parent / f".{link.name}.{stamp}.link"
-    temporary.symlink_to(os.path.relpath(final, link.parent))
-    os.replace(temporary, link)
-    older = sorted(p for p in versions.glob(f"{link.name}-*") if p != final)
-    for old in older[: max(0, len(older) - (keep - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def _exists(location: str) -> bool:
     filesystem, path = events.filesystem(location)  # with REGTRAIL_STORAGE_OPTIONS for an object store
     return filesystem.exists(path)
+
+
+def _record_path(root: Path) -> Path:
+    return root / "build" / "build.json"
 
 
 def _wal(path: Path) -> Path:

@@ -79,11 +79,17 @@ def _sample_build(base: Path) -> Path:
     return warehouse.build_path(home)
 
 
+def adopt_sample_build(base: Path, home: Path) -> Path:
+    """Prepare a build in `home` (lease and build record) and put the session's sample build in place."""
+    target = warehouse.prepare_build(home, full_refresh=True)
+    shutil.copy2(_sample_build(base), target)
+    return target
+
+
 def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
     """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
     write_sample_log(home)
-    warehouse.build_path(home).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+    adopt_sample_build(base, home)
     return warehouse.publish(home, **publish_options)
 
 
@@ -235,7 +241,7 @@ def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monk
     home = tmp_path_factory.mktemp("failed-publish")
     published = published_sample(base, home, docs=False)
     before = (published.stat().st_ino, (home / "exports").resolve(), (home / "report").resolve())
-    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+    adopt_sample_build(base, home)
 
     def broken_docs(*args, **kwargs):
         raise RuntimeError("dbt docs generate failed")
@@ -255,8 +261,7 @@ def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_p
     """`airflow dags test` runs dbt (in-process) and publish in one process: the build file stays open."""
     base = tmp_path_factory.getbasetemp()
     home = write_sample_log(tmp_path_factory.mktemp("held-build"))
-    warehouse.build_path(home).parent.mkdir(parents=True)
-    shutil.copy2(_sample_build(base), warehouse.build_path(home))
+    adopt_sample_build(base, home)
     holder = duckdb.connect(str(warehouse.build_path(home)))  # as dbt-duckdb keeps it
     try:
         published = warehouse.publish(home)

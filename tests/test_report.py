@@ -104,3 +104,31 @@ def test_report_command_writes_a_file(home: Path, tmp_path: Path) -> None:
     assert main(["report", "--warehouse", str(home / "warehouse.duckdb"), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "Timeline by entity" in text and CANCELLED_NUMBER in text
+
+
+HOSTILE = "<!--<script>alert(1)</script>&amp;</script><!--"
+
+
+def test_no_cell_value_breaks_out_of_the_report(home: Path, tmp_path: Path) -> None:
+    """A value that opens an HTML comment and a script inside the embedded data stays one inert cell."""
+    copy = tmp_path / "hostile.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update fct_timeline_events set description = ? || coalesce(description, '') "
+                    "where rowid = (select min(rowid) from fct_timeline_events)", [HOSTILE])
+        con.execute("update fct_list_batches set batch_label = ? || batch_label", [HOSTILE])
+        con.execute("update fct_timeline_events set list_id = ? || list_id where list_id is not null", [HOSTILE])
+        total = con.execute("select count(*) from fct_timeline_events").fetchone()[0]
+    out = tmp_path / "report" / "index.html"
+    assert main(["report", "--warehouse", str(copy), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", text.split("</style>", 1)[1], flags=re.S)
+    assert not any("<!--" in s or "<script" in s for s in scripts), "raw markup inside a script element"
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed: the rendering half of this test needs it")
+    dom = render(out, "", tmp_path / "profile")
+    rows = dom.select("#timeline tbody tr")
+    assert len(rows) == min(total, 500) and int(dom.find(id="timeline")["data-matches"]) == total
+    assert HOSTILE in {r.select("td")[7].text[: len(HOSTILE)] for r in rows}
+    assert all(len(drawn_traces(dom, f"plot-{i}")) > 0 for i in range(3))
+    assert dom.find(id="plot-0").select("g.trace.bars g.point path")

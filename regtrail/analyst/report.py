@@ -18,6 +18,7 @@ from regtrail.analyst import changes, queries
 from regtrail.analyst.db import columns, records
 
 ROW_LIMIT = 500
+CHART_CONFIG = {"displaylogo": False, "responsive": True}
 BAR_WIDTH_MS = 24 * 86_400_000  # bars on a date axis are sized in milliseconds
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
 # Chinese glyphs in every viewer: CJK fonts of Linux (fonts-noto-cjk, WenQuanYi), macOS and Windows first.
@@ -185,6 +186,26 @@ def _provinces_table(provinces: list[dict]) -> str:
             + "</tr></thead><tbody>" + rows + "</tbody></table>")
 
 
+# Inside <script>, `</script>`, `<!--` and `<script` change how the HTML parser reads the text (a
+# `<!--<script>` in a cell once hid the rest of the page). JSON never needs `<`, `>` or `&` outside a
+# string, and inside one the \\u escapes mean the same characters, so escaping them keeps every value inert.
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_json(text: str) -> str:
+    """JSON text made safe to embed in an HTML `<script>` element (same value after JSON.parse)."""
+    return text.translate(_SCRIPT_UNSAFE)
+
+
+def _chart(div_id: str, fig: go.Figure) -> str:
+    """One chart: its figure as escaped JSON data, drawn by plotly.js from that data."""
+    data_id = f"{div_id}-data"
+    return (f"<div class='chart' id='chart-{div_id.rsplit('-', 1)[1]}'><div id='{div_id}'></div>"
+            f"<script type='application/json' id='{data_id}'>{script_json(pio.to_json(fig))}</script>"
+            f"<script>(function () {{ const f = JSON.parse(document.getElementById('{data_id}').textContent); "
+            f"Plotly.newPlot('{div_id}', f.data, f.layout, {json.dumps(CHART_CONFIG)}); }})();</script></div>")
+
+
 def _esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
@@ -251,17 +272,13 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
     figures = [batches_figure(data["batches"]), events_figure(data["monthly"]), cumulative_figure(data["firsts"])]
     if data["provinces"]:
         figures.append(provinces_figure(data["provinces"]))
-    charts = "\n".join(
-        f"<div class='chart' id='chart-{i}'>" + pio.to_html(fig, full_html=False, include_plotlyjs=False,
-                                                           div_id=f"plot-{i}", config={"displaylogo": False,
-                                                                                       "responsive": True}) + "</div>"
-        for i, fig in enumerate(figures))
+    charts = "\n".join(_chart(f"plot-{i}", fig) for i, fig in enumerate(figures))
     t = data["totals"]
     # a row: the 8 shown cells, the group's Chinese name, English names/aliases/groups, the search text
     rows = [[*row[:9], " ".join(str(v) for v in row[9:] if v)] for row in data["events"]]
     for row in rows:  # search text: entity names, filing number, algorithm, list (not the description)
         row.append(" ".join(str(v) for v in (row[2], row[3], row[4], row[5], row[9])).lower())
-    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = script_json(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
     types = sorted({r[1] for r in rows})
     known = "" if not data["extra"] else " (English names, aliases and groups where known)"
     return TEMPLATE.format(
