@@ -95,7 +95,9 @@ def stale_reason(lease: Lease) -> str | None:
     """Why `lease` no longer holds (None: it still does)."""
     if lease.process_bound and lease.host == socket.gethostname():
         try:
-            alive = abs(psutil.Process(lease.pid).create_time() - lease.pid_started) < 1.0
+            process = psutil.Process(lease.pid)
+            alive = (abs(process.create_time() - lease.pid_started) < 1.0
+                     and process.status() != psutil.STATUS_ZOMBIE)  # exited, not yet reaped by its parent
         except psutil.NoSuchProcess:
             alive = False
         if not alive:
