@@ -18,7 +18,7 @@ import duckdb
 from rich.console import Console
 from rich.status import Status
 
-from regtrail import airflow_env, orchestration, settings
+from regtrail import airflow_env, buildlock, orchestration, settings
 
 BIN = Path(sys.executable).parent
 TASK_IN_LOG = re.compile(r"regtrail_\w+\.([\w.]+)|task_id=([\w.]+)")
@@ -124,7 +124,22 @@ def main() -> int:
     started = time.monotonic()
     console = Console(stderr=True)
     env = airflow_env.apply()
-    Path(env["REGTRAIL_HOME"]).mkdir(parents=True, exist_ok=True)
+    root = Path(env["REGTRAIL_HOME"])
+    root.mkdir(parents=True, exist_ok=True)
+    run = f"demo/{os.getpid()}-{time.strftime('%Y%m%dT%H%M%S')}"
+    try:
+        # The whole demo holds the build lease; the DAG's prepare_build and publish join it (same run).
+        with buildlock.held(root, run):
+            os.environ["REGTRAIL_BUILD_RUN"] = run
+            return _run_demo(env, started, console)
+    except buildlock.BuildLocked as locked:
+        print(f"make demo: {locked}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again when the other build has published
+    finally:
+        os.environ.pop("REGTRAIL_BUILD_RUN", None)
+
+
+def _run_demo(env: dict[str, str], started: float, console: Console) -> int:
     with ExitStack() as mirror:
         with phase(console, "starting the offline mirror"):
             origin = mirror.enter_context(mirror_running())
