@@ -228,3 +228,46 @@ def handle_document(context: Any, document: Any) -> bool:
             module.handle_document(context, document)
             return True
     return False
+
+
+ANNOUNCED_SEED = SOURCES_DIR.parent / "dbt_project" / "seeds" / "announced_lists.csv"
+ANNOUNCED_COLUMNS = ("list_id", "list_type", "batch_label", "source", "notice_url", "published", "expected_count")
+
+
+def announced_lists(sources: dict[str, Source] | None = None) -> list[dict[str, Any]]:
+    """Every list the sources' YAML files say the regulator announced (batches of the CAC list sources).
+
+    The warehouse shows each of them in `fct_list_batches`, even when its notice page never loaded.
+    """
+    rows = []
+    for source in (sources or load_sources()).values():
+        config = source.config
+        if not config.list_type:
+            continue
+        only_notice = config.notices[0].url if len(config.notices) == 1 else None
+        entries = [(n.batch_label, n.url, n.published, n.expected_count) for n in config.notices if n.batch_label]
+        entries += [(e.batch_label, only_notice, e.published, e.expected_count) for e in config.lists]
+        for batch_label, notice_url, published, expected_count in entries:
+            rows.append({
+                "list_id": f"{config.list_type}:{batch_label}", "list_type": config.list_type,
+                "batch_label": batch_label, "source": source.name, "notice_url": notice_url,
+                "published": str(published or ""), "expected_count": expected_count,
+            })
+    return sorted(rows, key=lambda row: row["list_id"])
+
+
+def announced_seed_text(sources: dict[str, Source] | None = None) -> str:
+    """The CSV text of `dbt_project/seeds/announced_lists.csv` as the YAML files define it."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ANNOUNCED_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in announced_lists(sources))
+    return out.getvalue()
+
+
+if __name__ == "__main__":  # python -m regtrail.sources: rewrite the seed after editing a source.yml
+    ANNOUNCED_SEED.write_text(announced_seed_text(), encoding="utf-8")
+    print(f"wrote {ANNOUNCED_SEED}")

@@ -157,6 +157,7 @@ final as (
         current_rows.products,
         current_rows.purpose,
         current_rows.remark,
+        current_rows.extra_columns,
         current_rows.seq,
         current_rows.seq_auto,
         current_rows.row_index,

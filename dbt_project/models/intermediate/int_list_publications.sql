@@ -92,6 +92,8 @@ final as (
         list_history.documents_count,
         latest.row_count,
         latest.expected_count,
+        latest.unknown_columns,
+        latest.unknown_column_count,
         coalesce(parsed.parsed_rows, 0) as parsed_rows,
         coalesce(parsed.distinct_filings, 0) as distinct_filings
 

@@ -1,5 +1,8 @@
--- Everything that went wrong getting documents: failed HTTP attempts and documents no parser could
--- read. `resolved` says whether a later attempt (fetch) or the current parser (parse) succeeded.
+-- Everything that went wrong getting documents, one row per URL and stage: failed HTTP attempts
+-- (stage fetch) and documents no parser could read (stage parse), with how many attempts failed,
+-- the first and the last of them, the last error, and whether it is resolved: a later attempt of
+-- the same URL succeeded (fetch) or the newest parser reads the URL's latest failing document (parse).
+-- A daily run that fails again on the same URL updates its row instead of adding one.
 with
 
 fetches as (
@@ -20,71 +23,108 @@ document_versions as (
 
 ),
 
+last_success as (
+
+    select
+        url,
+        max(started_at) as last_ok_at
+    from fetches
+    where is_ok
+    group by url
+
+),
+
 failed_fetches as (
 
     select
-        failed.event_id as failure_id,
         'fetch' as stage,
-        failed.source,
-        failed.url,
-        failed.error_kind,
-        failed.error,
-        failed.started_at,
-        failed.status,
-        failed.attempt,
-        failed.purpose,
-        failed.run_key,
-        cast(null as varchar) as parser_version,
-        exists(
-            select 1
-            from fetches as later
-            where later.url = failed.url
-                and later.is_ok
-                and later.started_at > failed.started_at
-        ) as resolved
-
-    from fetches as failed
-    where not failed.is_ok
+        url,
+        count(*) as attempts,
+        min(started_at) as first_attempt_at,
+        max(started_at) as last_attempt_at,
+        arg_max(source, started_at) as source,
+        arg_max(error_kind, started_at) as error_kind,
+        arg_max(error, started_at) as error,
+        arg_max(status, started_at) as status,
+        arg_max(purpose, started_at) as purpose,
+        arg_max(run_key, started_at) as run_key,
+        cast(null as varchar) as parser_version
+    from fetches
+    where not is_ok
+    group by url
 
 ),
 
 failed_parses as (
 
     select
-        parse_failures.event_id as failure_id,
         'parse' as stage,
-        parse_failures.source,
-        parse_failures.document_url as url,
+        document_url as url,
+        count(*) as attempts,
+        min(observed_at) as first_attempt_at,
+        max(observed_at) as last_attempt_at,
+        arg_max(source, observed_at) as source,
         'parse_failure' as error_kind,
-        case
-            when parse_failures.detected_type is not null
-                then parse_failures.error || ' (detected type: ' || parse_failures.detected_type || ')'
-            else parse_failures.error
-        end as error,
-        parse_failures.observed_at as started_at,
+        arg_max(
+            case
+                when detected_type is not null then error || ' (detected type: ' || detected_type || ')'
+                else error
+            end,
+            observed_at
+        ) as error,
         cast(null as integer) as status,
-        cast(null as integer) as attempt,
         cast(null as varchar) as purpose,
-        parse_failures.run_key,
-        parse_failures.parser_version,
-        coalesce(
-            document_versions.is_parsed
-            and document_versions.current_parser_version = document_versions.newest_parser_version,
-            false
-        ) as resolved
-
+        arg_max(run_key, observed_at) as run_key,
+        arg_max(parser_version, observed_at) as parser_version,
+        arg_max(document_digest, observed_at) as document_digest
     from parse_failures
-    left join document_versions
-        on parse_failures.document_digest = document_versions.document_digest
+    group by document_url
 
 ),
 
 final as (
 
-    select * from failed_fetches
-    union all
-    select * from failed_parses
+    select
+        failed_fetches.stage || ' ' || failed_fetches.url as failure_id,
+        failed_fetches.* exclude (stage, url),
+        failed_fetches.stage,
+        failed_fetches.url,
+        coalesce(last_success.last_ok_at > failed_fetches.last_attempt_at, false) as resolved
+    from failed_fetches
+    left join last_success
+        on failed_fetches.url = last_success.url
+
+    union all by name
+
+    select
+        failed_parses.stage || ' ' || failed_parses.url as failure_id,
+        failed_parses.* exclude (stage, url, document_digest),
+        failed_parses.stage,
+        failed_parses.url,
+        coalesce(
+            document_versions.is_parsed
+            and document_versions.current_parser_version = document_versions.newest_parser_version,
+            false
+        ) as resolved
+    from failed_parses
+    left join document_versions
+        on failed_parses.document_digest = document_versions.document_digest
 
 )
 
-select * from final
+select
+    failure_id,
+    stage,
+    source,
+    url,
+    error_kind,
+    error,
+    status,
+    purpose,
+    attempts,
+    first_attempt_at,
+    last_attempt_at,
+    run_key,
+    parser_version,
+    resolved
+from final

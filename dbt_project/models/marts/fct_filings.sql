@@ -127,6 +127,7 @@ listed as (
         latest.products,
         latest.purpose,
         latest.remark,
+        latest.extra_columns,
         latest.list_type,
         latest.list_id as last_list_id,
         latest.batch_label as last_batch_label,

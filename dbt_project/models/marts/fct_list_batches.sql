@@ -1,7 +1,11 @@
--- One row per list (batch) the regulator published: the rows the parser found against what the
--- attachment holds and what the regulator says it published. Lists announced on a notice page
--- whose attachment could not be fetched or parsed are kept with status 'not_available' and the
--- latest failure, so a missing batch is visible rather than silently absent.
+-- One row per list (batch) the regulator announced: the rows the parser found against what the
+-- attachment holds and what the regulator says it published. A list is announced by its notice
+-- page or, when the crawl tried that page and could not read it, by the source's configuration (seed
+-- announced_lists, written from scrapers/*/source.yml). A list not parsed keeps a row with its state
+-- and the last outcome that explains it:
+--   not_available  the regulator serves no file (HTTP 404/410);
+--   failed         the notice page or the attachment failed (last error), the attachment was never
+--                  fetched, or it could not be parsed (the parser's error).
 with
 
 lists as (
@@ -10,22 +14,42 @@ lists as (
 
 ),
 
-announced as (
+announced_on_pages as (
 
     select * from {{ ref('int_announced_lists') }}
 
 ),
 
-failures as (
+announced_in_config as (
+
+    select * from {{ ref('announced_lists') }}
+
+),
+
+-- The latest attempt at each URL: its outcome, not an older failure, explains a list's state.
+last_attempts as (
 
     select
         url,
+        is_ok,
+        status,
         error_kind,
-        error,
-        started_at
+        error
     from {{ ref('stg_regtrail__fetch_events') }}
-    where not is_ok
-    qualify row_number() over (partition by url order by started_at desc, event_id asc) = 1
+    qualify row_number() over (partition by url order by started_at desc, attempt desc, event_id) = 1
+
+),
+
+last_parse_failures as (
+
+    select
+        document_url,
+        case
+            when detected_type is not null then error || ' (detected type: ' || detected_type || ')'
+            else error
+        end as error
+    from {{ ref('stg_regtrail__parse_failures') }}
+    qualify row_number() over (partition by document_url order by observed_at desc, event_id) = 1
 
 ),
 
@@ -51,6 +75,8 @@ parsed as (
         'parsed' as status,
         cast(null as varchar) as failure_kind,
         cast(null as varchar) as failure,
+        unknown_column_count,
+        unknown_columns,
         notice_url,
         attachment_url,
         document_digest,
@@ -61,35 +87,98 @@ parsed as (
 
 ),
 
+announced as (
+
+    select
+        coalesce(on_page.list_id, config.list_id) as list_id,
+        coalesce(on_page.list_type, config.list_type) as list_type,
+        coalesce(on_page.batch_label, config.batch_label) as batch_label,
+        coalesce(on_page.expected_count, config.expected_count) as expected_count,
+        coalesce(on_page.notice_url, config.notice_url) as notice_url,
+        on_page.attachment_url,
+        on_page.first_announced_at
+    from announced_on_pages as on_page
+    full outer join announced_in_config as config
+        on on_page.list_id = config.list_id
+
+),
+
+not_parsed as (
+
+    select
+        announced.*,
+        case
+            when attachment.status in (404, 410) then 'not_available'
+            else 'failed'
+        end as status,
+        case
+            when announced.attachment_url is null then coalesce(notice.error_kind, 'notice_not_parsed')
+            when attachment.url is null then 'not_fetched'
+            when not attachment.is_ok then attachment.error_kind
+            when parse_failure.document_url is not null then 'parse_failure'
+            else 'not_parsed'
+        end as failure_kind,
+        case
+            when announced.attachment_url is null and not notice.is_ok
+                then 'notice page failed: ' || coalesce(notice.error, 'HTTP ' || notice.status)
+            when announced.attachment_url is null
+                then 'notice page fetched, but not parsed (see fct_fetch_failures)'
+            when attachment.url is null then 'attachment announced but never fetched'
+            when not attachment.is_ok then coalesce(attachment.error, 'HTTP ' || attachment.status)
+            when parse_failure.document_url is not null then parse_failure.error
+            else 'attachment fetched, but no list was parsed from it'
+        end as failure
+    from announced
+    left join last_attempts as notice
+        on announced.notice_url = notice.url
+    left join last_attempts as attachment
+        on announced.attachment_url = attachment.url
+    left join last_parse_failures as parse_failure
+        on announced.attachment_url = parse_failure.document_url
+    where announced.list_id not in (select list_id from lists)
+        -- a list only the configuration names counts when the crawl tried its notice page and got
+        -- nothing from it (no notice record, no list)
+        and (
+            announced.attachment_url is not null
+            or (
+                notice.url is not null
+                and announced.notice_url not in (select notice_url from announced_on_pages)
+                and announced.notice_url not in (select notice_url from lists where notice_url is not null)
+            )
+        )
+
+),
+
 missing as (
 
     select
-        announced.list_id,
-        announced.list_type,
-        announced.batch_label,
+        list_id,
+        list_type,
+        batch_label,
         cast(null as varchar) as title,
         cast(null as date) as published_at,
         cast(null as varchar) as published_precision,
         cast(null as integer) as row_count,
-        announced.expected_count,
+        expected_count,
         cast(null as bigint) as parsed_rows,
         cast(null as bigint) as distinct_filings,
         cast(null as bigint) as duplicate_rows,
         false as reconciled,
-        'not_available' as status,
-        failures.error_kind as failure_kind,
-        coalesce(failures.error, 'attachment announced but never fetched') as failure,
-        announced.notice_url,
-        announced.attachment_url,
+        status,
+        failure_kind,
+        failure,
+        cast(null as integer) as unknown_column_count,
+        cast(null as varchar) as unknown_columns,
+        notice_url,
+        attachment_url,
         cast(null as varchar) as document_digest,
         cast(null as varchar) as parser_version,
         -- known from its notice: first fetch of a notice version announcing it (the same on every rerun); no
-        -- attempt time here, so the mart stays identical across reruns (see fct_fetch_failures)
-        announced.first_announced_at as first_observed_at,
+        -- attempt time here, so the mart stays identical across reruns (see fct_fetch_failures); NULL for a
+        -- list only the configuration announces (its notice page was never read)
+        first_announced_at as first_observed_at,
         cast(null as timestamp with time zone) as last_observed_at
-    from announced
-    left join failures on announced.attachment_url = failures.url
-    where announced.list_id not in (select lists.list_id from lists)
+    from not_parsed
 
 ),
 

@@ -39,6 +39,8 @@ renamed as (
         nullif(trim(fields.products), '') as products,
         nullif(trim(fields.purpose), '') as purpose,
         nullif(trim(fields.remark), '') as remark,
+        -- cells of columns the parser does not know, {header: value} (NULL when none): reported, never dropped
+        nullif({{ json_raw('payload', 'extra') }}, '{}') as extra_columns,
         nullif(trim(fields.seq), '') as seq,
         coalesce({{ safe_cast('fields.seq_auto', 'boolean') }}, false) as seq_auto,
         cast({{ safe_cast('fields.row_index', 'bigint') }} as integer) as row_index,

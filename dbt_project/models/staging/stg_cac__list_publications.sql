@@ -25,6 +25,9 @@ renamed as (
         {{ json_text('payload', 'notice_title') }} as notice_title,
         coalesce({{ json_text('payload', 'attachment_url') }}, document_url) as attachment_url,
         {{ json_text('payload', 'file_name') }} as file_name,
+        -- Columns the parser did not know (kept in each filing's extra_columns): a JSON array of names.
+        {{ json_raw('payload', 'unknown_columns') }} as unknown_columns,
+        coalesce(cast({{ json_array_length('payload', 'unknown_columns') }} as integer), 0) as unknown_column_count,
         document_url,
         document_digest,
         published_at,
