@@ -98,7 +98,7 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
         ).fetchall()
         lines.append(f"{'list type':<20} {'batch':<10} {'published':<11} {'rows':>5} {'expected':>8}  reconciled")
         for list_type, label, published, parsed, expected, ok, status, failure in rows:
-            verdict = ("yes" if ok else "NO") if status == "parsed" else f"not available: {failure}"
+            verdict = ("yes" if ok else "NO") if status == "parsed" else f"{status.replace('_', ' ')}: {failure}"
             lines.append(f"{list_type:<20} {label:<10} {str(published or ''):<11} {parsed or '':>5} "
                          f"{'' if expected is None else expected:>8}  {verdict}")
         totals = con.execute(
@@ -106,7 +106,7 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
             "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures)"
         ).fetchone()
         lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}, "
-                     f"fetch/parse failures {totals[3]} (see fct_fetch_failures)")
+                     f"URLs failing to fetch or parse {totals[3]} (see fct_fetch_failures)")
         timeline = con.execute(
             "select event_date, event_type, coalesce(entity_name, entity_group), filing_number, "
             "coalesce(list_id, source_url) from fct_timeline_events "
