@@ -86,9 +86,18 @@ final as (
 
     select
         failed_fetches.stage || ' ' || failed_fetches.url as failure_id,
-        failed_fetches.* exclude (stage, url),
         failed_fetches.stage,
+        failed_fetches.source,
         failed_fetches.url,
+        failed_fetches.error_kind,
+        failed_fetches.error,
+        failed_fetches.status,
+        failed_fetches.purpose,
+        failed_fetches.attempts,
+        failed_fetches.first_attempt_at,
+        failed_fetches.last_attempt_at,
+        failed_fetches.run_key,
+        failed_fetches.parser_version,
         coalesce(last_success.last_ok_at > failed_fetches.last_attempt_at, false) as resolved
     from failed_fetches
     left join last_success
@@ -98,9 +107,18 @@ final as (
 
     select
         failed_parses.stage || ' ' || failed_parses.url as failure_id,
-        failed_parses.* exclude (stage, url, document_digest),
         failed_parses.stage,
+        failed_parses.source,
         failed_parses.url,
+        failed_parses.error_kind,
+        failed_parses.error,
+        failed_parses.status,
+        failed_parses.purpose,
+        failed_parses.attempts,
+        failed_parses.first_attempt_at,
+        failed_parses.last_attempt_at,
+        failed_parses.run_key,
+        failed_parses.parser_version,
         coalesce(
             document_versions.is_parsed
             and document_versions.current_parser_version = document_versions.newest_parser_version,

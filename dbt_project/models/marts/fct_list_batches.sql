@@ -36,7 +36,7 @@ last_attempts as (
         error_kind,
         error
     from {{ ref('stg_regtrail__fetch_events') }}
-    qualify row_number() over (partition by url order by started_at desc, attempt desc, event_id) = 1
+    qualify row_number() over (partition by url order by started_at desc, attempt desc, event_id asc) = 1
 
 ),
 
@@ -49,7 +49,7 @@ last_parse_failures as (
             else error
         end as error
     from {{ ref('stg_regtrail__parse_failures') }}
-    qualify row_number() over (partition by document_url order by observed_at desc, event_id) = 1
+    qualify row_number() over (partition by document_url order by observed_at desc, event_id asc) = 1
 
 ),
 
@@ -135,15 +135,18 @@ not_parsed as (
         on announced.attachment_url = attachment.url
     left join last_parse_failures as parse_failure
         on announced.attachment_url = parse_failure.document_url
-    where announced.list_id not in (select list_id from lists)
+    where announced.list_id not in (select lists.list_id from lists)
         -- a list only the configuration names counts when the crawl tried its notice page and got
         -- nothing from it (no notice record, no list)
         and (
             announced.attachment_url is not null
             or (
                 notice.url is not null
-                and announced.notice_url not in (select notice_url from announced_on_pages)
-                and announced.notice_url not in (select notice_url from lists where notice_url is not null)
+                and announced.notice_url not in (select announced_on_pages.notice_url from announced_on_pages)
+                and announced.notice_url not in (
+                    select lists.notice_url from lists
+                    where lists.notice_url is not null
+                )
             )
         )
 
