@@ -69,9 +69,10 @@ def main() -> None:
                   f"{builds[name].stat().st_size / 2**20:7.1f} MiB, header version {header_version(builds[name])}")
         compat = root / "compat.duckdb"
         started = time.perf_counter()
-        with duckdb.connect(str(builds["default"]), read_only=True) as con:
+        with duckdb.connect() as con:
+            con.execute(f"attach '{builds['default']}' as built (read_only)")
             con.execute(f"attach '{compat}' as compat (storage_version 'v1.2.0')")
-            con.execute("copy from database warehouse to compat")
+            con.execute("copy from database built to compat")
             con.execute("detach compat")
         copied = time.perf_counter() - started
         print(f"COPY FROM DATABASE default -> v1.2.0 : {copied:6.1f} s, {compat.stat().st_size / 2**20:7.1f} MiB, "
