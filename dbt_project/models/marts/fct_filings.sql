@@ -178,6 +178,7 @@ notice_only as (
         notices.products,
         cast(null as varchar) as purpose,
         cast(null as varchar) as remark,
+        cast(null as varchar) as extra_columns,
         case when notices.role like '%类' then 'algo_recommendation' else 'deep_synthesis' end as list_type,
         cast(null as varchar) as last_list_id,
         cast(null as varchar) as last_batch_label,
