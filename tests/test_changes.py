@@ -68,8 +68,7 @@ def rows(path: Path, sql: str, *params) -> list[tuple]:
 
 def publish_build(base: Path, home: Path, without_list: str | None = None) -> Path:
     """Copy the sample build into `home` (optionally without one list's events and row), publish it."""
-    build = warehouse.build_path(home)
-    build.parent.mkdir(parents=True, exist_ok=True)
+    build = warehouse.prepare_build(home, full_refresh=True)  # the lease and the build record
     shutil.copy2(_sample_build(base), build)
     if without_list:
         with duckdb.connect(str(build)) as con:
