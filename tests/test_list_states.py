@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from regtrail import sources
+from regtrail.log import records
 from tests.event_fixtures import DS, DS_BROKEN_URL, _digest_of, _document, _list_records, _Log, write_sample_log
 from tests.test_dbt_models import run_dbt_build
 
@@ -52,11 +53,11 @@ def faulty_runs(home: Path) -> None:
                                               (BROKEN_NOTICE, DS_BROKEN_URL, "2023年6月")):
             page = log.fetch_event(DS, run, notice_url, purpose="notice", started_at=at, status=200, ok=True,
                                    payload_digest=_digest_of(notice_url), archive_path=f"archive/x/{batch}.warc.gz")
-            log.record_event(DS, run, "notice", notice_url, {
+            log.record_event(DS, run, records.record("notice", {
                 "title": f"notice {batch}", "pubtime": None,
                 "attachments": [{"label": "附件", "file_name": f"境内深度合成服务算法备案清单（{batch}）.docx",
                                  "url": attachment, "batch_label": batch, "expected_count": 7}],
-            }, _document(page, date(2024, 1, 1), "day", "cac_notice"))
+            }), notice_url, _document(page, date(2024, 1, 1), "day", "cac_notice"))
         log.fetch_event(DS, run, MISSING_URL, purpose="attachment", started_at=at, status=404, ok=False,
                         error_kind="http_status", error="HTTP 404")
         log.fetch_event(DS, run, CHALLENGED_URL, purpose="attachment", started_at=at, status=200, ok=False,
