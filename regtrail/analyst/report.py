@@ -111,6 +111,7 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
                      ) if "group_name_zh" in dim else []
     has_changes = bool(columns(con, "fct_publications"))
     has_regions = "province" in columns(con, "fct_timeline_events")
+    has_synthetic = "is_synthetic" in columns(con, "fct_timeline_events")
     return {
         "publication": records(con, "select * from fct_publications order by published_at desc limit 1")
         if has_changes else [],
@@ -149,6 +150,7 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
                        select filing_number from events where event_type = 'filing_listed')) as cancelled,
                    count(distinct entity_name) as entities,
                    count(*) as events,
+                   {"count(*) filter (where is_synthetic)" if has_synthetic else "0"} as synthetic_events,
                    max(observed_at) as last_observed
             from events""", params)[0]
         | {"lists_parsed": sum(b["status"] == "parsed" for b in batches), "lists_announced": len(batches)},
@@ -289,7 +291,7 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
         provinces=_provinces_table(data["provinces"]) if data["provinces"] else "<p>No region columns.</p>",
         last_observed=_esc(t["last_observed"].strftime("%Y-%m-%d %H:%M UTC") if t["last_observed"] else "never"),
         filings=t["filings"], cancelled=t["cancelled"], entities=t["entities"], lists_parsed=t["lists_parsed"],
-        lists_announced=t["lists_announced"], events=t["events"],
+        lists_announced=t["lists_announced"], events=t["events"], synthetic_events=t["synthetic_events"],
         charts=charts,
         batches=_batches_table(data["batches"]),
         genai=_genai_table(data["genai"]),
@@ -343,6 +345,7 @@ list by that list's publication (or the month its 备注 names), cancellations b
 <div class="card"><b>{entities}</b>entities</div>
 <div class="card"><b>{lists_parsed} / {lists_announced}</b>lists parsed / announced</div>
 <div class="card"><b>{events}</b>timeline events</div>
+<div class="card"><b>{synthetic_events}</b>synthetic events (invented by the mirror; 0 with real data)</div>
 </div>
 {charts}
 <h2>Published lists</h2>

@@ -14,6 +14,7 @@ of a document already in the log are appended only when the document's output ch
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from typing import Any
 
 from regtrail.fetch.fetcher import env_float
 from regtrail.fetch.policy import source_hosts
-from regtrail.fetch.sniff import detect_type
+from regtrail.fetch.sniff import detect_type, is_synthetic
 from regtrail.fetch.transport import (
     ArchiveTransport,
     Attempt,
@@ -73,6 +74,7 @@ class Context:
     _latest: dict[str, dict[str, Any]] | None = None
     _records: RecordLog | None = None
     _last_flush: float = field(default_factory=time.monotonic)
+    _synthetic: dict[str, bool] = field(default_factory=dict)  # document digest -> carries the synthetic mark
 
     def __post_init__(self) -> None:
         if self.allowed_hosts is None:
@@ -181,7 +183,12 @@ class Context:
         published_precision: str | None = None,
     ) -> events.RecordEvent:
         """Append one record event (deduplicated by its content-derived id on flush); `record` follows the
-        record contract (regtrail/log/records.py)."""
+        record contract (regtrail/log/records.py). A record parsed from a document the mirror invented
+        (`sniff.is_synthetic`) says so: `synthetic: true`."""
+        if document.digest not in self._synthetic:
+            self._synthetic[document.digest] = is_synthetic(document.body)
+        if self._synthetic[document.digest]:
+            record = dataclasses.replace(record, synthetic=True)
         event = events.RecordEvent(
             source=self.source.name, record_type=record.record_type, record_key=key, payload=record.payload(),
             document_url=document.url, document_digest=document.digest, observed_at=document.observed_at,

@@ -48,6 +48,8 @@ class ContractError(TypeError):
 class Record:
     """Base of every record type; `record_type` is the value of the record event's `record_type`."""
 
+    synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents; set by "
+                          "Context.emit from the document's mark).", optional=True)
     record_type: ClassVar[str]
     summary: ClassVar[str]
     key: ClassVar[str]
@@ -169,7 +171,6 @@ class GenaiList(Record):
         "The regulator's official cumulative totals stated for the period (source config), or null.", optional=True)
     accepted_differences: list[dict[str, Any]] = doc(
         "Accepted differences (source config) that apply from this period on.", optional=True)
-    synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents).", optional=True)
     notice_url: str = doc("The notice page.")
     notice_title: str = doc("Its title.")
     attachment_url: str = doc("Canonical URL of the attachment.")
@@ -194,7 +195,6 @@ class GenaiFiling(Record):
     filed_date: str | None = doc("The same as an ISO date, when it reads as one.")
     scenario: str | None = doc("Use scenario (on-device table).", default=None)
     quirks: list[str] = doc("What was unusual about the row as printed (kept, not corrected).", factory=list)
-    synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents).", optional=True)
     list_id: str = doc("The list (`genai_list.list_id`).")
     list_type: str = doc("`genai_service`.")
     period: str | None = doc("Period of the list.")

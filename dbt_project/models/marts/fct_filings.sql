@@ -109,6 +109,18 @@ cancellations as (
 
 ),
 
+-- every listing of the filing rests on an invented document
+synthetic_filings as (
+
+    select versions.filing_number
+    from versions
+    group by versions.filing_number
+    having bool_and(versions.record_event_id in (
+            select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
+        ))
+
+),
+
 regions as (
 
     select * from {{ ref('int_region_codes') }}
@@ -150,6 +162,9 @@ listed as (
         {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
         {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
         'list' as known_from,
+        latest.filing_number in (
+            select synthetic_filings.filing_number from synthetic_filings
+        ) as is_synthetic,
         history.first_observed_at,
         history.last_observed_at,
         (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
@@ -201,6 +216,9 @@ notice_only as (
         {{ filing_number_part('notices.filing_number', 'algorithm_type') }} as algorithm_type_code,
         {{ filing_number_part('notices.filing_number', 'year') }} as filing_year_code,
         'cancellation_notice' as known_from,
+        notices.record_event_id in (
+            select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
+        ) as is_synthetic,
         notices.observed_at as first_observed_at,
         notices.observed_at as last_observed_at,
         (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at

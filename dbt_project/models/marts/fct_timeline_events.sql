@@ -133,6 +133,9 @@ final as (
         regions.province,
         regions.city,
         regions.district,
+        unioned.record_event_id in (
+            select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
+        ) as is_synthetic,
         (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
 
     from unioned
