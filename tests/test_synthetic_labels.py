@@ -24,8 +24,9 @@ def test_invented_rows_are_marked_in_every_mart(tmp_path: Path, monkeypatch: pyt
     with start_mirror(site) as mirror:
         monkeypatch.setenv("REGTRAIL_HOME", str(home))
         monkeypatch.setenv("REGTRAIL_MIRROR", mirror.origin)
-        stats = runner.crawl(["cac_genai", "cac_cancellations"], run_key="synthetic", root=home)
-    assert all(stats[s]["fetch_failures"] == 0 for s in ("cac_genai", "cac_cancellations"))
+        stats = runner.crawl(["cac_algo_recommendation", "cac_genai", "cac_cancellations"], run_key="synthetic",
+                             root=home)
+    assert all(stats[s]["fetch_failures"] == 0 for s in stats)
     result = run_dbt_build(home, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
