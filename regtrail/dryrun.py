@@ -74,13 +74,13 @@ class DryRunContext:
 def _context(source: str | None = None, list_type: str | None = None) -> DryRunContext:
     """A dry-run context with the config of `source`, or of the source crawling lists of `list_type` (only
     that source's YAML is parsed)."""
-    from regtrail.sources import SOURCES_DIR, source_config
+    from regtrail.source_cache import SOURCES_DIR, validated_config
 
     if source is None:
         line = f"\nlist_type: {list_type}\n"
         source = next(p.parent.name for p in sorted(SOURCES_DIR.glob("*/source.yml"))
                       if line in p.read_text(encoding="utf-8"))
-    return DryRunContext(source, source_config(source))
+    return DryRunContext(source, validated_config(source))
 
 
 def _notice_and_attachment(document: Document, notice_page: Document | None) -> tuple[Any, Any]:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from regtrail.log import records
 from regtrail.parsers import cac_pages, docx_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
-from regtrail.sources import Listing, SourceConfig
 
-if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
+if TYPE_CHECKING:  # neither the fetching stack nor pydantic is imported by `regtrail parse`
     from regtrail.fetch.context import Context
     from regtrail.fetch.document import Document
+    from regtrail.sources import SourceConfig
 
 
 def crawl(context: Context) -> None:
@@ -38,6 +38,8 @@ def notice_urls(context: Context) -> list[str]:
 
 def discover(context: Context) -> list[str]:
     """Notice URLs found on the configured channel listing pages whose titles match the keywords."""
+    from regtrail.sources import Listing
+
     listing = context.config.listing or Listing()
     found = []
     for listing_url in listing.urls:

@@ -20,6 +20,8 @@ from regtrail.log import events, records, records_doc
 from regtrail.log.digest import canonical_json, sha256
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
+from regtrail.source_cache import SOURCES_DIR, validated_data
+from regtrail.sources import SourceConfigError, read_config
 
 STAGING = settings.REPO_ROOT / "dbt_project" / "models" / "staging"
 JSON_READ = re.compile(r"json_\w+\('payload', '(\w+)'\)")
@@ -123,12 +125,31 @@ def test_parse_prints_what_a_crawl_appends_for_a_real_docx(home: Path, tmp_path:
 
 def test_parse_of_a_docx_imports_only_what_parsing_needs(shared: Path) -> None:
     """`regtrail parse` (issue 13: start fast) loads neither the fetch stack, the event log, the HTML or PDF
-    readers, python-docx, nor the Typer application."""
+    readers, python-docx, the Typer application, nor pydantic (the validated source config is read from its cache)."""
     path = shared / "original_docx" / "deep_synthesis_2024-04.docx"
+    validated_data("cac_deep_synthesis")  # the cache a first run writes (that run validates with pydantic)
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "regtrail", "parse", str(path)],
                          capture_output=True, text=True, cwd=settings.REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert {"regtrail.dryrun", "regtrail.parsers.docx_list", "lxml.etree"} <= imported
-    heavy = {"pyarrow", "fsspec", "requests", "warcio", "bs4", "pdfplumber", "docx", "typer", "regtrail.fetch.context"}
+    heavy = {"pyarrow", "fsspec", "requests", "warcio", "bs4", "pdfplumber", "docx", "typer", "pydantic",
+             "regtrail.fetch.context"}
     assert heavy & imported == set()
+
+
+def test_cached_source_config_is_the_validated_one_and_follows_the_yaml(tmp_path: Path) -> None:
+    source = tmp_path / "cac_deep_synthesis"
+    source.mkdir()
+    yml = (SOURCES_DIR / "cac_deep_synthesis" / "source.yml").read_text(encoding="utf-8")
+    (source / "source.yml").write_text(yml, encoding="utf-8")
+    first = validated_data("cac_deep_synthesis", tmp_path)
+    assert first == read_config(source / "source.yml").model_dump(mode="json")
+    assert len(list((source / "__pycache__").glob("source.*.json"))) == 1
+    (source / "source.yml").write_text(yml.replace("rate_limit_per_second: ", "rate_limit_per_second: 0.25 #"),
+                                       encoding="utf-8")
+    changed = validated_data("cac_deep_synthesis", tmp_path)
+    assert changed["rate_limit_per_second"] == 0.25 != first["rate_limit_per_second"]
+    (source / "source.yml").write_text(yml.replace("\nname: ", "\nname: other_"), encoding="utf-8")
+    with pytest.raises(SourceConfigError):
+        validated_data("cac_deep_synthesis", tmp_path)
