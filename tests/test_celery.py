@@ -114,6 +114,11 @@ def local_marts(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> dict[
                      ["dags", "test", WAREHOUSE_DAG, "2026-01-01"]):
             out = subprocess.run([str(BIN / "airflow"), *args], env=env, cwd=settings.REPO_ROOT,
                                  capture_output=True, text=True, timeout=1200)
+            if out.returncode != 0 and "IntegrityError" in out.stdout + out.stderr:
+                # Seen once in five runs: `dags test` on SQLite ended in an IntegrityError before recording
+                # a run; the same command then succeeded. Not yet diagnosed; the reference is retried once.
+                out = subprocess.run([str(BIN / "airflow"), *args], env=env, cwd=settings.REPO_ROOT,
+                                     capture_output=True, text=True, timeout=1200)
             assert out.returncode == 0, (args, out.stdout[-3000:], out.stderr[-3000:])
     return marts(home / "warehouse.duckdb")
 
