@@ -41,6 +41,18 @@ DBT_RUNS = "_regtrail_dbt_runs"  # one row per dbt invocation on the build file 
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
 
+def dbt_connect_config() -> dict[str, str]:
+    """The DuckDB options dbt opens the build file with (`config_options` in dbt_project/profiles.yml).
+
+    A process that ran dbt in-process (`airflow dags test`) may still hold the file, and DuckDB refuses
+    a second connection to it with other options, so publish connects with the same ones.
+    """
+    import yaml
+
+    profiles = yaml.safe_load((settings.REPO_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"))
+    return dict(profiles["regtrail"]["outputs"]["dev"].get("config_options") or {})
+
+
 def build_path(root: Path | None = None) -> Path:
     """The file dbt builds into."""
     return (root or settings.home()) / "build" / "warehouse.duckdb"
@@ -208,7 +220,7 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
         stamp = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
         stage = publication.new_staging(root, stamp)
         try:
-            with duckdb.connect(str(source)) as con:
+            with duckdb.connect(str(source), config=dbt_connect_config()) as con:
                 check_build(con, record)
                 fingerprint = build_fingerprint()
                 con.execute(f"create or replace table {BUILD_INFO} as "

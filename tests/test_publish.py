@@ -262,7 +262,7 @@ def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_p
     base = tmp_path_factory.getbasetemp()
     home = write_sample_log(tmp_path_factory.mktemp("held-build"))
     adopt_sample_build(base, home)
-    holder = duckdb.connect(str(warehouse.build_path(home)))  # as dbt-duckdb keeps it
+    holder = duckdb.connect(str(warehouse.build_path(home)), config=warehouse.dbt_connect_config())  # as dbt keeps it
     try:
         published = warehouse.publish(home)
     finally:
