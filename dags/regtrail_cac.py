@@ -140,7 +140,18 @@ def regtrail_warehouse():
         print(f"published {target}; beside it: " + ", ".join(str(target.parent / d) for d in warehouse.PUBLISHED_DIRS))
         return str(target)
 
-    prepare_build() >> _dbt_tasks() >> publish()
+    @task(trigger_rule=TriggerRule.ONE_FAILED)
+    def build_failed() -> None:
+        """A failed prepare, dbt or publish task: end this run's build lease (the next run need not wait for
+        its time-out), then fail the run."""
+        from regtrail import buildlock, settings
+
+        released = buildlock.release(settings.home().resolve(), buildlock.run_id())
+        raise RuntimeError(f"the warehouse build failed; {'its lease was released' if released else 'no lease held'}")
+
+    steps = [prepare_build(), _dbt_tasks(), publish()]
+    steps[0] >> steps[1] >> steps[2]
+    steps >> build_failed()
 
 
 for _dag_id, (_schedule, _sources) in orchestration.crawl_dags().items():

@@ -67,9 +67,11 @@ def test_crawl_and_warehouse_dags_joined_by_the_event_log_asset(tmp_path: Path) 
 
     warehouse = report["dags"]["regtrail_warehouse"]
     assert warehouse["asset_triggers"] == ["regtrail-event-log"]
-    assert warehouse["tasks"] == ["dbt_build", "prepare_build", "publish"], "one dbt build task by default"
+    assert warehouse["tasks"] == ["build_failed", "dbt_build", "prepare_build", "publish"], "one dbt build task"
     assert warehouse["upstream"]["dbt_build"] == ["prepare_build"]
     assert warehouse["upstream"]["publish"] == ["dbt_build"]
+    assert warehouse["upstream"]["build_failed"] == ["dbt_build", "prepare_build", "publish"]
+    assert warehouse["trigger_rules"]["build_failed"] == "one_failed"  # ends the lease of a failed build
     assert warehouse["outlets"] == {"publish": ["regtrail-warehouse"]}
 
 

@@ -306,7 +306,9 @@ def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
         runs = meta.execute("select state from dag_run where dag_id = 'regtrail_warehouse'").fetchall()
         states = dict(meta.execute("select task_id, state from task_instance where dag_id = 'regtrail_warehouse'"))
     assert runs == [("failed",)]
-    assert states == {"prepare_build": "success", "dbt_build": "failed", "publish": "upstream_failed"}
+    assert states == {"prepare_build": "success", "dbt_build": "failed", "publish": "upstream_failed",
+                      "build_failed": "failed"}
+    assert not (home / "build" / "lease.json").exists(), "the failed run ended its build lease"
     after = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
     assert after == before
     with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:  # the failed build stays aside
