@@ -1,0 +1,308 @@
+"""Cell text and table rows of a WordprocessingML table (a one-pass walk, and a careful path for odd cells)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+from regtrail.parsers.docx_xml import (
+    _BLOCK_CONTAINERS,
+    _CAREFUL_TAGS,
+    _EXTRA_STRIP,
+    _FALSE_VALUES,
+    _RUN_CONTAINERS,
+    _W,
+    _WALK_TAGS,
+    _WALK_TAGS_WITH_STYLES,
+    _WS_RE,
+    W_BR,
+    W_CR,
+    W_GRIDBEFORE,
+    W_GRIDCOL,
+    W_GRIDSPAN,
+    W_HMERGE,
+    W_NO_BREAK_HYPHEN,
+    W_NUMID,
+    W_NUMPR,
+    W_P,
+    W_PPR,
+    W_PSTYLE,
+    W_R,
+    W_RPR,
+    W_T,
+    W_TAB,
+    W_TBL,
+    W_TBLGRID,
+    W_TBLHEADER,
+    W_TC,
+    W_TCPR,
+    W_TR,
+    W_TRPR,
+    W_VAL,
+    W_VANISH,
+    W_VMERGE,
+    W_W,
+)
+
+# --------------------------------------------------------------------------------------------
+# Text extraction (careful path: paragraph by paragraph, honouring deletions and hidden text)
+
+
+def _children(el: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """Children with ``tag``, looking through structured-document-tag and similar wrappers."""
+    for child in el:
+        ctag = child.tag
+        if ctag == tag:
+            yield child
+        elif ctag in _BLOCK_CONTAINERS:
+            yield from _children(child, tag)
+
+
+def _is_on(el: etree._Element | None) -> bool:
+    """A WordprocessingML on/off property is on when present without a false ``w:val``."""
+    return el is not None and (el.get(W_VAL) or "1").lower() not in _FALSE_VALUES
+
+
+def _run_text(run: etree._Element, out: list[str]) -> None:
+    for child in run:
+        tag = child.tag
+        if tag == W_T:
+            if child.text:
+                out.append(child.text)
+        elif tag == W_RPR:
+            if _is_on(child.find(W_VANISH)) or _is_on(child.find(_W + "specVanish")):
+                return
+        elif tag == W_TAB:
+            out.append(" ")
+        elif tag == W_BR or tag == W_CR:
+            out.append("\n")
+        elif tag == W_NO_BREAK_HYPHEN:
+            out.append("-")
+
+
+def _collect_runs(el: etree._Element, out: list[str]) -> None:
+    for child in el:
+        tag = child.tag
+        if tag == W_R:
+            _run_text(child, out)
+        elif tag in _RUN_CONTAINERS:
+            _collect_runs(child, out)
+
+
+def _paragraph_text(p: etree._Element) -> str:
+    out: list[str] = []
+    _collect_runs(p, out)
+    return "".join(out)
+
+
+def _clean(text: str) -> str:
+    return text.strip().strip(_EXTRA_STRIP).strip()
+
+
+def _join_pieces(texts: list[str]) -> str:
+    """Strip each paragraph/line piece, drop empty ones and join the rest with one space."""
+    pieces: list[str] = []
+    for text in texts:
+        for line in text.split("\n") if "\n" in text else (text,):
+            line = _clean(line)
+            if line:
+                pieces.append(line)
+    return " ".join(pieces)
+
+
+def _paragraph_numbered(p: etree._Element, numbered_styles: frozenset[str]) -> bool:
+    """Whether Word shows a list number for the paragraph (direct w:numPr or a numbered style)."""
+    ppr = p.find(W_PPR)
+    if ppr is None:
+        return False
+    numpr = ppr.find(W_NUMPR)
+    num_id = numpr.find(W_NUMID) if numpr is not None else None
+    if num_id is not None:  # numId 0 explicitly switches numbering off
+        return (num_id.get(W_VAL) or "0") != "0"
+    if numbered_styles:
+        pstyle = ppr.find(W_PSTYLE)
+        return pstyle is not None and pstyle.get(W_VAL) in numbered_styles
+    return False
+
+
+def _cell_text_careful(tc: etree._Element) -> str:
+    return _join_pieces([_paragraph_text(p) for p in _children(tc, W_P)])
+
+
+# --------------------------------------------------------------------------------------------
+# Table model
+
+
+@dataclass
+class _Cell:
+    start: int  # first grid column
+    span: int  # grid columns covered
+    text: str
+    vmerge_continue: bool
+    numbered: bool  # an empty cell whose paragraph is auto-numbered
+
+
+_Row = tuple[list[_Cell], bool]  # cells, marked as repeating header row
+
+
+def _int_val(el: etree._Element, default: int) -> int:
+    try:
+        return max(int(el.get(W_VAL) or default), 0)
+    except ValueError:
+        return default
+
+
+def _merge_continues(el: etree._Element) -> bool:
+    return (el.get(W_VAL) or "continue") == "continue"
+
+
+def _table_rows(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row]:
+    """All rows of a table, with cells positioned on the grid."""
+    rows = _table_rows_fast(tbl, numbered_styles)
+    if rows is None:  # nested table somewhere: walk rows and cells structurally
+        rows = [_row_cells_careful(tr, numbered_styles) for tr in _children(tbl, W_TR)]
+    return rows
+
+
+def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row] | None:
+    """One C-level walk over the table; None when it holds a nested table."""
+    rows: list[_Row] = []
+    cells: list[_Cell] | None = None
+    is_header = False
+    col = 0
+    tc: etree._Element | None = None
+    span, vcont, hcont, careful = 1, False, False, False
+    cell_numbered = para_numbered = False
+    texts: list[str] = []
+    cur: list[str] = []
+
+    def close_cell() -> None:
+        nonlocal tc, col, cell_numbered
+        if tc is None or cells is None:
+            return
+        if careful:
+            text = _cell_text_careful(tc)
+            numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
+        else:
+            if cur:
+                texts.append("".join(cur))
+            if len(texts) == 1 and "\n" not in texts[0]:
+                text = _clean(texts[0])
+            else:
+                text = _join_pieces(texts)
+            numbered = not text and (cell_numbered or para_numbered)
+        if hcont and cells:  # legacy horizontal merge: widen the previous cell
+            cells[-1].span += span
+        else:
+            cells.append(_Cell(col, span, text, vcont, numbered))
+        col += span
+        tc = None
+
+    walk_tags = _WALK_TAGS_WITH_STYLES if numbered_styles else _WALK_TAGS
+    for el in tbl.iter(*walk_tags):
+        tag = el.tag
+        if tag == W_T:
+            t = el.text
+            if t:
+                cur.append(t)
+        elif tag == W_P:
+            if cur:
+                texts.append("".join(cur))
+                cur = []
+            cell_numbered = cell_numbered or para_numbered
+            para_numbered = False
+        elif tag == W_TC:
+            close_cell()
+            tc = el
+            span, vcont, hcont, careful = 1, False, False, False
+            cell_numbered = para_numbered = False
+            texts, cur = [], []
+        elif tag == W_TR:
+            close_cell()
+            if cells is not None:
+                rows.append((cells, is_header))
+            cells, is_header, col = [], False, 0
+        elif tag == W_TAB:
+            if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
+                cur.append(" ")
+        elif tag == W_BR or tag == W_CR:
+            cur.append("\n")
+        elif tag == W_NO_BREAK_HYPHEN:
+            cur.append("-")
+        elif tag == W_NUMID:
+            para_numbered = (el.get(W_VAL) or "0") != "0"
+        elif tag == W_PSTYLE:
+            para_numbered = el.get(W_VAL) in numbered_styles
+        elif tag == W_GRIDSPAN:
+            span = max(_int_val(el, 1), 1)
+        elif tag == W_VMERGE:
+            vcont = _merge_continues(el)
+        elif tag == W_HMERGE:
+            hcont = _merge_continues(el)
+        elif tag == W_GRIDBEFORE:
+            if tc is None:
+                col = _int_val(el, 0)
+        elif tag == W_TBLHEADER:
+            is_header = _is_on(el)
+        elif tag == W_TBL:
+            if el is not tbl:
+                return None
+        elif tag in _CAREFUL_TAGS:
+            careful = True
+    close_cell()
+    if cells is not None:
+        rows.append((cells, is_header))
+    return rows
+
+
+def _row_cells_careful(tr: etree._Element, numbered_styles: frozenset[str]) -> _Row:
+    """One row read element by element (used for tables that contain nested tables)."""
+    col = 0
+    is_header = False
+    cells: list[_Cell] = []
+    for child in tr:
+        if child.tag == W_TRPR:
+            for prop in child:
+                if prop.tag == W_GRIDBEFORE:
+                    col = _int_val(prop, 0)
+                elif prop.tag == W_TBLHEADER:
+                    is_header = _is_on(prop)
+    for tc in _children(tr, W_TC):
+        span, vcont, hcont = 1, False, False
+        tcpr = tc.find(W_TCPR)
+        for prop in tcpr if tcpr is not None else ():
+            if prop.tag == W_GRIDSPAN:
+                span = max(_int_val(prop, 1), 1)
+            elif prop.tag == W_VMERGE:
+                vcont = _merge_continues(prop)
+            elif prop.tag == W_HMERGE:
+                hcont = _merge_continues(prop)
+        text = _cell_text_careful(tc)
+        numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
+        if hcont and cells:
+            cells[-1].span += span
+        else:
+            cells.append(_Cell(col, span, text, vcont, numbered))
+        col += span
+    return cells, is_header
+
+
+def _grid_widths(tbl: etree._Element) -> list[int]:
+    grid = tbl.find(W_TBLGRID)
+    widths: list[int] = []
+    for gc in grid.iter(W_GRIDCOL) if grid is not None else ():
+        try:
+            widths.append(max(int(float(gc.get(W_W) or 0)), 0))
+        except ValueError:
+            widths.append(0)
+    return widths
+
+
+def _normalise_header(text: str) -> str:
+    return _WS_RE.sub("", text)
+
+
+def _header_texts(cells: list[_Cell]) -> list[str]:
+    return [_normalise_header(c.text) for c in cells]
