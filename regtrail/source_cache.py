@@ -22,11 +22,26 @@ import scrapers
 SOURCES_DIR = Path(scrapers.__file__).resolve().parent
 
 
+class Section(SimpleNamespace):
+    """A validated section read back from the cache: its fields as attributes, and `model_dump` as on the model."""
+
+    def model_dump(self, *, exclude: set[str] | None = None, **_: Any) -> dict[str, Any]:
+        return {key: _thawed(item) for key, item in vars(self).items() if key not in (exclude or ())}
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, dict):
-        return SimpleNamespace(**{key: _frozen(item) for key, item in value.items()})
+        return Section(**{key: _frozen(item) for key, item in value.items()})
     if isinstance(value, list):
         return [_frozen(item) for item in value]
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, Section):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_thawed(item) for item in value]
     return value
 
 

@@ -20,7 +20,7 @@ from regtrail.log import events, records, records_doc
 from regtrail.log.digest import canonical_json, sha256
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
-from regtrail.source_cache import SOURCES_DIR, validated_data
+from regtrail.source_cache import SOURCES_DIR, validated_config, validated_data
 from regtrail.sources import SourceConfigError, read_config
 
 STAGING = settings.REPO_ROOT / "dbt_project" / "models" / "staging"
@@ -145,6 +145,10 @@ def test_cached_source_config_is_the_validated_one_and_follows_the_yaml(tmp_path
     (source / "source.yml").write_text(yml, encoding="utf-8")
     first = validated_data("cac_deep_synthesis", tmp_path)
     assert first == read_config(source / "source.yml").model_dump(mode="json")
+    assert validated_config("cac_deep_synthesis", tmp_path).model_dump() == first
+    genai = read_config(SOURCES_DIR / "cac_genai" / "source.yml")
+    cached = validated_config("cac_genai")
+    assert cached.notices[0].attachments[0].model_dump() == genai.notices[0].attachments[0].model_dump()
     assert len(list((source / "__pycache__").glob("source.*.json"))) == 1
     (source / "source.yml").write_text(yml.replace("rate_limit_per_second: ", "rate_limit_per_second: 0.25 #"),
                                        encoding="utf-8")
