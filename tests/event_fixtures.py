@@ -313,11 +313,14 @@ def _list_records(
         log.record_event(source, run_key, filing, filing.filing_number, document, parser_version)
 
 
-def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
+def write_sample_log(
+    home: Path, *, ds_expected_count: int | None = 5, ds_list_observed: datetime = DS_OBSERVED
+) -> Path:
     """Write the sample event log under `home/events/` and return `home`.
 
     `ds_expected_count` is what the source config says the 2023年8月 deep-synthesis list holds
-    (the list has 5 rows); pass another number to break reconciliation.
+    (the list has 5 rows); pass another number to break reconciliation. `ds_list_observed` is when that
+    list was fetched: a later time makes it a later observation of the list than an earlier sample log's.
     """
     home = Path(home)
     log = _Log(home)
@@ -369,7 +372,7 @@ def write_sample_log(home: Path, *, ds_expected_count: int | None = 5) -> Path:
         DS_ATTACHMENT_URL,
         purpose="attachment",
         referer=DS_NOTICE_URL,
-        started_at=DS_OBSERVED,
+        started_at=ds_list_observed,
         status=200,
         ok=True,
         content_type="application/octet-stream",

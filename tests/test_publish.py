@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -287,7 +288,8 @@ def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
     home = tmp_path_factory.mktemp("airflow-failing-test")
     published = published_sample(base, home, docs=False)
     before = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
-    write_sample_log(home, ds_expected_count=6)  # the source now claims a row the list does not have
+    # A later crawl: the source now claims a row the list does not have.
+    write_sample_log(home, ds_expected_count=6, ds_list_observed=datetime(2025, 7, 1, tzinfo=UTC))
     env = {**os.environ, **airflow_env.airflow_environ(home)}
     bin_dir = Path(sys.executable).parent
 
