@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from regtrail.analyst import queries
+from regtrail.log import records
 from tests.event_fixtures import DS_LIST_ID, _Log, write_sample_log
 from tests.test_dbt_models import run_dbt_build
 
@@ -45,10 +46,12 @@ def _write_articles(home: Path) -> None:
                                 ok=True, content_type="text/html", payload_digest=f"sha256:{n:064d}",
                                 payload_size=2048, archive_path=f"archive/news/{n}.warc.gz")
         document = dict(fetch, published_at=published, published_precision="day", parser="news_article")
-        payload = {"canonical_url": url, "url": url, "host": url.split("/")[2], "outlet": "Example News",
-                   "headline": headline, "body": body, "language": "zh" if ".cn/" in url else "en",
-                   "published_time": published.isoformat(), "date_source": "meta"}
-        log.record_event("news", "articles", "news_article", url, payload, document)
+        article = records.NewsArticle(
+            canonical_url=url, url=url, host=url.split("/")[2], outlet="Example News", headline=headline, body=body,
+            language="zh" if ".cn/" in url else "en", published_time=published.isoformat(), date_source="meta",
+            published_utc=None, published_date=published.isoformat(), dateline=None, byline=None, feed_url=None,
+            feed_published_utc=None)
+        log.record_event("news", "articles", article, url, document)
     log.write()
 
 
