@@ -21,6 +21,7 @@ from rich.status import Status
 from regtrail import airflow_env, buildlock, orchestration, settings
 
 BIN = Path(sys.executable).parent
+LOCKED = 75  # EX_TEMPFAIL: another build holds the lease; try again when it has published
 TASK_IN_LOG = re.compile(r"regtrail_\w+\.([\w.]+)|task_id=([\w.]+)")
 
 
@@ -134,7 +135,7 @@ def main() -> int:
             return _run_demo(env, started, console)
     except buildlock.BuildLocked as locked:
         print(f"make demo: {locked}", file=sys.stderr)
-        return 75  # EX_TEMPFAIL: try again when the other build has published
+        return LOCKED
     finally:
         os.environ.pop("REGTRAIL_BUILD_RUN", None)
 

@@ -78,6 +78,23 @@ def test_a_second_build_fails_fast_naming_the_holder(tmp_path: Path) -> None:
     assert buildlock.holder(tmp_path).run == "dag/run-2" == warehouse.read_build_record(tmp_path)["run"]
 
 
+def test_demo_exits_75_naming_the_holder(tmp_path: Path) -> None:
+    """`regtrail demo` (what `make demo` runs) exits 75, not 1, when another build holds the lease."""
+    holder = hold(tmp_path, "demo/4242-other", process_bound=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGTRAIL_", "AIRFLOW_"))}
+    try:
+        done = subprocess.run([str(Path(sys.executable).with_name("regtrail")), "demo"], cwd=REPO_ROOT,
+                              env={**env, "REGTRAIL_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 75, (done.returncode, done.stderr[-2000:])
+    for part in (f"another warehouse build holds {buildlock.lease_path(tmp_path)}", "run 'demo/4242-other'",
+                 f"pid {holder.pid} on {socket.gethostname()}"):
+        assert part in done.stderr
+    assert not publication.versions_dir(tmp_path).exists()
+
+
 def test_a_waiting_build_gets_the_lease_when_the_holder_ends(tmp_path: Path) -> None:
     holder = hold(tmp_path, "first", process_bound=True, seconds=1.5)
     started = time.monotonic()

@@ -80,9 +80,10 @@ def mirror(
 def demo() -> None:
     """Run the whole pipeline on the bundled mirror (crawl, dbt, publish in one Airflow DAG run), print the result.
 
-    Exit 1 when the DAG run fails (its log is printed).
+    Exit 1 when the DAG run fails (its log is printed); 75 (EX_TEMPFAIL) when another build holds the lease.
     """
     from regtrail import demo as demo_module
 
-    if demo_module.main():
-        raise typer.Exit(1)
+    code = demo_module.main()
+    if code:
+        raise typer.Exit(code if code == demo_module.LOCKED else 1)
