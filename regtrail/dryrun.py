@@ -11,7 +11,8 @@ of its list type), else a generative-AI list (`cac_genai`); a PDF cancellation n
 other HTML page is read as a news article (`news`).
 
 Only what parsing a file needs is imported (no pyarrow, fsspec, requests or warcio; bs4 only for HTML;
-pdfplumber only for PDF), so `regtrail parse` starts fast.
+pdfplumber only in the PDF reader's bounded child process, regtrail/parsers/pdf_guard.py), so `regtrail parse`
+starts fast.
 """
 
 from __future__ import annotations
@@ -117,10 +118,10 @@ def _genai(document: Document, notice: Any, attachment: Any, first: Exception, p
            version: str) -> list[Emitted]:
     """A generative-AI list; when it is not one either (or the first parser refused the document for its
     size: no second parse), the parse failure of the first parser tried."""
-    from regtrail.parsers import docx_list, genai_list
+    from regtrail.parsers import docx_list, genai_list, pdf_guard
 
     try:
-        if isinstance(first, docx_list.DocumentTooLarge):
+        if isinstance(first, docx_list.DocumentTooLarge) or isinstance(first.__cause__, pdf_guard.PdfRefused):
             raise genai_list.GenaiParseError("not tried")
         parsed = genai_list.parse_genai_document(document.body)
     except genai_list.GenaiParseError as exc:

@@ -3,6 +3,8 @@
 `docx_bomb` builds a small, well-formed DOCX whose `word/document.xml` inflates to many megabytes: a
 filing-list table (header with 备案编号, then the same row over and over). It passes the download size
 limit and the ZIP-bomb ratio checks of the fetcher, so only the parser's cost limits stand in its way.
+`pdf_bomb` builds a PDF whose FlateDecode content stream inflates to gigabytes (or, smaller, a flood of
+text objects); `pdf_many_pages` a PDF of thousands of pages. Both are written byte by byte (no PDF library).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 
 _NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 _CONTENT_TYPES = (
@@ -62,3 +65,57 @@ def docx_bomb(inflated_bytes: int = 180 * 1024 * 1024, *, cell_text: str = "算�
             archive.writestr(zipfile.ZipInfo("word/media/image1.bin"), os.urandom(padding_bytes),
                              compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+_TEXT_OPERATORS = b"BT /F1 9 Tf 40 800 Td (regtrail hostile text) Tj ET\n"
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF whose object `n` (1-based) is `objects[n - 1]`, object 1 the catalog, with a correct xref table."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _deflate_repeated(block: bytes, times: int) -> bytes:
+    """A zlib stream of `block` repeated `times` times, built without compressing it more than twice: each
+    full-flushed block compresses to the same bytes, which are repeated (the bomb's inflated size costs nothing)."""
+    compressor = zlib.compressobj(9)
+    first = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)  # the 2-byte header, then a block
+    again = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    checksum = 1
+    for _ in range(times):
+        checksum = zlib.adler32(block, checksum)
+    return first + again * (times - 1) + b"\x03\x00" + checksum.to_bytes(4, "big")  # empty final block, Adler-32
+
+
+def _page_objects(contents: bytes, pages: int) -> list[bytes]:
+    kids = b" ".join(b"%d 0 R" % (5 + n) for n in range(pages))
+    return [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            contents,
+            *([b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 3 0 R >> >> >>"] * pages)]
+
+
+def pdf_bomb(inflated_bytes: int = 2 * 1024 * 1024 * 1024, *, operators: bytes = _TEXT_OPERATORS) -> bytes:
+    """A one-page PDF whose FlateDecode content stream inflates to about `inflated_bytes` of `operators`
+    (the default: 2 GiB of text-showing operators from about 2 MB; smaller sizes make a text-object flood)."""
+    block = operators * max(1, (1 << 20) // len(operators))
+    data = _deflate_repeated(block, max(1, inflated_bytes // len(block)))
+    contents = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)
+    return _pdf(_page_objects(contents, 1))
+
+
+def pdf_many_pages(pages: int = 5_000) -> bytes:
+    """A PDF of `pages` pages sharing one small content stream (about 120 bytes a page on the wire)."""
+    contents = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(_TEXT_OPERATORS), _TEXT_OPERATORS)
+    return _pdf(_page_objects(contents, pages))

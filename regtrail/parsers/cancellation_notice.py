@@ -7,12 +7,12 @@ read, the filing numbers are taken from the text so a cancellation is never lost
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from regtrail.fetch.sniff import detect_type
+from regtrail.parsers import pdf_guard
 
 PARSER_NAME = "cancellation_notice"
 PARSER_VERSION = "1"
@@ -65,14 +65,14 @@ def parse_cancellation_pdf(body: bytes) -> CancellationNotice:
     """The cancelled filings listed in a notice's PDF attachment."""
     if detect_type(body) != "pdf":
         raise CancellationParseError(f"{detect_type(body)} document; expected a PDF")
-    import pdfplumber
-
     try:
-        with pdfplumber.open(io.BytesIO(body)) as pdf:
-            text = "\n".join(page.extract_text() or "" for page in pdf.pages)
-            tables = [table for page in pdf.pages for table in page.extract_tables()]
+        pages = pdf_guard.extract(body)
+    except pdf_guard.PdfRefused as exc:
+        raise CancellationParseError(str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 (a damaged file is a parse failure)
         raise CancellationParseError(f"unreadable PDF: {exc}") from exc
+    text = "\n".join(page.text or "" for page in pages)
+    tables = [table for page in pages for table in page.tables]
     title = next((_clean(line) for line in text.splitlines() if "注销" in line and "公告" in line), None)
     count = _COUNT.search(title or "")
     notice = CancellationNotice(title, int(count[1]) if count else None)

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from regtrail.fetch.sniff import detect_type
+from regtrail.parsers import pdf_guard
 from regtrail.parsers.docx_list import DocumentTooLarge, check_docx_cost
 
 PARSER_NAME = "genai_list"
@@ -280,19 +281,19 @@ def _parse_docx(body: bytes) -> GenaiList:
 
 
 def _parse_pdf(body: bytes) -> GenaiList:
-    import pdfplumber
-
+    try:
+        pages = pdf_guard.extract(body, text_pages=1)
+    except pdf_guard.PdfRefused as exc:
+        raise GenaiParseError(str(exc)) from exc
     result = GenaiList("pdf", None, None, None)
-    with pdfplumber.open(io.BytesIO(body)) as pdf:
-        if not pdf.pages:
-            raise GenaiParseError("PDF without pages")
-        first_text = pdf.pages[0].extract_text() or ""
-        _head_text(result, first_text.splitlines()[:6])
-        builder = _Builder(result)
-        for page in pdf.pages:
-            for table in page.extract_tables():
-                for cells in table:
-                    builder.row([c or "" for c in cells])
+    if not pages:
+        raise GenaiParseError("PDF without pages")
+    _head_text(result, (pages[0].text or "").splitlines()[:6])
+    builder = _Builder(result)
+    for page in pages:
+        for table in page.tables:
+            for cells in table:
+                builder.row([c or "" for c in cells])
     return result
 
 

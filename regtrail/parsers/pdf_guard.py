@@ -1,0 +1,195 @@
+"""PDF text and tables read within a bound on what reading them costs (memory, time, inflated content).
+
+pdfplumber (pdfminer) inflates every content stream it reads and keeps a Python object per character, so
+a few MB on the wire can cost gigabytes. Both PDF readers (generative-AI lists, cancellation notices) go
+through `extract`, which:
+
+1. refuses, before anything is parsed, a PDF whose streams inflate past `MAX_INFLATED_BYTES` in total
+   (counted with a streaming zlib inflater that stops at the limit: a deflate bomb is never inflated whole);
+2. runs pdfplumber in a child process whose address space is capped at `MAX_MEMORY_BYTES` and whose CPU
+   time is capped at `MAX_SECONDS` (the parent also kills it after `2 * MAX_SECONDS` of wall time), and
+   which refuses more than `MAX_PAGES` pages before reading any. Whatever the PDF holds (LZW or other
+   filters, millions of text objects, a huge page tree), the reader's cost stays within these bounds.
+
+The child returns plain data (each page's text and tables, exactly as pdfplumber gives them). A refusal
+raises `PdfRefused`, whose message names the limit and the figure measured; a damaged file raises
+`PdfUnreadable` with pdfminer's message. Run as `python -m regtrail.parsers.pdf_guard` it is the child.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_PAGES = 2_000
+"""Pages a PDF may have (real lists have tens; the page tree is read, no page is, before refusing)."""
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+"""Total size of the PDF's Flate streams once inflated (real lists: under 1 MB; the DOCX limit's figure)."""
+MAX_MEMORY_BYTES = 768 * 1024 * 1024
+"""Address space of the extraction process (RLIMIT_AS): past it the extraction is refused."""
+MAX_SECONDS = 45
+"""CPU seconds of the extraction process (RLIMIT_CPU); it is killed after twice that in wall time."""
+
+_MIB = 1024 * 1024
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_CHUNK = 256 * 1024
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/<>\[\]()]+)")
+_NAME = re.compile(rb"/([^\s/<>\[\]()]+)")
+_SPACE = re.compile(rb"\s+")
+
+
+class PdfRefused(ValueError):
+    """Refused for what reading it would cost: no other parser should try the document."""
+
+
+class PdfUnreadable(ValueError):
+    """pdfplumber could not read the PDF (the message is pdfminer's)."""
+
+
+@dataclass
+class PdfPage:
+    """One page as pdfplumber reads it: `extract_text()` (None when not asked for) and `extract_tables()`."""
+
+    text: str | None
+    tables: list[list[list[str | None]]]
+
+
+def inflated_size(body: bytes, limit: int = MAX_INFLATED_BYTES) -> int:
+    """Total inflated size of the PDF's Flate streams (alone or after ASCII85/ASCIIHex), counting stops past `limit`.
+
+    Streams in other filters (images, LZW, encrypted data) count as nothing: the child's limits bound them.
+    """
+    total = 0
+    for match in _STREAM.finditer(body):
+        total += _stream_inflated(body, match.start(), match.end(), limit - total)
+        if total > limit:
+            break
+    return total
+
+
+def _stream_inflated(body: bytes, keyword: int, start: int, budget: int) -> int:
+    """Inflated size of the stream whose data starts at `start`, read through the filters its dictionary names."""
+    window = body[max(0, keyword - 4096):keyword]
+    named = _FILTER.search(window[window.rfind(b"obj") + 1:])
+    filters = [f.decode("latin-1") for f in _NAME.findall(named[1])] if named else ["FlateDecode"]
+    data, offset = body, start
+    try:
+        for name in filters:
+            if name in ("FlateDecode", "Fl"):
+                return _inflate_length(data, offset, budget)
+            if name in ("ASCII85Decode", "A85"):
+                end = body.find(b"~>", start)
+                data, offset = base64.a85decode(bytes(_SPACE.sub(b"", body[start:end if end >= 0 else None]))), 0
+            elif name in ("ASCIIHexDecode", "AHx"):
+                end = body.find(b">", start)
+                data, offset = bytes.fromhex(body[start:end if end >= 0 else None].decode("latin-1")), 0
+            else:
+                return 0
+    except ValueError:
+        pass  # damaged or not what the dictionary says: pdfminer decides what it makes of it
+    return 0
+
+
+def _inflate_length(data: bytes, start: int, budget: int) -> int:
+    """Bytes the zlib stream starting at `start` inflates to, counted up to just past `budget`."""
+    inflater = zlib.decompressobj()
+    position, produced = start + _CHUNK, 0
+    piece = data[start:position]
+    try:
+        while piece:
+            produced += len(inflater.decompress(piece, _MIB))
+            if inflater.eof or produced > budget:
+                break
+            piece = inflater.unconsumed_tail
+            if not piece:
+                piece = data[position:position + _CHUNK]
+                position += _CHUNK
+    except zlib.error:
+        pass  # not zlib data (or damaged): pdfminer decides what it makes of it
+    return produced
+
+
+def check_pdf_cost(body: bytes) -> None:
+    """Raise PdfRefused when the PDF's streams inflate past MAX_INFLATED_BYTES (cheap: no PDF parsing)."""
+    total = inflated_size(body, MAX_INFLATED_BYTES)
+    if total > MAX_INFLATED_BYTES:
+        raise PdfRefused(f"refused: the PDF's streams inflate past {MAX_INFLATED_BYTES // _MIB} MiB "
+                         f"({len(body) / 1024:.0f} KB on the wire; counting stopped at {total / _MIB:.0f} MiB)")
+
+
+def extract(body: bytes, *, text_pages: int | None = None, memory_bytes: int = MAX_MEMORY_BYTES,
+            seconds: int = MAX_SECONDS, max_pages: int = MAX_PAGES) -> list[PdfPage]:
+    """Every page's tables, and the text of the first `text_pages` pages (all when None), read in a bounded child."""
+    check_pdf_cost(body)
+    limits = {"memory": memory_bytes, "seconds": seconds, "pages": max_pages, "text_pages": text_pages}
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "regtrail.parsers.pdf_guard", json.dumps(limits)]
+    try:
+        done = subprocess.run(command, input=body, capture_output=True, timeout=2 * seconds, env=env, cwd=root)
+    except subprocess.TimeoutExpired:
+        raise PdfRefused(f"refused: reading the PDF took more than {2 * seconds} s (wall time)") from None
+    answer = _answer(done.stdout)
+    if "pages" in answer:
+        return [PdfPage(text, tables) for text, tables in answer["pages"]]
+    if "refused" in answer:
+        raise PdfRefused(answer["refused"])
+    if "unreadable" in answer:
+        raise PdfUnreadable(answer["unreadable"])
+    if done.returncode == -signal.SIGXCPU:
+        raise PdfRefused(f"refused: reading the PDF took more than {seconds} s of CPU time")
+    detail = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    raise PdfRefused(f"refused: the PDF reader died within its {memory_bytes // _MIB} MiB memory limit ({detail})")
+
+
+def _answer(stdout: bytes) -> dict:
+    try:
+        answer = json.loads(stdout)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _read(body: bytes, limits: dict) -> dict:
+    """The child's work: the answer to print (pages, or why there are none)."""
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(body)) as pdf:
+        pages = pdf.pages
+        if len(pages) > limits["pages"]:
+            return {"refused": f"refused: the PDF has {len(pages)} pages, more than {limits['pages']}"}
+        text_pages = len(pages) if limits["text_pages"] is None else limits["text_pages"]
+        return {"pages": [[page.extract_text() if number < text_pages else None, page.extract_tables()]
+                          for number, page in enumerate(pages)]}
+
+
+def _child(argument: str) -> None:
+    limits = json.loads(argument)
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["seconds"], limits["seconds"] + 5))
+    body = sys.stdin.buffer.read()
+    try:
+        answer = _read(body, limits)
+    except MemoryError:
+        answer = {"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory"}
+    except Exception as exc:  # noqa: BLE001 (a damaged file is the parser's failure to report, not a crash)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        answer = ({"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory "
+                              f"({type(exc).__name__} at {peak / _MIB:.0f} MiB resident)"}
+                  if peak > limits["memory"] * 0.8 else {"unreadable": str(exc)})
+    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])
