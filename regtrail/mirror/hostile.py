@@ -106,9 +106,9 @@ def _page_objects(contents: bytes, pages: int) -> list[bytes]:
                b"/Resources << /Font << /F1 3 0 R >> >> >>"] * pages)]
 
 
-def pdf_bomb(inflated_bytes: int = 2 * 1024 * 1024 * 1024, *, operators: bytes = _TEXT_OPERATORS) -> bytes:
+def pdf_bomb(inflated_bytes: int = 1024 * 1024 * 1024, *, operators: bytes = _TEXT_OPERATORS) -> bytes:
     """A one-page PDF whose FlateDecode content stream inflates to about `inflated_bytes` of `operators`
-    (the default: 2 GiB of text-showing operators from about 2 MB; smaller sizes make a text-object flood)."""
+    (the default: 1 GiB of text-showing operators from about 3 MB; smaller sizes make a text-object flood)."""
     block = operators * max(1, (1 << 20) // len(operators))
     data = _deflate_repeated(block, max(1, inflated_bytes // len(block)))
     contents = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)

@@ -174,6 +174,18 @@ def _read(body: bytes, limits: dict) -> dict:
                           for number, page in enumerate(pages)]}
 
 
+def _out_of_memory(exc: BaseException, limit: int) -> bool:
+    """Whether `exc` came from the address-space limit: a MemoryError in its chain, an allocation failure
+    reported by a C library (zlib: "Unable to allocate output buffer"), or a resident size near the limit."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    if any(isinstance(e, MemoryError) or re.search(r"alloc|out of memory", str(e), re.I) for e in chain):
+        return True
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > limit * 0.8
+
+
 def _child(argument: str) -> None:
     limits = json.loads(argument)
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
@@ -181,13 +193,11 @@ def _child(argument: str) -> None:
     body = sys.stdin.buffer.read()
     try:
         answer = _read(body, limits)
-    except MemoryError:
-        answer = {"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory"}
     except Exception as exc:  # noqa: BLE001 (a damaged file is the parser's failure to report, not a crash)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        answer = ({"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory "
-                              f"({type(exc).__name__} at {peak / _MIB:.0f} MiB resident)"}
-                  if peak > limits["memory"] * 0.8 else {"unreadable": str(exc)})
+        answer = {"unreadable": str(exc)}
+        if _out_of_memory(exc, limits["memory"]):
+            answer = {"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory "
+                                 f"({type(exc).__name__}: {str(exc)[:80]})"}
     sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
 
 
