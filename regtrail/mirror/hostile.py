@@ -106,13 +106,18 @@ def _page_objects(contents: bytes, pages: int) -> list[bytes]:
                b"/Resources << /Font << /F1 3 0 R >> >> >>"] * pages)]
 
 
-def pdf_bomb(inflated_bytes: int = 1024 * 1024 * 1024, *, operators: bytes = _TEXT_OPERATORS) -> bytes:
+def pdf_bomb(inflated_bytes: int = 1024 * 1024 * 1024, *, operators: bytes = _TEXT_OPERATORS,
+             padding_bytes: int = 0) -> bytes:
     """A one-page PDF whose FlateDecode content stream inflates to about `inflated_bytes` of `operators`
-    (the default: 1 GiB of text-showing operators from about 3 MB; smaller sizes make a text-object flood)."""
+    (the default: 1 GiB of text-showing operators from about 3 MB; smaller sizes make a text-object flood).
+    `padding_bytes` of incompressible data in an unfiltered stream make the file that much larger on the wire."""
     block = operators * max(1, (1 << 20) // len(operators))
     data = _deflate_repeated(block, max(1, inflated_bytes // len(block)))
     contents = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(data), data)
-    return _pdf(_page_objects(contents, 1))
+    objects = _page_objects(contents, 1)
+    if padding_bytes:
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (padding_bytes, os.urandom(padding_bytes)))
+    return _pdf(objects)
 
 
 def pdf_many_pages(pages: int = 5_000) -> bytes:

@@ -7,7 +7,7 @@ through `extract`, which:
 1. refuses, before anything is parsed, a PDF whose streams inflate past `MAX_INFLATED_BYTES` in total
    (counted with a streaming zlib inflater that stops at the limit: a deflate bomb is never inflated whole);
 2. runs pdfplumber in a child process whose address space is capped at `MAX_MEMORY_BYTES` and whose CPU
-   time is capped at `MAX_SECONDS` (the parent also kills it after `2 * MAX_SECONDS` of wall time), and
+   time is capped at `MAX_SECONDS` (the parent also kills it after `wall_seconds` of wall time), and
    which refuses more than `MAX_PAGES` pages before reading any. Whatever the PDF holds (LZW or other
    filters, millions of text objects, a huge page tree), the reader's cost stays within these bounds.
 
@@ -34,10 +34,12 @@ MAX_PAGES = 2_000
 """Pages a PDF may have (real lists have tens; the page tree is read, no page is, before refusing)."""
 MAX_INFLATED_BYTES = 64 * 1024 * 1024
 """Total size of the PDF's Flate streams once inflated (real lists: under 1 MB; the DOCX limit's figure)."""
-MAX_MEMORY_BYTES = 768 * 1024 * 1024
-"""Address space of the extraction process (RLIMIT_AS): past it the extraction is refused."""
-MAX_SECONDS = 45
-"""CPU seconds of the extraction process (RLIMIT_CPU); it is killed after twice that in wall time."""
+MAX_MEMORY_BYTES = 512 * 1024 * 1024
+"""Address space of the extraction process (RLIMIT_AS): past it the extraction is refused. With the caller's
+own memory (the body, at most 100 MB on the wire, held once or twice) the two stay under 1 GB."""
+MAX_SECONDS = 30
+"""CPU seconds of the extraction process (RLIMIT_CPU; the largest real list needs under 1 s); it is killed
+after `wall_seconds` (twice that and 10 s: a busy machine shares its CPU) in wall time."""
 
 _MIB = 1024 * 1024
 _STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
@@ -135,9 +137,10 @@ def extract(body: bytes, *, text_pages: int | None = None, memory_bytes: int = M
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "regtrail.parsers.pdf_guard", json.dumps(limits)]
     try:
-        done = subprocess.run(command, input=body, capture_output=True, timeout=2 * seconds, env=env, cwd=root)
+        done = subprocess.run(command, input=body, capture_output=True, timeout=wall_seconds(seconds), env=env,
+                              cwd=root)
     except subprocess.TimeoutExpired:
-        raise PdfRefused(f"refused: reading the PDF took more than {2 * seconds} s (wall time)") from None
+        raise PdfRefused(f"refused: reading the PDF took more than {wall_seconds(seconds)} s (wall time)") from None
     answer = _answer(done.stdout)
     if "pages" in answer:
         return [PdfPage(text, tables) for text, tables in answer["pages"]]
@@ -147,8 +150,16 @@ def extract(body: bytes, *, text_pages: int | None = None, memory_bytes: int = M
         raise PdfUnreadable(answer["unreadable"])
     if done.returncode == -signal.SIGXCPU:
         raise PdfRefused(f"refused: reading the PDF took more than {seconds} s of CPU time")
-    detail = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-    raise PdfRefused(f"refused: the PDF reader died within its {memory_bytes // _MIB} MiB memory limit ({detail})")
+    # No answer: the interpreter itself ran out of memory (a fatal MemoryError aborts it) or was killed.
+    cause = signal.Signals(-done.returncode).name if done.returncode < 0 else f"exit status {done.returncode}"
+    fatal = next((ln for ln in done.stderr.decode(errors="replace").splitlines() if "Error" in ln), "")
+    raise PdfRefused(f"refused: reading the PDF needs more than {memory_bytes // _MIB} MiB of memory (the reader "
+                     f"died: {cause}{': ' + fatal[:100] if fatal else ''})")
+
+
+def wall_seconds(cpu_seconds: int) -> int:
+    """Wall time after which the extraction process is killed."""
+    return 2 * cpu_seconds + 10
 
 
 def _answer(stdout: bytes) -> dict:
@@ -170,8 +181,11 @@ def _read(body: bytes, limits: dict) -> dict:
         if len(pages) > limits["pages"]:
             return {"refused": f"refused: the PDF has {len(pages)} pages, more than {limits['pages']}"}
         text_pages = len(pages) if limits["text_pages"] is None else limits["text_pages"]
-        return {"pages": [[page.extract_text() if number < text_pages else None, page.extract_tables()]
-                          for number, page in enumerate(pages)]}
+        read = []
+        for number, page in enumerate(pages):
+            read.append([page.extract_text() if number < text_pages else None, page.extract_tables()])
+            page.close()  # drop the page's characters and layout: memory follows the largest page, not the sum
+        return {"pages": read}
 
 
 def _out_of_memory(exc: BaseException, limit: int) -> bool:
