@@ -152,7 +152,7 @@ def extract(body: bytes, *, text_pages: int | None = None, memory_bytes: int = M
         raise PdfRefused(f"refused: reading the PDF took more than {seconds} s of CPU time")
     # No answer: the interpreter itself ran out of memory (a fatal MemoryError aborts it) or was killed.
     cause = signal.Signals(-done.returncode).name if done.returncode < 0 else f"exit status {done.returncode}"
-    fatal = next((ln for ln in done.stderr.decode(errors="replace").splitlines() if "Error" in ln), "")
+    fatal = next((ln for ln in reversed(done.stderr.decode(errors="replace").splitlines()) if "Error" in ln), "")
     raise PdfRefused(f"refused: reading the PDF needs more than {memory_bytes // _MIB} MiB of memory (the reader "
                      f"died: {cause}{': ' + fatal[:100] if fatal else ''})")
 
@@ -210,8 +210,9 @@ def _child(argument: str) -> None:
     except Exception as exc:  # noqa: BLE001 (a damaged file is the parser's failure to report, not a crash)
         answer = {"unreadable": str(exc)}
         if _out_of_memory(exc, limits["memory"]):
+            cause = exc.__cause__ or exc.__context__ if not str(exc) else exc
             answer = {"refused": f"refused: reading the PDF needs more than {limits['memory'] // _MIB} MiB of memory "
-                                 f"({type(exc).__name__}: {str(exc)[:80]})"}
+                                 f"({type(exc).__name__}: {str(cause)[:80] or type(cause).__name__})"}
     sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
 
 
