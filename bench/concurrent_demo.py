@@ -1,6 +1,6 @@
 """Two `make demo` on one REGTRAIL_HOME started seconds apart, while a reader polls the published warehouse.
 
-    nice .venv/bin/python bench/concurrent_demo.py [--gap 5] [--home DIR] [--after-first-exit] [--poll 0.2]
+    nice .venv/bin/python bench/concurrent_demo.py [--gap 5] [--home DIR] [--after-first-exit] [--lock-wait S]
 
 Starts `regtrail demo` (the command of the Makefile's `demo:` target, with REGTRAIL_HOME exported as make
 does) twice on one fresh home, the second `--gap` seconds after the first (`--after-first-exit`: once the
@@ -12,7 +12,8 @@ published folder present, the Parquet row counts equal the warehouse's. At the e
 is reconciled against ../shared read at run time (the list CSVs, the genAI rows, the cancellation notices).
 Prints each run's exit code, wall time and last lines, the lease message of a run refused, the publications
 seen, the reader errors, the reconciliation; exits 1 when an invariant fails (expected: one run 0 and one
-75 naming the winner's lease; with `--after-first-exit` two 0 and two publications).
+75 naming the winner's lease; with `--after-first-exit`, or `--lock-wait` (REGTRAIL_BUILD_LOCK_WAIT for both
+runs) longer than the first run, two 0 and two publications).
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class Demo:
     ended: float = 0.0
     code: int | None = None
 
-    def start(self, home: Path) -> None:
+    def start(self, home: Path, lock_wait: float) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REGTRAIL_", "AIRFLOW_"))}
         env["REGTRAIL_HOME"] = str(home)  # the Makefile's `export REGTRAIL_HOME ?= ...`
+        if lock_wait:
+            env["REGTRAIL_BUILD_LOCK_WAIT"] = str(lock_wait)
         self.started = time.monotonic()
         with open(self.out, "w") as out:
             self.proc = subprocess.Popen([str(Path(sys.executable).with_name("regtrail")), "demo"],
@@ -136,6 +139,10 @@ class Poller:
         seen.problems += [f"{name}/ missing" for name in publication.PUBLISHED if not (folder / name).is_dir()]
         try:
             with duckdb.connect(str(folder / publication.WAREHOUSE), read_only=True) as con:
+                tables = {n for (n,) in con.execute("select table_name from information_schema.tables").fetchall()}
+                if warehouse.BUILD_INFO not in tables or warehouse.DBT_RUNS not in tables:
+                    seen.problems.append(f"no {warehouse.BUILD_INFO} or {warehouse.DBT_RUNS} table: not a build")
+                    return seen
                 info = con.execute(f"select fingerprint, published, run from {warehouse.BUILD_INFO}").fetchone()
                 seen.run = info[2]
                 if info[0] != self.fingerprint:
@@ -261,6 +268,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gap", type=float, default=5.0, help="seconds between the two starts (default 5)")
     parser.add_argument("--after-first-exit", action="store_true", help="start the second when the first has ended")
+    parser.add_argument("--lock-wait", type=float, default=0.0,
+                        help="REGTRAIL_BUILD_LOCK_WAIT for both runs (default 0: the second fails at once)")
     parser.add_argument("--home", type=Path, help="REGTRAIL_HOME to use (default: a fresh temporary folder)")
     parser.add_argument("--poll", type=float, default=0.2, help="reader poll interval, seconds (default 0.2)")
     parser.add_argument("--tail", type=int, default=6, help="last lines of each run's output to print")
@@ -273,12 +282,12 @@ def main() -> int:
         reader = threading.Thread(target=poller.run, daemon=True)
         reader.start()
         demos = [Demo("first", Path(tmp) / "first.out"), Demo("second", Path(tmp) / "second.out")]
-        demos[0].start(home)
+        demos[0].start(home, args.lock_wait)
         if args.after_first_exit:
             demos[0].proc.wait()
         else:
             time.sleep(args.gap)
-        demos[1].start(home)
+        demos[1].start(home, args.lock_wait)
         for demo in demos:
             demo.proc.wait()
         while any(d.code is None for d in demos):
@@ -293,6 +302,7 @@ def main() -> int:
 def report(args: argparse.Namespace, home: Path, started: float, demos: list[Demo], poller: Poller) -> int:
     failed: list[str] = []
     mode = "after the first ended" if args.after_first_exit else f"{args.gap:.0f} s after the first"
+    mode += f", REGTRAIL_BUILD_LOCK_WAIT={args.lock_wait:.0f}" if args.lock_wait else ""
     print(f"two `regtrail demo` (the Makefile's demo target) on REGTRAIL_HOME={home}, the second {mode}; "
           f"load average {os.getloadavg()[0]:.1f}")
     for demo in demos:
@@ -302,7 +312,7 @@ def report(args: argparse.Namespace, home: Path, started: float, demos: list[Dem
         print("\n".join(f"    {line[:300]}" for line in tail))
     codes = sorted(d.code for d in demos)
     winners = [d for d in demos if d.code == 0]
-    if args.after_first_exit:
+    if args.after_first_exit or args.lock_wait:
         if codes != [0, 0]:
             failed.append(f"exit codes {codes}, expected [0, 0]")
     else:
