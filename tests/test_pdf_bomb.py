@@ -1,4 +1,4 @@
-"""A 3 MB PDF whose content stream inflates to 1 GiB is refused by `parse` and `ingest` quickly and in bounded
+"""A 3 MB PDF whose content stream inflates to 1 GiB is refused by `parse`, `ingest` and `crawl` quickly and in bounded
 memory, archived and recorded as a parse failure; what the inflation check cannot see (other filters, floods of
 text objects, huge page trees) is bounded by the reader's child process; the mirror's real PDFs read as before."""
 
@@ -58,6 +58,30 @@ def test_ingest_archives_the_pdf_bomb_and_records_a_parse_failure(bomb: Path, tm
     error = json.loads(records[1]["payload"])["error"]
     assert error.startswith("refused: the PDF's streams inflate past 64 MiB"), error
     assert code == 1, stderr[-500:]
+
+
+def test_a_crawl_archives_a_bomb_notice_and_records_a_parse_failure(bomb: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    listing = {"data": {"list": [{"noticeId": "n1", "title": "关于注销“某算法”等2个算法备案编号的公告",
+                                  "publishTime": "2026-07-17 10:00:00"}]}}
+    download = "/beian.cac.gov.cn/api/file/fileDownLoad?noticeId=n1"
+    routes = {"/beian.cac.gov.cn/api/notice/list?pageNum=1&pageSize=20": respond(
+                  200, json.dumps(listing, ensure_ascii=False).encode(), {"Content-Type": "application/json"}),
+              download: respond(200, bomb.read_bytes(), {"Content-Type": "application/pdf"})}
+    with FaultServer(routes=routes) as server:
+        code, stderr, peak_kb, seconds = run_measured(
+            ["crawl", "cac_cancellations"], _env(home, REGTRAIL_MIRROR=server.origin))
+        assert server.hits(download) == 1
+    assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds, stderr)
+    fetched = [r for r in events.read_events(home, "fetch", "cac_cancellations").to_pylist() if r["url"].endswith("n1")]
+    assert [r["ok"] for r in fetched] == [True]
+    assert archive.load(home, fetched[0]["archive_path"])[0] == bomb.read_bytes()
+    records = events.read_events(home, "records", "cac_cancellations").to_pylist()
+    assert [r["record_type"] for r in records] == ["parse_failure"]
+    payload = json.loads(records[0]["payload"])
+    assert payload["error"].startswith("refused: the PDF's streams inflate past 64 MiB"), payload
+    assert payload["notice_id"] == "n1"
+    assert code != 0, stderr[-500:]
 
 
 def test_both_pdf_readers_refuse_a_huge_page_tree() -> None:
