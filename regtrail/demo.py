@@ -104,10 +104,14 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
                          f"{'' if expected is None else expected:>8}  {verdict}")
         totals = con.execute(
             "select (select count(*) from fct_filings), (select count(*) from fct_timeline_events), "
-            "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures)"
+            "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures), "
+            "(select count(*) from fct_quarantined_segments where status = 'awaiting_replay')"
         ).fetchone()
         lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}, "
                      f"URLs failing to fetch or parse {totals[3]} (see fct_fetch_failures)")
+        if totals[4]:
+            lines.append(f"unreadable event segments awaiting `regtrail replay`: {totals[4]} "
+                         "(see fct_quarantined_segments)")
         timeline = con.execute(
             "select event_date, event_type, coalesce(entity_name, entity_group), filing_number, "
             "coalesce(list_id, source_url) from fct_timeline_events "

@@ -13,7 +13,7 @@ from regtrail import settings
 from regtrail.fetch.context import ArchiveTransport, Context, LiveTransport, Transport
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import source_hosts
-from regtrail.log import events
+from regtrail.log import events, quarantine, recovery
 from regtrail.log.events import Root
 from regtrail.sources import Source, get_sources, handle_document
 
@@ -85,7 +85,7 @@ def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_T
     if events.is_object_store(fs):
         return 0
     base = base.rstrip("/")
-    folders = [f"{base}/events/{kind}/source={source}" for kind in ("fetch", "records")]
+    folders = [f"{base}/events/{kind}/source={source}" for kind in events.KINDS]
     folders.append(f"{base}/archive/{source}")
     removed = 0
     cutoff = time.time() - older_than
@@ -106,7 +106,7 @@ def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_T
 
 def _run(source: Source, transport: Transport, run_key: str, root: Root, observer: Observer | None = None) -> Counter:
     stale = remove_stale_temp_files(root, source.name)
-    quarantined = events.quarantine_unreadable(root, source=source.name)
+    quarantined = quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)
     context = Context(source=source, run_key=run_key, root=root, transport=transport,
                       stats=_stats(source.name, observer))
     if stale:
@@ -169,7 +169,22 @@ def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | No
 def replay(
     names: list[str] | None = None, *, root: Root | None = None, observer: Observer | None = None
 ) -> dict[str, Counter]:
-    """Re-parse archived documents with the current parsers; appends only records that changed."""
+    """Re-parse archived documents with the current parsers; appends only records that changed.
+
+    A source with quarantined segments first gets back the fetch events the archive can give
+    (`recovery`); its replay then records, per quarantined segment, a `segment_restored` log event.
+    """
     root = root or settings.log_root()
     run_key = default_run_key("replay")
-    return {s.name: _run(s, ArchiveTransport(root, s.name), run_key, root, observer) for s in get_sources(names)}
+    results = {}
+    for source in get_sources(names):
+        quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)
+        pending = quarantine.awaiting_replay(root, source.name)
+        recovered = recovery.recover_fetch_events(root, source.name, pending)
+        stats = _run(source, ArchiveTransport(root, source.name), run_key, root, observer)
+        if recovered:
+            stats["recovered_fetch_events"] = recovered
+        quarantine.record_restored(root, source.name, pending, run_key=run_key,
+                                   record_events=stats["new_record_events"], fetch_events=recovered)
+        results[source.name] = stats
+    return results

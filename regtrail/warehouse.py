@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from regtrail import buildlock, publication, settings
-from regtrail.log import events
+from regtrail.log import events, quarantine
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
     # Bound to this process unless the build runs as Airflow tasks, which may be separate processes.
     lease = buildlock.acquire(root, run or buildlock.run_id(),
                               process_bound=not os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"))
-    for moved in events.quarantine_unreadable(settings.log_root()):  # dbt reads the segment folders as they are
+    # dbt reads the segment folders as they are: move unreadable segments aside first
+    for moved in quarantine.quarantine_unreadable(settings.log_root(), run_key=f"build:{lease.run}"):
         log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
     _record_path(root).unlink(missing_ok=True)
     for leftover in (path, _wal(path)):

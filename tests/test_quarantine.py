@@ -1,16 +1,20 @@
 """An unreadable event segment (truncated, dropped in or damaged in place) is moved to the quarantine with a
-note naming it; crawl, replay and the build go on without it, and replay restores the record events it held,
-so the marts equal those of a clean log."""
+log event naming it; crawl, replay and the build go on without it; replay restores the record events it held
+and, for a fetch segment, the accepted fetches whose bodies are archived, so the marts equal a clean log's;
+`fct_quarantined_segments` reports each one and what became of it."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from regtrail import runner, warehouse
-from regtrail.log import events
+from regtrail.fetch.transport import latest_accepted
+from regtrail.log import events, quarantine, recovery
 from regtrail.mirror.site import Site, build_site
 from tests.fault_server import FaultServer
 from tests.test_incremental import snapshot
@@ -53,12 +57,24 @@ def copy(clean: Path, tmp_path: Path) -> Path:
     return home
 
 
+REPORT = "fct_quarantined_segments"
+
+
 def build(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]:
+    """The marts after a full build (staging keeps each event's run_key), without the quarantine report."""
     monkeypatch.setenv("REGTRAIL_HOME", str(home))
     monkeypatch.delenv("REGTRAIL_BUILD_DB", raising=False)
     assert warehouse.dbt_build(home, full_refresh=True) == 0
     return {name: rows for name, rows in snapshot(warehouse.build_path(home)).items()
-            if name.startswith(("fct_", "dim_"))}  # the marts (staging keeps each event's run_key)
+            if name.startswith(("fct_", "dim_")) and name != REPORT}
+
+
+def report(home: Path) -> list[dict]:
+    """fct_quarantined_segments of the last build, oldest first."""
+    with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:
+        cursor = con.execute(f"select * from {REPORT} order by quarantined_at, segment")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def test_build_and_replay_go_on_without_it_and_replay_restores_the_records(
@@ -68,20 +84,30 @@ def test_build_and_replay_go_on_without_it_and_replay_restores_the_records(
     kept = events.read_events(home, "records", SOURCE).num_rows
     dropped, cut = damage(home, "records")
 
+    sizes = {str(p.relative_to(home)): p.stat().st_size for p in (dropped, cut)}
     partial = build(home, monkeypatch)  # the build quarantines before dbt reads the folders
     assert not dropped.exists() and not cut.exists()
-    notes = events.quarantined(home)
-    assert sorted(n["segment"] for n in notes) == sorted(
-        str(p.relative_to(home)) for p in (dropped, cut)) and all(n["problem"] for n in notes)
-    assert (home / events.QUARANTINE / cut.relative_to(home)).exists()
+    notes = quarantine.quarantined(home)
+    assert sorted(n["segment"] for n in notes) == sorted(sizes) and all(n["problem"] for n in notes)
+    assert {n["segment"]: n["size_bytes"] for n in notes} == sizes
+    assert all(n["kind"] == "records" and n["run_key"].startswith("build:") for n in notes)
+    assert (home / quarantine.QUARANTINE / cut.relative_to(home)).exists()
     assert partial != expected, "the damaged segment held records the marts lack"
     assert events.read_events(home, "records", SOURCE).num_rows < kept
+    reported = report(home)
+    assert [(r["segment"], r["status"], r["size_bytes"]) for r in reported] == sorted(
+        (n["segment"], "awaiting_replay", n["size_bytes"]) for n in notes)
 
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: replay must not fetch
     stats = runner.replay([SOURCE], root=home)[SOURCE]
     assert stats["new_record_events"] > 0 and stats["requests"] == 0
     assert events.read_events(home, "records", SOURCE).num_rows == kept
     assert build(home, monkeypatch) == expected
+    reported = report(home)
+    assert {r["status"] for r in reported} == {"restored"}
+    assert {r["record_events_appended"] for r in reported} == {stats["new_record_events"]}
+    assert runner.replay([SOURCE], root=home)[SOURCE]["new_record_events"] == 0
+    assert quarantine.awaiting_replay(home, SOURCE) == []
 
 
 def test_crawl_goes_on_and_reports_the_quarantined_segments(
@@ -95,7 +121,8 @@ def test_crawl_goes_on_and_reports_the_quarantined_segments(
     assert stats["quarantined_segments"] == 3 and stats["failed_urls"] == 0
     code, line = runner.outcome("crawl", {SOURCE: stats})
     assert "3 unreadable segment(s) moved to the quarantine" in line
-    assert len(events.quarantined(home)) == 3
+    assert len(quarantine.quarantined(home)) == 3
+    assert {n["run_key"] for n in quarantine.quarantined(home)} == {"after-damage"}
 
 
 def test_a_segment_damaged_inside_is_caught_when_read(clean: Path, tmp_path: Path) -> None:
@@ -107,7 +134,42 @@ def test_a_segment_damaged_inside_is_caught_when_read(clean: Path, tmp_path: Pat
     for i in range(200, 4200):
         data[i] ^= 0xFF
     target.write_bytes(bytes(data))
-    assert events.segment_problem(target, "records") is None, "the cheap check sees a good footer"
+    assert quarantine.segment_problem(target, "records") is None, "the cheap check sees a good footer"
     table = events.read_events(home, "records", SOURCE)
     assert table.num_rows > 0 and not target.exists()
-    assert [n["segment"] for n in events.quarantined(home)] == [str(target.relative_to(home))]
+    [note] = quarantine.quarantined(home)
+    assert note["segment"] == str(target.relative_to(home)) and note["declared_rows"] > 0
+
+
+def test_a_quarantined_fetch_segment_is_recovered_from_the_archive(
+        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The accepted fetches a lost fetch segment held come back (url, body) from the archive; the marts too."""
+    expected = build(copy(clean, tmp_path / "reference"), monkeypatch)
+    home = copy(clean, tmp_path)
+    folder = home / "events" / "fetch" / f"source={SOURCE}"
+    target = max(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
+    held = pq.read_table(target).to_pylist()
+    accepted = {(r["url"], r["archive_path"]) for r in held if r["ok"] and r["archive_path"]}
+    assert accepted, "the segment held accepted fetches"
+    servable = set(latest_accepted(home, SOURCE))  # what replay (a newer parser, say) can re-read
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 3])
+
+    assert build(home, monkeypatch) == expected, "the records still hold every fact"
+    assert not set(latest_accepted(home, SOURCE)) >= {url for url, _ in accepted}, "replay lost documents"
+    [row] = report(home)
+    assert (row["event_kind"], row["status"], row["declared_rows"]) == ("fetch", "awaiting_replay", None)
+
+    monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")
+    stats = runner.replay([SOURCE], root=home)[SOURCE]
+    assert stats["requests"] == 0 and stats["recovered_fetch_events"] > 0
+    fetches = events.read_events(home, "fetch", SOURCE).to_pylist()
+    recovered = [r for r in fetches if r["run_key"] == f"recovered:{row['quarantine_event_id']}"]
+    assert len(recovered) == stats["recovered_fetch_events"]
+    assert accepted <= {(r["url"], r["archive_path"]) for r in recovered if r["ok"]}
+    assert {r["purpose"] for r in recovered} <= {recovery.RECOVERED_PURPOSE, "robots"}
+    assert set(latest_accepted(home, SOURCE)) == servable, "replay serves every document again"
+    assert build(home, monkeypatch) == expected
+    [row] = report(home)
+    assert (row["status"], row["fetch_events_recovered"]) == ("archived_fetches_recovered", len(recovered))
+    again = runner.replay([SOURCE], root=home)[SOURCE]
+    assert again["recovered_fetch_events"] == 0 and again["new_record_events"] == 0

@@ -10,6 +10,8 @@ one PUT (atomic); on other remote filesystems a temporary name is moved into pla
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -79,11 +81,43 @@ def warc_bytes(
     return buffer.getvalue()
 
 
-def load(root: Root, relpath: str) -> tuple[bytes, dict[str, str]]:
-    """Body and response headers of an archived response."""
+@dataclass
+class Archived:
+    """One archived response: the URL it was requested as, when it was archived, status, headers, body."""
+
+    url: str
+    archived_at: datetime
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def read(root: Root, relpath: str) -> Archived:
+    """The response record of an archive file."""
     fs, path = events.filesystem(events.under(root, relpath))
     for record in ArchiveIterator(io.BytesIO(fs.cat_file(path))):
         if record.rec_type == "response":
-            headers = dict(record.http_headers.headers) if record.http_headers else {}
-            return record.content_stream().read(), headers
+            http = record.http_headers
+            status, reason = (http.get_statuscode(), http.statusline.partition(" ")[2]) if http else ("0", "")
+            date = datetime.fromisoformat(record.rec_headers.get_header("WARC-Date").replace("Z", "+00:00"))
+            return Archived(record.rec_headers.get_header("WARC-Target-URI"), date.astimezone(UTC), int(status),
+                            reason, dict(http.headers) if http else {}, record.content_stream().read())
     raise FileNotFoundError(f"no response record in {relpath}")
+
+
+def load(root: Root, relpath: str) -> tuple[bytes, dict[str, str]]:
+    """Body and response headers of an archived response."""
+    archived = read(root, relpath)
+    return archived.body, archived.headers
+
+
+def archived(root: Root, source: str) -> list[str]:
+    """Every archive file of `source`, relative to the log root (as `archive_relpath` names them)."""
+    fs, base = events.filesystem(root)
+    try:
+        found = fs.find(f"{base.rstrip('/')}/archive/{source}")
+    except FileNotFoundError:
+        return []
+    prefix = len(base.rstrip("/")) + 1
+    return sorted(p[prefix:] for p in found if p.endswith(".warc.gz") and not p.rsplit("/", 1)[-1].startswith("."))

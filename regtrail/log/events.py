@@ -83,7 +83,20 @@ RECORD_SCHEMA = pa.schema(
     ]
 )
 
-KINDS = {"fetch": FETCH_SCHEMA, "records": RECORD_SCHEMA}
+LOG_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("source", pa.string()),
+        ("event_type", pa.string()),
+        ("subject", pa.string()),
+        ("detail", pa.string()),
+        ("occurred_at", pa.timestamp("us", tz="UTC")),
+        ("run_key", pa.string()),
+    ]
+)
+"""What happened to the log itself (a segment quarantined, a quarantined segment restored by replay)."""
+
+KINDS = {"fetch": FETCH_SCHEMA, "records": RECORD_SCHEMA, "log": LOG_SCHEMA}
 
 
 def utcnow() -> datetime:
@@ -165,6 +178,32 @@ class RecordEvent:
         return row
 
 
+@dataclass
+class LogEvent:
+    """One thing that happened to the log itself; `subject` is the segment it concerns (relative to the root).
+
+    The id is a function of the event's type, subject and `identity` (what makes it one occurrence, e.g. the
+    quarantined file's digest), so recording the same occurrence twice appends it once.
+    """
+
+    source: str
+    event_type: str
+    subject: str
+    detail: dict[str, Any]
+    identity: str
+    occurred_at: datetime = field(default_factory=lambda: utcnow())
+    run_key: str | None = None
+    event_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.event_id = stable_id("log", self.source, self.event_type, self.subject, self.identity)
+
+    def row(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "source": self.source, "event_type": self.event_type,
+                "subject": self.subject, "detail": canonical_json(self.detail), "occurred_at": self.occurred_at,
+                "run_key": self.run_key}
+
+
 def is_url(root: Root) -> bool:
     """True when `root` names a location through a URL scheme (`s3://...`) rather than a local path."""
     return isinstance(root, str) and "://" in root and not root.startswith("file://")
@@ -215,8 +254,9 @@ def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path
 def read_events(root: Root, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
     """All events of `kind` as one Arrow table (empty table with the schema when none).
 
-    A segment that cannot be read is moved to the quarantine (see `quarantine_unreadable`) and the rest
-    is read: one damaged file never stops a crawl, a replay or a build.
+    A segment that cannot be read is moved to the quarantine (`quarantine.quarantine_unreadable`, which
+    records a log event naming it) and the rest is read: one damaged file never stops a crawl, a replay or
+    a build.
     """
     schema = KINDS[kind]
     files = segment_files(root, kind, source)
@@ -231,76 +271,11 @@ def read_events(root: Root, kind: str, source: str | None = None, columns: list[
             dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
         return dataset.to_table(columns=columns)
     except (pa.ArrowException, OSError):
+        from regtrail.log.quarantine import quarantine_unreadable  # it reads and writes events itself
+
         if not quarantine_unreadable(root, [kind], source, thorough=True):
             raise
         return read_events(root, kind, source, columns)
-
-
-QUARANTINE = "quarantine"
-"""Folder under the log root where unreadable segments are moved, each beside a `.json` note saying why."""
-
-
-def segment_problem(location: Path | str, kind: str, *, thorough: bool = False) -> str | None:
-    """Why a segment cannot be read as `kind` events (footer, schema; every page when `thorough`), or None."""
-    try:
-        if is_url(location):
-            fs, path = filesystem(location)
-            with fs.open(path, "rb") as handle:
-                return _parquet_problem(pq.ParquetFile(handle), kind, thorough)
-        with pq.ParquetFile(location) as parquet:
-            return _parquet_problem(parquet, kind, thorough)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
-def _parquet_problem(parquet: pq.ParquetFile, kind: str, thorough: bool) -> str | None:
-    if not parquet.schema_arrow.equals(KINDS[kind]):
-        return f"schema is not the {kind} event schema: {parquet.schema_arrow}"
-    if thorough:
-        parquet.read()
-    return None
-
-
-def quarantine_unreadable(root: Root, kinds: Iterable[str] = tuple(KINDS), source: str | None = None, *,
-                          thorough: bool = False) -> list[str]:
-    """Move every unreadable segment to `<root>/quarantine/events/...` beside a note; returns the new locations.
-
-    Checked: the Parquet footer and schema of each segment (every page too when `thorough`). Run before
-    a build (its SQL reads the folders directly) and by `read_events` when a read fails. Record events
-    are a function of the archive, so `replay` restores what a quarantined record segment held.
-    """
-    moved = []
-    for kind in kinds:
-        for segment in segment_files(root, kind, source):
-            problem = segment_problem(segment, kind, thorough=thorough)
-            if problem is not None:
-                moved.append(_quarantine(root, segment, problem))
-    return moved
-
-
-def _quarantine(root: Root, segment: Path | str, problem: str) -> str:
-    fs, base = filesystem(root)
-    path = fs._strip_protocol(str(segment)) if is_url(root) else str(Path(segment).resolve())
-    relative = path[len(base.rstrip("/")) + 1:]
-    target = f"{base.rstrip('/')}/{QUARANTINE}/{relative}"
-    fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-    fs.mv(path, target)
-    note = {"segment": relative, "quarantined_at": utcnow().isoformat(), "problem": problem}
-    write_atomically(under(root, f"{QUARANTINE}/{relative}.json"),
-                     lambda handle: handle.write(json.dumps(note, ensure_ascii=False).encode()))
-    log.warning("unreadable segment %s moved to %s: %s", relative, target, problem)
-    return fs.unstrip_protocol(target) if is_url(root) else target
-
-
-def quarantined(root: Root) -> list[dict[str, Any]]:
-    """The notes of every quarantined segment (segment, quarantined_at, problem), oldest first."""
-    fs, base = filesystem(root)
-    try:
-        found = fs.glob(f"{base.rstrip('/')}/{QUARANTINE}/**/*.parquet.json")
-    except FileNotFoundError:
-        return []
-    notes = [json.loads(fs.cat_file(path)) for path in found]
-    return sorted(notes, key=lambda note: note["quarantined_at"])
 
 
 def existing_ids(root: Root, kind: str, source: str) -> set[str]:
