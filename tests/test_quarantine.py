@@ -5,14 +5,18 @@ and, for a fetch segment, the accepted fetches whose bodies are archived, so the
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import runner, warehouse
+from regtrail import airflow_env, runner, settings, warehouse
 from regtrail.fetch.transport import latest_accepted
 from regtrail.log import events, quarantine, recovery
 from regtrail.mirror.site import Site, build_site
@@ -69,9 +73,10 @@ def build(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]
             if name.startswith(("fct_", "dim_")) and name != REPORT}
 
 
-def report(home: Path) -> list[dict]:
-    """fct_quarantined_segments of the last build, oldest first."""
-    with duckdb.connect(str(warehouse.build_path(home)), read_only=True) as con:
+def report(home_or_warehouse: Path) -> list[dict]:
+    """fct_quarantined_segments of the last build of a home (or of a warehouse file), oldest first."""
+    path = home_or_warehouse if home_or_warehouse.is_file() else warehouse.build_path(home_or_warehouse)
+    with duckdb.connect(str(path), read_only=True) as con:
         cursor = con.execute(f"select * from {REPORT} order by quarantined_at, segment")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -173,3 +178,32 @@ def test_a_quarantined_fetch_segment_is_recovered_from_the_archive(
     assert (row["status"], row["fetch_events_recovered"]) == ("archived_fetches_recovered", len(recovered))
     again = runner.replay([SOURCE], root=home)[SOURCE]
     assert again["recovered_fetch_events"] == 0 and again["new_record_events"] == 0
+
+
+@pytest.mark.slow
+def test_the_next_warehouse_dag_run_goes_on_without_a_dropped_in_truncated_segment(
+        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow end to end (`airflow dags test regtrail_warehouse`): the run succeeds, publishes marts equal to a
+    clean log's, and the published warehouse reports the quarantined file."""
+    expected = build(copy(clean, tmp_path / "reference"), monkeypatch)
+    home = copy(clean, tmp_path)
+    folder = home / "events" / "records" / f"source={SOURCE}"
+    biggest = max(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
+    dropped = folder / "20991231T000000000000-truncated.parquet"
+    dropped.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    env = {**os.environ, **airflow_env.airflow_environ(home)}
+    airflow = str(Path(sys.executable).parent / "airflow")
+    for command in ([airflow, "db", "migrate"], [airflow, "dags", "test", "regtrail_warehouse", "2026-01-01"]):
+        out = subprocess.run(command, env=env, cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=900)
+        assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+    with sqlite3.connect(home / "airflow" / "airflow.db") as meta:
+        assert meta.execute("select state from dag_run where dag_id = 'regtrail_warehouse'").fetchall() == [
+            ("success",)]
+    published = home / "warehouse.duckdb"
+    marts = snapshot(published)  # the dbt marts, and those publish adds (fct_publication*: not compared)
+    assert {name: marts[name] for name in expected} == expected
+    [row] = report(published)
+    assert (row["segment"], row["status"], row["size_bytes"]) == (
+        str(dropped.relative_to(home)), "awaiting_replay", biggest.stat().st_size // 2)
+    assert row["quarantined_by"].startswith("build:") and "magic bytes" in row["problem"]
+    assert (home / row["quarantined_to"]).exists() and not dropped.exists()
