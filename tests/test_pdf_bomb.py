@@ -112,6 +112,17 @@ def test_a_damaged_pdf_is_unreadable_not_refused() -> None:
         genai_list.parse_genai_document(b"%PDF-1.4\nno objects here\n")
 
 
+def test_a_damaged_pdf_is_unreadable_even_when_the_caller_is_large() -> None:
+    """The reader's memory verdict is its own: Linux carries a process's peak RSS (ru_maxrss) across fork and
+    exec, so a child of a large process (a long test run, an Airflow worker) must not judge by it."""
+    ballast = b"\x01" * (600 * 1024 * 1024)  # resident: every page written
+    try:
+        with pytest.raises(cancellation_notice.CancellationParseError, match="^unreadable PDF: "):
+            cancellation_notice.parse_cancellation_pdf(b"%PDF-1.4\nno objects here\n")
+    finally:
+        del ballast
+
+
 def test_limits_leave_room_above_the_mirror_pdfs(shared: Path) -> None:
     rows = genai_fixtures.real_rows(shared.parent)
     assert rows is not None

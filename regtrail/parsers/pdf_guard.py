@@ -197,7 +197,22 @@ def _out_of_memory(exc: BaseException, limit: int) -> bool:
         exc = exc.__cause__ or exc.__context__
     if any(isinstance(e, MemoryError) or re.search(r"alloc|out of memory", str(e), re.I) for e in chain):
         return True
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > limit * 0.8
+    return _peak_resident_bytes() > limit * 0.8
+
+
+def _peak_resident_bytes() -> int:
+    """This process's peak resident size since its exec (VmHWM), 0 when unknown.
+
+    Not `getrusage(RUSAGE_SELF).ru_maxrss`: Linux carries that across fork and exec, so a child of a large
+    process (a long test run, an Airflow worker) would start with its parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _child(argument: str) -> None:
