@@ -5,8 +5,12 @@ text objects, huge page trees) is bounded by the reader's child process; the mir
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from regtrail.log import archive, events
@@ -131,3 +135,24 @@ def test_limits_leave_room_above_the_mirror_pdfs(shared: Path) -> None:
     for body in bodies:
         assert 0 < pdf_guard.inflated_size(body) * 100 < pdf_guard.MAX_INFLATED_BYTES
         assert len(pdf_guard.extract(body)) * 100 < pdf_guard.MAX_PAGES
+
+
+def test_the_reader_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """kill -9 of a crawl reading a slow PDF leaves no reader behind (it does not run on to its CPU limit)."""
+    flood = tmp_path / "flood.pdf"
+    flood.write_bytes(pdf_bomb(60 * 1024 * 1024))  # under the inflation limit: seconds of reading in the child
+    code = ("import sys; from pathlib import Path; from regtrail.parsers import pdf_guard; "
+            "pdf_guard.extract(Path(sys.argv[1]).read_bytes())")
+    parent = subprocess.Popen([sys.executable, "-c", code, str(flood)])
+    try:
+        deadline = time.monotonic() + 60
+        while not (readers := psutil.Process(parent.pid).children()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert readers, "the reader process started"
+        time.sleep(0.5)
+        assert readers[0].is_running()
+    finally:
+        parent.kill()
+        parent.wait()
+    gone, alive = psutil.wait_procs(readers, timeout=5)
+    assert not alive, f"reader {[p.pid for p in alive]} outlived the killed process"

@@ -7,7 +7,8 @@ through `extract`, which:
 1. refuses, before anything is parsed, a PDF whose streams inflate past `MAX_INFLATED_BYTES` in total
    (counted with a streaming zlib inflater that stops at the limit: a deflate bomb is never inflated whole);
 2. runs pdfplumber in a child process whose address space is capped at `MAX_MEMORY_BYTES` and whose CPU
-   time is capped at `MAX_SECONDS` (the parent also kills it after `wall_seconds` of wall time), and
+   time is capped at `MAX_SECONDS` (the parent also kills it after `wall_seconds` of wall time, and it dies
+   with the parent when that is killed), and
    which refuses more than `MAX_PAGES` pages before reading any. Whatever the PDF holds (LZW or other
    filters, millions of text objects, a huge page tree), the reader's cost stays within these bounds.
 
@@ -19,6 +20,7 @@ raises `PdfRefused`, whose message names the limit and the figure measured; a da
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
 import os
 import re
@@ -42,6 +44,7 @@ MAX_SECONDS = 30
 after `wall_seconds` (twice that and 10 s: a busy machine shares its CPU) in wall time."""
 
 _MIB = 1024 * 1024
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal this process gets when its parent dies
 _STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
 _CHUNK = 256 * 1024
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/<>\[\]()]+)")
@@ -132,7 +135,8 @@ def extract(body: bytes, *, text_pages: int | None = None, memory_bytes: int = M
             seconds: int = MAX_SECONDS, max_pages: int = MAX_PAGES) -> list[PdfPage]:
     """Every page's tables, and the text of the first `text_pages` pages (all when None), read in a bounded child."""
     check_pdf_cost(body)
-    limits = {"memory": memory_bytes, "seconds": seconds, "pages": max_pages, "text_pages": text_pages}
+    limits = {"memory": memory_bytes, "seconds": seconds, "pages": max_pages, "text_pages": text_pages,
+              "parent": os.getpid()}
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "regtrail.parsers.pdf_guard", json.dumps(limits)]
@@ -215,8 +219,21 @@ def _peak_resident_bytes() -> int:
     return 0
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """Be killed when the process that started this one dies (Linux PR_SET_PDEATHSIG), so a killed crawl
+    leaves no reader behind; exit at once when that process is already gone."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: the CPU and wall-time limits still end it
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
 def _child(argument: str) -> None:
     limits = json.loads(argument)
+    _die_with_parent(limits.get("parent"))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
     resource.setrlimit(resource.RLIMIT_CPU, (limits["seconds"], limits["seconds"] + 5))
     body = sys.stdin.buffer.read()
