@@ -167,6 +167,8 @@ def test_a_quarantined_fetch_segment_is_recovered_from_the_archive(
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")
     stats = runner.replay([SOURCE], root=home)[SOURCE]
     assert stats["requests"] == 0 and stats["recovered_fetch_events"] > 0
+    assert f"{stats['recovered_fetch_events']} fetch event(s) of quarantined segments recovered" in runner.outcome(
+        "replay", {SOURCE: stats})[1]
     fetches = events.read_events(home, "fetch", SOURCE).to_pylist()
     recovered = [r for r in fetches if r["run_key"] == f"recovered:{row['quarantine_event_id']}"]
     assert len(recovered) == stats["recovered_fetch_events"]
