@@ -106,9 +106,13 @@ def remove_stale_temp_files(root: Root, source: str, older_than: float = STALE_T
     return removed
 
 
-def _run(source: Source, transport: Transport, run_key: str, root: Root, observer: Observer | None = None) -> Counter:
+def _run(source: Source, transport: Transport, run_key: str, root: Root, observer: Observer | None = None,
+         quarantined: list[str] | None = None) -> Counter:
+    """Crawl one source through `transport`; `quarantined`: the segments the caller already moved aside
+    (the source's segments are checked here when None)."""
     stale = remove_stale_temp_files(root, source.name)
-    quarantined = quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)
+    if quarantined is None:
+        quarantined = quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)
     context = Context(source=source, run_key=run_key, root=root, transport=transport,
                       stats=_stats(source.name, observer))
     if stale:
@@ -180,10 +184,10 @@ def replay(
     run_key = default_run_key("replay")
     results = {}
     for source in get_sources(names):
-        quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)
+        moved = quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)  # before `pending`
         pending = quarantine.awaiting_replay(root, source.name)
         recovered = recovery.recover_fetch_events(root, source.name, pending)
-        stats = _run(source, ArchiveTransport(root, source.name), run_key, root, observer)
+        stats = _run(source, ArchiveTransport(root, source.name), run_key, root, observer, quarantined=moved)
         if recovered:
             stats["recovered_fetch_events"] = recovered
         quarantine.record_restored(root, source.name, pending, run_key=run_key,

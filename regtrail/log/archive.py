@@ -120,4 +120,4 @@ def archived(root: Root, source: str) -> list[str]:
     except FileNotFoundError:
         return []
     prefix = len(base.rstrip("/")) + 1
-    return sorted(p[prefix:] for p in found if p.endswith(".warc.gz") and not p.rsplit("/", 1)[-1].startswith("."))
+    return sorted(p[prefix:] for p in found if p.endswith(".warc.gz"))  # temporaries end in .tmp

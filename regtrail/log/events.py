@@ -191,7 +191,7 @@ class LogEvent:
     subject: str
     detail: dict[str, Any]
     identity: str
-    occurred_at: datetime = field(default_factory=lambda: utcnow())
+    occurred_at: datetime = field(default_factory=utcnow)
     run_key: str | None = None
     event_id: str = field(init=False)
 

@@ -11,11 +11,9 @@ function of the archive), and the accepted fetches whose bodies are archived (`r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from regtrail.log import events
+from regtrail.log.digest import sha256
 from regtrail.log.events import Root
 
 log = logging.getLogger("regtrail")
@@ -86,7 +85,7 @@ def _quarantine(root: Root, kind: str, segment: Path | str, problem: str, run_ke
     target = f"{base.rstrip('/')}/{QUARANTINE}/{relative}"
     data = fs.cat_file(path)
     source = relative.split("source=", 1)[1].split("/", 1)[0]
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    digest = sha256(data)
     detail = {"kind": kind, "quarantined_to": f"{QUARANTINE}/{relative}", "problem": problem,
               "size_bytes": len(data), "sha256": digest, "declared_rows": _declared_rows(data)}
     event = events.LogEvent(source, QUARANTINED, relative, detail, identity=digest, run_key=run_key)
@@ -99,28 +98,35 @@ def _quarantine(root: Root, kind: str, segment: Path | str, problem: str, run_ke
     return fs.unstrip_protocol(target) if events.is_url(root) else target
 
 
-def _log_rows(root: Root, source: str | None, event_type: str) -> list[dict[str, Any]]:
-    rows = {r["event_id"]: r for r in events.read_events(root, "log", source).to_pylist()
-            if r["event_type"] == event_type}
-    return sorted(rows.values(), key=lambda r: (r["occurred_at"], r["event_id"]))
+def _log_rows(root: Root, source: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The log events (deduplicated by id), oldest first, by event type."""
+    rows = {r["event_id"]: r for r in events.read_events(root, "log", source).to_pylist()}
+    by_type: dict[str, list[dict[str, Any]]] = {QUARANTINED: [], RESTORED: []}
+    for row in sorted(rows.values(), key=lambda r: (r["occurred_at"], r["event_id"])):
+        by_type.setdefault(row["event_type"], []).append(row)
+    return by_type
+
+
+def _quarantined(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"event_id": r["event_id"], "source": r["source"], "segment": r["subject"],
+             "quarantined_at": r["occurred_at"], "run_key": r["run_key"], **json.loads(r["detail"])} for r in rows]
 
 
 def quarantined(root: Root, source: str | None = None) -> list[dict[str, Any]]:
     """Every quarantined segment, oldest first: event_id, source, segment, quarantined_at, run_key and the
     detail (kind, quarantined_to, problem, size_bytes, sha256, declared_rows)."""
-    return [{"event_id": r["event_id"], "source": r["source"], "segment": r["subject"],
-             "quarantined_at": r["occurred_at"], "run_key": r["run_key"], **json.loads(r["detail"])}
-            for r in _log_rows(root, source, QUARANTINED)]
+    return _quarantined(_log_rows(root, source)[QUARANTINED])
 
 
 def awaiting_replay(root: Root, source: str) -> list[dict[str, Any]]:
     """The quarantined segments of `source` that no replay has restored yet."""
-    restored = {json.loads(r["detail"])["quarantine_event_id"] for r in _log_rows(root, source, RESTORED)}
-    return [q for q in quarantined(root, source) if q["event_id"] not in restored]
+    rows = _log_rows(root, source)
+    restored = {json.loads(r["detail"])["quarantine_event_id"] for r in rows[RESTORED]}
+    return [q for q in _quarantined(rows[QUARANTINED]) if q["event_id"] not in restored]
 
 
 def record_restored(root: Root, source: str, pending: list[dict[str, Any]], *, run_key: str,
-                    record_events: int, fetch_events: int, at: datetime | None = None) -> None:
+                    record_events: int, fetch_events: int) -> None:
     """Record that the replay `run_key` restored the quarantined segments `pending` of `source`.
 
     `record_events` and `fetch_events` are what that replay appended for the source as a whole (one replay
@@ -131,7 +137,6 @@ def record_restored(root: Root, source: str, pending: list[dict[str, Any]], *, r
         detail = {"quarantine_event_id": quarantine["event_id"], "kind": quarantine["kind"],
                   "record_events_appended": record_events, "fetch_events_recovered": fetch_events}
         rows.append(events.LogEvent(source, RESTORED, quarantine["segment"], detail,
-                                    identity=quarantine["event_id"], occurred_at=at or events.utcnow(),
-                                    run_key=run_key).row())
+                                    identity=quarantine["event_id"], run_key=run_key).row())
     if rows:
         events.write_segment(root, "log", source, rows)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from regtrail.fetch.document import header
 from regtrail.fetch.fetcher import RawResponse
 from regtrail.fetch.transport import accept
 from regtrail.log import archive, events
@@ -53,12 +54,11 @@ def _event(source: str, run_key: str, relpath: str, response: archive.Archived) 
     raw = RawResponse(status=response.status, reason=response.reason, headers=response.headers,
                       body=response.body, fetched_url=response.url, request_headers={}, elapsed_ms=0.0)
     error_kind, error, _ = accept(raw, "robots" if robots else "any")
-    lowered = {k.lower(): v for k, v in response.headers.items()}
     return events.FetchEvent(
         source=source, run_key=run_key, url=response.url, fetched_url=response.url,
         purpose="robots" if robots else RECOVERED_PURPOSE, attempt=1, started_at=response.archived_at,
         elapsed_ms=0.0, status=response.status, ok=error_kind is None, error_kind=error_kind, error=error,
-        content_type=lowered.get("content-type"), etag=lowered.get("etag"),
-        last_modified=lowered.get("last-modified"), payload_digest=sha256(response.body),
+        content_type=header(response.headers, "content-type"), etag=header(response.headers, "etag"),
+        last_modified=header(response.headers, "last-modified"), payload_digest=sha256(response.body),
         payload_size=len(response.body), archive_path=relpath,
     )
