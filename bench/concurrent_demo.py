@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from regtrail import buildlock, publication, settings, warehouse  # noqa: E402
 from regtrail.demo import LOCKED  # noqa: E402
+from regtrail.mirror.cancellation_fixtures import CANCELLATIONS  # noqa: E402
+from regtrail.mirror.genai_fixtures import GENAI_ROWS, ONDEVICE_ROWS, period_label  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
 
 LEASE_MESSAGE = re.compile(r"another warehouse build holds (\S+): run '([^']+)' \(pid (\d+) on (\S+), since (\S+)\)")
@@ -173,20 +175,15 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{year}年{int(number)}月"
-
-
 def reconcile(root: Path, shared: Path) -> tuple[list[str], list[str]]:
     """The published warehouse against ../shared: (lines to print, failed checks)."""
     data = shared / "cac_data"
     rows = [r for path in sorted((data / "csv").glob("*.csv")) for r in _csv(path)]
     per_list = Counter((r["list_type"], r["batch_label"]) for r in rows)
     announced = {(a.list_type, a.batch_label) for a in build_site(shared).attachments}
-    genai: Counter = Counter((_label(r["period"]), r["table"]) for r in _csv(data / "genai" / "genai_rows.csv"))
-    genai.update((_label(r["list_period"]), "ondevice") for r in _csv(data / "genai" / "ondevice_2026-07.csv"))
-    cancellations = {r["filing_number"] for r in _csv(data / "genai" / "cancellations.csv")}
+    genai: Counter = Counter((period_label(r["period"]), r["table"]) for r in _csv(shared / GENAI_ROWS))
+    genai.update((period_label(r["list_period"]), "ondevice") for r in _csv(shared / ONDEVICE_ROWS))
+    cancellations = {r["filing_number"] for r in _csv(shared / CANCELLATIONS)}
     failed: list[str] = []
 
     def check(ok: bool, what: str) -> str:

@@ -82,6 +82,7 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
         leftover.unlink(missing_ok=True)
     full_refresh = settings.full_refresh() if full_refresh is None else full_refresh
     published = root / "warehouse.duckdb"
+    fingerprint = build_fingerprint()  # reads every project file: once per build
     if full_refresh:
         reason = "REGTRAIL_FULL_REFRESH is set"
     elif not published.exists():
@@ -91,7 +92,7 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
         # configuration than a reader's in the same process (a BI client, say) would break that reader.
         partial = path.with_name(path.name + ".copying")
         shutil.copyfile(published, partial)
-        reason = incremental_blocker(partial)
+        reason = incremental_blocker(partial, fingerprint)
         if reason:
             partial.unlink()
         else:
@@ -99,7 +100,7 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
                 con.execute(f"drop table if exists {DBT_RUNS}")
                 con.execute("CHECKPOINT")
             os.replace(partial, path)
-    record = {"run": lease.run, "fingerprint": build_fingerprint(), "full_build": bool(reason),
+    record = {"run": lease.run, "fingerprint": fingerprint, "full_build": bool(reason),
               "prepared_at": datetime.now(UTC).isoformat(timespec="seconds")}
     _record_path(root).write_text(json.dumps(record) + "\n", encoding="utf-8")
     if reason:
@@ -123,8 +124,10 @@ def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> 
     return subprocess.run(command, cwd=settings.REPO_ROOT, env=env).returncode
 
 
-def incremental_blocker(warehouse_file: Path) -> str | None:
-    """Why a build cannot continue from `warehouse_file`, a published warehouse or a copy (None: it can)."""
+def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) -> str | None:
+    """Why a build cannot continue from `warehouse_file`, a published warehouse or a copy (None: it can).
+
+    `fingerprint`: this project's `build_fingerprint()`, when the caller has it already."""
     if not warehouse_file.exists():
         return f"no published warehouse at {warehouse_file}"
     try:
@@ -134,7 +137,7 @@ def incremental_blocker(warehouse_file: Path) -> str | None:
                 "select distinct unnest(segments) from stg_regtrail__record_events").fetchall()]
     except duckdb.Error as exc:
         return f"cannot read the build record of {warehouse_file}: {exc}"
-    if found is None or found[0] != build_fingerprint():
+    if found is None or found[0] != (fingerprint or build_fingerprint()):
         return "the dbt project or the engine changed since the published build"
     missing = [segment for segment in segments if not _exists(segment)]
     if missing:
@@ -168,17 +171,18 @@ def read_build_record(root: Path) -> dict | None:
         return None
 
 
-def check_build(con: duckdb.DuckDBPyConnection, record: dict | None) -> None:
+def check_build(con: duckdb.DuckDBPyConnection, record: dict | None, fingerprint: str | None = None) -> None:
     """Raise BuildRefused unless the build file is a prepared build whose last dbt invocation passed every test.
 
     Evidence of the tests is what dbt recorded in the file itself (`_regtrail_dbt_runs`, one row per
     invocation, written by the project's on-run-end hook): the last invocation that ran tests must have
     run every data test of the project with none failing, and nothing may have been built after it.
+    `fingerprint`: this project's `build_fingerprint()`, when the caller has it already.
     """
     if record is None:
         raise BuildRefused("the build file lacks its build record (build/build.json): prepare_build did not "
                            "start it, so it may be another run's unfinished file")
-    if record.get("fingerprint") != build_fingerprint():
+    if record.get("fingerprint") != (fingerprint or build_fingerprint()):
         raise BuildRefused("the build file lacks this project's build fingerprint: it was started by another "
                            "version of the dbt project or engine")
     try:
@@ -222,8 +226,8 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
         stage = publication.new_staging(root, stamp)
         try:
             with duckdb.connect(str(source), config=dbt_connect_config()) as con:
-                check_build(con, record)
                 fingerprint = build_fingerprint()
+                check_build(con, record, fingerprint)
                 con.execute(f"create or replace table {BUILD_INFO} as "
                             "select ? as fingerprint, ? as published, ? as run", [fingerprint, stamp, run])
                 added = changes.compute(con, root, stamp, now, fingerprint)  # what this publication adds
@@ -238,7 +242,7 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
                     stager.stage(None, source, stage / name, root, stamp)
             publication.carry_forward(root, stage, tuple(n for n in publication.PUBLISHED if not (stage / n).exists()))
             os.replace(source, stage / publication.WAREHOUSE)
-            (root / (publication.WAREHOUSE + ".wal")).unlink(missing_ok=True)  # never replayed onto the new file
+            _wal(root / publication.WAREHOUSE).unlink(missing_ok=True)  # never replayed onto the new file
             publication.switch(root, stage, stamp)  # the commit point
             changes.record(added)
         finally:

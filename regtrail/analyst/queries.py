@@ -180,7 +180,8 @@ def batches(con: duckdb.DuckDBPyConnection, clock: Clock = Clock(), list_type: s
 
     An unknown `list_type` raises InvalidChoice naming the valid ones.
     """
-    require_choice("list type", list_type, list_types(con))
+    if list_type is not None:  # list_types is a query: only when there is something to check
+        require_choice("list type", list_type, list_types(con))
     # A list whose attachment was never fetched is known from its notice page only: it exists from
     # the first day of its batch month (and, on the knowledge clock, once its notice was observed).
     batch_condition, batch_params = clock.where(BATCH_DAY, "b.first_observed_at")

@@ -110,8 +110,8 @@ def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
     groups = records(con, "select distinct group_name, group_name_zh from dim_entities where group_name_zh is not null"
                      ) if "group_name_zh" in dim else []
     has_changes = bool(columns(con, "fct_publications"))
-    has_regions = "province" in columns(con, "fct_timeline_events")
-    has_synthetic = "is_synthetic" in columns(con, "fct_timeline_events")
+    has_regions = "province" in timeline
+    has_synthetic = "is_synthetic" in timeline
     return {
         "publication": records(con, "select * from fct_publications order by published_at desc limit 1")
         if has_changes else [],
@@ -297,7 +297,7 @@ def render(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None,
         genai=_genai_table(data["genai"]),
         type_options="".join(f"<option value='{_esc(x)}'>{_esc(x)}</option>" for x in types),
         known=known, payload=payload, limit=ROW_LIMIT,
-        groups=json.dumps(data["groups"], ensure_ascii=False).replace("</", "<\\/"),
+        groups=script_json(json.dumps(data["groups"], ensure_ascii=False)),
     )
 
 
