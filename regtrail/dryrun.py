@@ -42,7 +42,6 @@ class Emitted:
 
     record: Record
     key: str
-    published_at: date | None
 
     def line(self) -> dict[str, Any]:
         """What `regtrail parse` prints: record type and key, then the payload fields."""
@@ -64,8 +63,7 @@ class DryRunContext:
 
     def emit(self, record: Record, key: str, *, document: Document, parser: str, parser_version: str,
              published_at: date | None = None, published_precision: str | None = None) -> None:
-        self.emitted.append(Emitted(record, key, published_at))
-        self.stats[f"records:{record.record_type}"] += 1
+        self.emitted.append(Emitted(record, key))
 
     def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
         failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)

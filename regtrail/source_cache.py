@@ -1,8 +1,8 @@
 """A source's validated config without importing pydantic: what `regtrail parse` reads.
 
 `regtrail.sources` validates a `source.yml` (pydantic); the validated form is kept as JSON in the
-source's `__pycache__/`, named by the digest of the YAML's bytes, so a changed YAML is validated
-again and a stale cache is never read. The dry run reads that JSON as read-only attribute objects
+source's `__pycache__/`, named by the digest of the YAML's and the models' bytes, so a changed YAML
+or model is validated again and a stale cache is never read. The dry run reads that JSON as read-only attribute objects
 with the model's field names, so its start-up does not pay pydantic's import (about 0.25 s).
 Where the cache cannot be written (a read-only install), the YAML is validated on every call.
 """
@@ -20,6 +20,8 @@ from typing import Any
 import scrapers
 
 SOURCES_DIR = Path(scrapers.__file__).resolve().parent
+_MODELS = Path(__file__).with_name("sources.py")
+"""The pydantic models that validate a source.yml: a change to them (a new defaulted field) invalidates the cache."""
 
 
 class Section(SimpleNamespace):
@@ -48,7 +50,7 @@ def _thawed(value: Any) -> Any:
 def validated_data(name: str, sources_dir: Path = SOURCES_DIR) -> dict[str, Any]:
     """The validated config of one source as plain JSON data (the model's `model_dump`)."""
     path = sources_dir / name / "source.yml"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(path.read_bytes() + _MODELS.read_bytes()).hexdigest()[:16]
     cache = path.parent / "__pycache__" / f"source.{digest}.json"
     try:
         return json.loads(cache.read_text(encoding="utf-8"))

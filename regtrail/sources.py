@@ -20,9 +20,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-import scrapers
+from regtrail.source_cache import SOURCES_DIR
 
-SOURCES_DIR = Path(scrapers.__file__).resolve().parent
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, several times faster
 
 
