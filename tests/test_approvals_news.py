@@ -403,6 +403,34 @@ def test_an_unexplained_difference_fails_the_build(warehouse, tmp_path: Path) ->
 
 
 @pytest.mark.dbt
+def test_a_replay_with_a_newer_parser_counts_each_genai_row_once(warehouse, tmp_path: Path) -> None:
+    """The 2025年12月 list's records again under parser version 99, observed when the document was fetched (what
+    a replay after a parser change appends): the reconciliation counts the current version's rows only, so
+    every figure stays as it was."""
+    con, _ = warehouse
+    before = records(con, "select * from fct_genai_reconciliation where period = '2025年12月'")
+    home = tmp_path / "home"
+    shutil.copytree(BUILT["home"] / "events", home / "events")
+    (document,) = con.execute("select document_digest from stg_cac__genai_lists"
+                              " where list_id = 'genai_service:2025年12月'").fetchone()
+    replayed = [RecordEvent(source=r["source"], record_type=r["record_type"], record_key=r["record_key"],
+                            payload=json.loads(r["payload"]), document_url=r["document_url"],
+                            document_digest=r["document_digest"], observed_at=r["observed_at"],
+                            parser=r["parser"], parser_version="99", published_at=r["published_at"],
+                            published_precision=r["published_precision"], run_key="replay").row()
+                for r in records(con, "select * from stg_regtrail__record_events where document_digest = ?",
+                                 [document])]
+    (row,) = before
+    assert len(replayed) == 1 + row["filing_rows"] + row["registration_rows"] + row["ondevice_rows"]  # list + rows
+    write_segment(home, "records", replayed[0]["source"], replayed)
+    result = run_dbt_build(home, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as rebuilt:
+        after = records(rebuilt, "select * from fct_genai_reconciliation where period = '2025年12月'")
+    assert after == before
+
+
+@pytest.mark.dbt
 def test_changed_filing_names_old_and_new_values(warehouse) -> None:
     con, _ = warehouse
     changed = con.execute(

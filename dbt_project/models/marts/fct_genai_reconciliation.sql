@@ -31,15 +31,19 @@ lists as (
 rows as (
 
     select
-        list_id,
-        document_digest,
-        genai_kind,
+        genai.list_id,
+        genai.document_digest,
+        genai.genai_kind,
         count(*) as row_count,
-        min(try_cast(seq as integer)) as seq_first,
-        max(try_cast(seq as integer)) as seq_last
-    from {{ ref('stg_cac__genai_filings') }}
-    where not is_summary
-    group by list_id, document_digest, genai_kind
+        min(try_cast(genai.seq as integer)) as seq_first,
+        max(try_cast(genai.seq as integer)) as seq_last
+    from {{ ref('stg_cac__genai_filings') }} as genai
+    -- the rows of the current parser version only, as `lists`: a replay with a newer parser adds rows
+    inner join current_versions
+        on genai.document_digest = current_versions.document_digest
+            and genai.parser_version = current_versions.current_parser_version
+    where not genai.is_summary
+    group by genai.list_id, genai.document_digest, genai.genai_kind
 
 ),
 
