@@ -51,6 +51,18 @@ def profiles_dir(home: Path | None = None) -> Path:
     return folder
 
 
+def command(args: list[str], home: Path, work: Path, build_db: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """Command line and environment of one dbt invocation on the project (`args`: `build`, `docs generate`, ...):
+    the profile of `profiles_dir` (with the log's filesystem), target and log folders under `work`, the build
+    file `build_db` (default: as in `dbt_env`)."""
+    env = dbt_env(home)
+    if build_db is not None:
+        env["REGTRAIL_BUILD_DB"] = str(build_db)
+    argv = [settings.dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir",
+            str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    return argv, env
+
+
 def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> dict[str, Any]:
     """Run `dbt build` into the build file; print and return per-node results; raise if any node failed.
 
@@ -60,11 +72,9 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     """
     home = home or settings.home()
     work = home / "dbt"
-    command = [settings.dbt_executable(), "build", "--project-dir", str(DBT_DIR),
-               "--profiles-dir", str(profiles_dir(home)), "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs"), *(extra_args or [])]
-    print("+", " ".join(command), flush=True)
-    done = subprocess.run(command, cwd=settings.REPO_ROOT, env=dbt_env(home), capture_output=True, text=True)
+    argv, env = command(["build", *(extra_args or [])], home, work)
+    print("+", " ".join(argv), flush=True)
+    done = subprocess.run(argv, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True)
     print(done.stdout[-20000:], flush=True)
     if done.stderr.strip():
         print(done.stderr[-5000:], file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from regtrail import buildlock, publication, settings
+from regtrail import buildlock, dbt_run, publication, settings
 from regtrail.log import events, quarantine
 
 log = logging.getLogger(__name__)
@@ -113,15 +113,13 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
 def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> int:
     """`prepare_build`, then `dbt build` (models and data tests) into the build file; dbt's exit code.
 
-    What the DAG's dbt tasks do, in one process with dbt's own progress output (`regtrail build`).
+    What the DAG's dbt task does (`dbt_run.command`: same profile, target and log folders under
+    `$REGTRAIL_HOME/dbt/`), in one process with dbt's own progress output (`regtrail build`).
     """
     root = root or settings.home()
     path = prepare_build(root, full_refresh=full_refresh)
-    dbt_dir = settings.REPO_ROOT / "dbt_project"
-    env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(path),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
-    command = [settings.dbt_executable(), "build", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir)]
-    return subprocess.run(command, cwd=settings.REPO_ROOT, env=env).returncode
+    argv, env = dbt_run.command(["build"], root, root / "dbt", path)
+    return subprocess.run(argv, cwd=settings.REPO_ROOT, env=env).returncode
 
 
 def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) -> str | None:
@@ -319,16 +317,9 @@ def export_marts(con: duckdb.DuckDBPyConnection, folder: Path, stamp: str = "") 
 
 def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     """`dbt docs generate --static` against the build file; copies the site files into `folder`."""
-    from regtrail import dbt_run
-
-    dbt_dir = settings.REPO_ROOT / "dbt_project"
     work = folder.parent / "dbt-docs-work"
-    env = dict(os.environ, REGTRAIL_HOME=str(root), REGTRAIL_BUILD_DB=str(build_file),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false", **settings.log_env())
-    command = [settings.dbt_executable(), "docs", "generate", "--static", "--quiet", "--project-dir", str(dbt_dir),
-               "--profiles-dir", str(dbt_run.profiles_dir(root)), "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs")]
-    done = subprocess.run(command, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    argv, env = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file)
+    done = subprocess.run(argv, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     folder.mkdir(parents=True, exist_ok=True)
