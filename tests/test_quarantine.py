@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from regtrail import airflow_env, runner, settings, warehouse
+from regtrail.analyst.db import records
 from regtrail.fetch.transport import latest_accepted
 from regtrail.log import events, quarantine, recovery
 from regtrail.mirror.site import Site, build_site
@@ -42,14 +43,20 @@ def clean(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+def drop_truncated(home: Path, kind: str) -> Path:
+    """Drop a truncated copy (the first half) of the biggest segment of `kind` beside it; its path."""
+    folder = home / "events" / kind / f"source={SOURCE}"
+    biggest = max(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
+    dropped = folder / "20991231T000000000000-truncated.parquet"
+    dropped.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    return dropped
+
+
 def damage(home: Path, kind: str) -> tuple[Path, Path]:
     """Drop a truncated copy of a segment beside it and cut another segment in place; both paths."""
-    folder = home / "events" / kind / f"source={SOURCE}"
-    segments = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
+    segments = sorted((home / "events" / kind / f"source={SOURCE}").glob("*.parquet"), key=lambda p: p.stat().st_size)
     assert len(segments) >= 2
-    biggest = segments[-1]
-    dropped = folder / ("20991231T000000000000-truncated.parquet")
-    dropped.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    dropped = drop_truncated(home, kind)
     cut = segments[-2]
     cut.write_bytes(cut.read_bytes()[:-100])
     return dropped, cut
@@ -77,14 +84,18 @@ def report(home_or_warehouse: Path) -> list[dict]:
     """fct_quarantined_segments of the last build of a home (or of a warehouse file), oldest first."""
     path = home_or_warehouse if home_or_warehouse.is_file() else warehouse.build_path(home_or_warehouse)
     with duckdb.connect(str(path), read_only=True) as con:
-        cursor = con.execute(f"select * from {REPORT} order by quarantined_at, segment")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return records(con, f"select * from {REPORT} order by quarantined_at, segment")
+
+
+@pytest.fixture(scope="module")
+def expected(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
+    """The marts of the clean log (a full build of a copy)."""
+    with pytest.MonkeyPatch.context() as patch:
+        return build(copy(clean, tmp_path_factory.mktemp("reference")), patch)
 
 
 def test_build_and_replay_go_on_without_it_and_replay_restores_the_records(
-        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = build(copy(clean, tmp_path / "reference"), monkeypatch)
+        clean: Path, expected: dict[str, list[tuple]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = copy(clean, tmp_path)
     kept = events.read_events(home, "records", SOURCE).num_rows
     dropped, cut = damage(home, "records")
@@ -147,9 +158,8 @@ def test_a_segment_damaged_inside_is_caught_when_read(clean: Path, tmp_path: Pat
 
 
 def test_a_quarantined_fetch_segment_is_recovered_from_the_archive(
-        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        clean: Path, expected: dict[str, list[tuple]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The accepted fetches a lost fetch segment held come back (url, body) from the archive; the marts too."""
-    expected = build(copy(clean, tmp_path / "reference"), monkeypatch)
     home = copy(clean, tmp_path)
     folder = home / "events" / "fetch" / f"source={SOURCE}"
     target = max(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
@@ -184,15 +194,12 @@ def test_a_quarantined_fetch_segment_is_recovered_from_the_archive(
 
 @pytest.mark.slow
 def test_the_next_warehouse_dag_run_goes_on_without_a_dropped_in_truncated_segment(
-        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        clean: Path, expected: dict[str, list[tuple]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Airflow end to end (`airflow dags test regtrail_warehouse`): the run succeeds, publishes marts equal to a
     clean log's, and the published warehouse reports the quarantined file."""
-    expected = build(copy(clean, tmp_path / "reference"), monkeypatch)
     home = copy(clean, tmp_path)
-    folder = home / "events" / "records" / f"source={SOURCE}"
-    biggest = max(folder.glob("*.parquet"), key=lambda p: p.stat().st_size)
-    dropped = folder / "20991231T000000000000-truncated.parquet"
-    dropped.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    dropped = drop_truncated(home, "records")
+    dropped_size = dropped.stat().st_size
     env = {**os.environ, **airflow_env.airflow_environ(home)}
     airflow = str(Path(sys.executable).parent / "airflow")
     for command in ([airflow, "db", "migrate"], [airflow, "dags", "test", "regtrail_warehouse", "2026-01-01"]):
@@ -206,6 +213,6 @@ def test_the_next_warehouse_dag_run_goes_on_without_a_dropped_in_truncated_segme
     assert {name: marts[name] for name in expected} == expected
     [row] = report(published)
     assert (row["segment"], row["status"], row["size_bytes"]) == (
-        str(dropped.relative_to(home)), "awaiting_replay", biggest.stat().st_size // 2)
+        str(dropped.relative_to(home)), "awaiting_replay", dropped_size)
     assert row["quarantined_by"].startswith("build:") and "magic bytes" in row["problem"]
     assert (home / row["quarantined_to"]).exists() and not dropped.exists()
