@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -9,6 +10,9 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# What the wheel carries besides the code (pyproject.toml's force-include): the dbt project and the DAG file.
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"
 
 
 def _sources_dir() -> Path:
@@ -24,8 +28,55 @@ USER_AGENT = "regtrail/0.1 (+https://github.com/regtrail/regtrail; regulatory fi
 
 
 def home() -> Path:
-    """The local root: warehouse, build file, Airflow metadata; the log too unless REGTRAIL_LOG moves it."""
-    return Path(os.environ.get("REGTRAIL_HOME", "data")).resolve()
+    """The local root: warehouse, build file, Airflow metadata; the log too unless REGTRAIL_LOG moves it.
+
+    Unset, `./data`, said once on stderr (a command run in another folder would otherwise write there silently).
+    """
+    value = os.environ.get("REGTRAIL_HOME", "").strip()
+    if value:
+        return Path(value).resolve()
+    _say_default_home(Path("data").resolve())
+    return Path("data").resolve()
+
+
+@functools.cache
+def _say_default_home(path: Path) -> None:
+    print(f"regtrail: REGTRAIL_HOME is not set: using {path}", file=sys.stderr)
+
+
+def in_checkout() -> bool:
+    """Whether the code runs from the repository (editable install or PYTHONPATH), not from an installed wheel."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "dbt_project").is_dir()
+
+
+def _shipped(name: str) -> Path:
+    """A top-level folder of the repository, or its copy inside the installed package."""
+    return REPO_ROOT / name if in_checkout() else BUNDLED_DIR / name
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project (read only: dbt's target and logs go under REGTRAIL_HOME, see `dbt_work_dir`)."""
+    return _shipped("dbt_project")
+
+
+def dbt_work_dir() -> Path:
+    """dbt's target and log folders of the warehouse build (`<dir>/target`, `<dir>/logs`)."""
+    return home() / "dbt"
+
+
+def dbt_manifest() -> Path:
+    """The manifest `regtrail demo` writes with `dbt parse` and the per-model DAG reads."""
+    return dbt_work_dir() / "target" / "manifest.json"
+
+
+def seeds_dir() -> Path:
+    """The dbt seeds (admin codes, announced lists, entity aliases)."""
+    return dbt_project_dir() / "seeds"
+
+
+def dags_dir() -> Path:
+    """The folder with the DAG file (`regtrail_cac.py`, which imports the DAGs from `regtrail.ops.dags`)."""
+    return _shipped("dags")
 
 
 def log_root() -> Path | str:
@@ -58,8 +109,12 @@ def mirror_origin() -> str | None:
 
 
 def shared_dir() -> Path:
-    """The folder with the real CAC files (`REGTRAIL_SHARED`, default `<repo>/../shared`)."""
-    return Path(os.environ.get("REGTRAIL_SHARED", REPO_ROOT.parent / "shared")).resolve()
+    """The folder with the real CAC files (`REGTRAIL_SHARED`; default `<repo>/../shared` in a checkout,
+    `./shared` for an installed package, where the mirror then serves synthetic lists unless it exists)."""
+    value = os.environ.get("REGTRAIL_SHARED", "").strip()
+    if value:
+        return Path(value).resolve()
+    return (REPO_ROOT.parent / "shared" if in_checkout() else Path("shared")).resolve()
 
 
 def dbt_executable() -> str:

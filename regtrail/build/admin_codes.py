@@ -20,7 +20,7 @@ from pathlib import Path
 from regtrail import settings
 
 PACKAGE, VERSION, RESOURCE = "cpca", "0.5.5", "cpca/resources/adcodes.csv"
-SEED = settings.REPO_ROOT / "dbt_project" / "seeds" / "admin_codes.csv"
+SEED = settings.seeds_dir() / "admin_codes.csv"
 COLUMNS = ["adcode", "name", "longitude", "latitude"]
 
 

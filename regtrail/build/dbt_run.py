@@ -17,7 +17,7 @@ from typing import Any
 
 from regtrail import settings
 
-DBT_DIR = settings.REPO_ROOT / "dbt_project"
+DBT_DIR = settings.dbt_project_dir()
 
 
 def dbt_env(home: Path | None = None) -> dict[str, str]:
@@ -72,9 +72,10 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     """
     home = home or settings.home()
     work = home / "dbt"
+    work.mkdir(parents=True, exist_ok=True)
     argv, env = command(["build", *(extra_args or [])], home, work)
     print("+", " ".join(argv), flush=True)
-    done = subprocess.run(argv, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
     print(done.stdout[-20000:], flush=True)
     if done.stderr.strip():
         print(done.stderr[-5000:], file=sys.stderr, flush=True)

@@ -51,7 +51,7 @@ def dbt_connect_config() -> dict[str, str]:
     """
     import yaml
 
-    profiles = yaml.safe_load((settings.REPO_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8"))
+    profiles = yaml.safe_load((dbt_run.DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     return dict(profiles["regtrail"]["outputs"]["dev"].get("config_options") or {})
 
 
@@ -121,7 +121,7 @@ def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> 
     root = root or settings.home()
     path = prepare_build(root, full_refresh=full_refresh)
     argv, env = dbt_run.command(["build"], root, root / "dbt", path)
-    return subprocess.run(argv, cwd=settings.REPO_ROOT, env=env).returncode
+    return subprocess.run(argv, cwd=root, env=env).returncode
 
 
 def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) -> str | None:
@@ -147,7 +147,7 @@ def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) ->
 
 def build_fingerprint() -> str:
     """A digest of what decides the warehouse besides the log: the dbt project's files and versions."""
-    project = settings.REPO_ROOT / "dbt_project"
+    project = dbt_run.DBT_DIR
     digest = hashlib.sha256()
     files = [project / "dbt_project.yml"]
     for folder in ("models", "macros", "seeds", "tests"):
@@ -342,7 +342,7 @@ def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     """`dbt docs generate --static` against the build file; copies the site files into `folder`."""
     work = folder.parent / "dbt-docs-work"
     argv, env = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file)
-    done = subprocess.run(argv, cwd=settings.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from regtrail.settings import REPO_ROOT, SOURCES_DIR
+from regtrail import settings
+from regtrail.settings import SOURCES_DIR
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, several times faster
 
@@ -229,7 +230,7 @@ def handle_document(context: Any, document: Any) -> bool:
     return False
 
 
-ANNOUNCED_SEED = REPO_ROOT / "dbt_project" / "seeds" / "announced_lists.csv"
+ANNOUNCED_SEED = settings.seeds_dir() / "announced_lists.csv"
 ANNOUNCED_COLUMNS = ("list_id", "list_type", "batch_label", "source", "notice_url", "published", "expected_count")
 
 

@@ -11,14 +11,14 @@ DBT_POOL = "dbt_warehouse"
 
 
 def airflow_environ(home: Path | None = None) -> dict[str, str]:
-    """Variables that point Airflow, Cosmos and dbt at this checkout and at `home`."""
+    """Variables that point Airflow, Cosmos and dbt at the DAG file and at `home`."""
     home = (home or settings.home()).resolve()
     airflow_home = home / "airflow"
     return {
         "REGTRAIL_HOME": str(home),
         "REGTRAIL_BUILD_DB": str(home / "build" / "warehouse.duckdb"),
         "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir()),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",

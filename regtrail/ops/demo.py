@@ -36,7 +36,7 @@ def mirror_running() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         origin_file = Path(tmp) / "origin"
         proc = subprocess.Popen([sys.executable, "-m", "regtrail", "mirror", "--port", "0",
-                                 "--print-origin-file", str(origin_file)], cwd=settings.REPO_ROOT)
+                                 "--print-origin-file", str(origin_file)], cwd=settings.home())
         try:
             for _ in range(200):
                 if origin_file.exists() and origin_file.read_text().strip():
@@ -55,13 +55,14 @@ def mirror_running() -> Iterator[str]:
 
 def run(cmd: list[str], **kwargs) -> None:
     print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=settings.REPO_ROOT, **kwargs)
+    subprocess.run(cmd, check=True, cwd=settings.home(), **kwargs)
 
 
 def prepare_airflow() -> None:
     """dbt manifest for fast DAG parsing, migrated SQLite metadata, the one-slot dbt pool."""
-    dbt_dir = str(settings.REPO_ROOT / "dbt_project")
-    run([settings.dbt_executable(), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir])
+    dbt_dir, target = settings.dbt_project_dir(), settings.dbt_manifest().parent
+    run([settings.dbt_executable(), "parse", "--quiet", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
+         "--target-path", str(target), "--log-path", str(target.parent / "logs")])
     run([str(BIN / "airflow"), "db", "migrate"], stdout=subprocess.DEVNULL)
     run([str(BIN / "airflow"), "pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time"],
         stdout=subprocess.DEVNULL)
@@ -79,7 +80,7 @@ def phase(console: Console, title: str) -> Iterator[Status]:
 def run_dag(dag_id: str, log: IO[str], log_file: Path, status: Status) -> int:
     """`airflow dags test` with its output appended to `log_file`; the spinner shows the task it is on."""
     started = time.monotonic()
-    proc = subprocess.Popen([str(BIN / "airflow"), "dags", "test", dag_id], cwd=settings.REPO_ROOT,
+    proc = subprocess.Popen([str(BIN / "airflow"), "dags", "test", dag_id], cwd=settings.home(),
                             stdout=log, stderr=subprocess.STDOUT)
     task = ""
     while proc.poll() is None:
@@ -172,7 +173,7 @@ def _run_demo(env: dict[str, str], started: float, console: Console) -> int:
     print(f"report     {root / 'report' / 'index.html'}")
     print(f"exports    {root / 'exports'}   (one Parquet file per mart)")
     print(f"dbt docs   {root / 'docs' / 'static_index.html'}")
-    print("analyst    .venv/bin/regtrail timeline Huawei")
+    print(f"analyst    {BIN / 'regtrail'} timeline Huawei")
     print(f"\ndemo wall time {time.monotonic() - started:.1f} s")
     return 0
 
