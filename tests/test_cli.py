@@ -16,7 +16,7 @@ from regtrail import settings
 from regtrail.cli.app import app
 
 REGTRAIL = Path(sys.executable).with_name("regtrail")  # the console script `pip install -e .` made
-COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo",
+COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo", "airflow",
             "timeline", "batches", "filing", "regions", "report"}
 HEAVY = ("airflow", "cosmos", "dbt", "pyarrow", "duckdb", "requests", "bs4", "fsspec", "docx", "yaml")
 

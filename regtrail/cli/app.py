@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from regtrail.cli import analyst, crawler, pipeline
+from regtrail.cli import airflow, analyst, crawler, pipeline
 
 EXIT_CODES = ("Exit codes: 0 ok; 1 failure (crawl/ingest/replay: some URL failed after its retries or some "
               "document could not be parsed; a document parse cannot read; a failed dbt build or DAG run; nothing "
@@ -39,6 +39,7 @@ def _options(
 crawler.register(app)
 pipeline.register(app)
 analyst.register(app)
+airflow.register(app)
 
 
 def main() -> None:
