@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from regtrail import settings  # noqa: E402
-from regtrail.ops import airflow_env, orchestration  # noqa: E402
 from regtrail.mirror.server import MirrorHandle, start_mirror  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
+from regtrail.ops import airflow_env, orchestration  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CRAWL_DAG = next(iter(orchestration.crawl_dags()))

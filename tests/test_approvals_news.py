@@ -303,19 +303,19 @@ def test_yearly_summary_is_fetched_parsed_and_adds_no_approval(warehouse, real_c
     ((notice, entry),) = [(n, a) for n in GENAI_CONFIG["notices"] if n["kind"] == "summary"
                           for a in n["attachments"] if a["period"] == year]
     list_id = f"genai_service:{entry['period']}"
-    fetched = dict(con.execute("select purpose, max(status) from stg_regtrail__fetch_events"
+    fetched = dict(con.execute("select purpose, max(status) from staging.stg_regtrail__fetch_events"
                                " where url = ? or referer = ? group by all", [notice["url"], notice["url"]]).fetchall())
     assert fetched == {"notice": 200, "attachment": 200}
     parts = [real_csv[period] for period in entry["summary_of"]]
     expected = {kind: [_printed(r, kind) for part in parts for r in part.get(kind, [])]
                 for kind in ("filing", "registration")}
     listed = con.execute("select period, is_summary, filing_count, registration_count, notice_url, published_at"
-                         " from stg_cac__genai_lists where list_id = ?", [list_id]).fetchall()
+                         " from staging.stg_cac__genai_lists where list_id = ?", [list_id]).fetchall()
     assert listed == [(str(entry["period"]), True, len(expected["filing"]), len(expected["registration"]),
                        notice["url"], date.fromisoformat(str(entry["published"])))]
     for kind, rows in expected.items():
         parsed = con.execute("select seq, region, model_name, entity_name, genai_number, filed_text"
-                             " from stg_cac__genai_filings where list_id = ? and genai_kind = ? and is_summary"
+                             " from staging.stg_cac__genai_filings where list_id = ? and genai_kind = ? and is_summary"
                              " order by table_index, row_index", [list_id, kind]).fetchall()
         assert [list(r) for r in parsed] == rows, kind  # the union of the year's periods, row by row
     numbers = [row[4] for rows in expected.values() for row in rows]
@@ -388,7 +388,7 @@ def test_an_unexplained_difference_fails_the_build(warehouse, tmp_path: Path) ->
     con, _ = warehouse
     home = tmp_path / "home"
     shutil.copytree(BUILT["home"] / "events", home / "events")
-    (row,) = records(con, "select * from stg_regtrail__record_events where record_type = 'genai_list'"
+    (row,) = records(con, "select * from staging.stg_regtrail__record_events where record_type = 'genai_list'"
                           " and record_key = 'genai_service:2025年12月'")
     payload = json.loads(row["payload"])
     payload["official_total"]["registered"] = 436
@@ -412,14 +412,14 @@ def test_a_replay_with_a_newer_parser_counts_each_genai_row_once(warehouse, tmp_
     before = records(con, "select * from fct_genai_reconciliation where period = '2025年12月'")
     home = tmp_path / "home"
     shutil.copytree(BUILT["home"] / "events", home / "events")
-    (document,) = con.execute("select document_digest from stg_cac__genai_lists"
+    (document,) = con.execute("select document_digest from staging.stg_cac__genai_lists"
                               " where list_id = 'genai_service:2025年12月'").fetchone()
     replayed = [RecordEvent(source=r["source"], record_type=r["record_type"], record_key=r["record_key"],
                             payload=json.loads(r["payload"]), document_url=r["document_url"],
                             document_digest=r["document_digest"], observed_at=r["observed_at"],
                             parser=r["parser"], parser_version="99", published_at=r["published_at"],
                             published_precision=r["published_precision"], run_key="replay").row()
-                for r in records(con, "select * from stg_regtrail__record_events where document_digest = ?",
+                for r in records(con, "select * from staging.stg_regtrail__record_events where document_digest = ?",
                                  [document])]
     (row,) = before
     assert len(replayed) == 1 + row["filing_rows"] + row["registration_rows"] + row["ondevice_rows"]  # list + rows
@@ -510,7 +510,8 @@ def test_the_wire_story_links_to_the_list_it_reports(warehouse) -> None:
     assert {(list_id, list_type) for _, list_id, list_type in news} == {("deep_synthesis:2023年8月", "deep_synthesis")}
     assert con.execute("select published_at, expected_count from fct_list_batches where list_id = ?",
                        ["deep_synthesis:2023年8月"]).fetchone() == (date(2023, 9, 1), 110)
-    link = con.execute("select evidence from int_news_list_links where article_url = ?", [WIRE_URL]).fetchall()
+    link = con.execute("select evidence from intermediate.int_news_list_links where article_url = ?",
+                       [WIRE_URL]).fetchall()
     assert link == [("ordinal and count",)]
     from regtrail.analyst import queries
 

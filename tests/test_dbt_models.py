@@ -112,7 +112,7 @@ def test_build_passes_and_warns_only_on_filing_number_format(build):
 
 def test_malformed_filing_number_is_stored_as_warning(db):
     stored = rows(
-        db, "select filing_number from main_dbt_test__audit.filing_number_format_fct_filings_filing_number"
+        db, "select filing_number from dbt_test__audit.filing_number_format_fct_filings_filing_number"
     )
     assert stored == [(VARIANT_NUMBER,)]
 
@@ -123,12 +123,12 @@ def test_duplicate_events_in_the_log_are_ignored(build, db):
     for segment in (home / "events" / "records").rglob("*.parquet"):
         raw_ids += pq.read_table(segment, columns=["event_id"]).column("event_id").to_pylist()
     assert len(raw_ids) > len(set(raw_ids))  # the sample log contains a retry duplicate
-    assert one(db, "select count(*) from stg_regtrail__record_events")[0] == len(set(raw_ids))
+    assert one(db, "select count(*) from staging.stg_regtrail__record_events")[0] == len(set(raw_ids))
 
 
 def test_marts_counts(db):
     assert one(db, "select count(*) from fct_filings")[0] == 8
-    assert one(db, "select count(*) from int_filing_observations")[0] == 9
+    assert one(db, "select count(*) from intermediate.int_filing_observations")[0] == 9
     counts = dict(rows(db, "select event_type, count(*) from fct_timeline_events group by all"))
     assert counts == {"filing_listed": 9, "filing_changed": 3, "filing_cancelled": 1}
     assert one(db, "select count(*) from dim_entities")[0] == 7
@@ -234,13 +234,13 @@ def test_change_remark_becomes_filing_changed(db):
 
 
 def test_newest_parser_version_wins(db):
-    assert one(db, "select count(*) from stg_cac__filings where list_id = ?", AR_LIST_ID)[0] == 10
+    assert one(db, "select count(*) from staging.stg_cac__filings where list_id = ?", AR_LIST_ID)[0] == 10
     assert (
         one(db, "select products from fct_filings where filing_number = ?", REPARSED_NUMBER)[0]
         == "360搜索（网站）"
     )
     assert rows(
-        db, "select distinct parser_version from int_filing_observations where list_id = ?", AR_LIST_ID
+        db, "select distinct parser_version from intermediate.int_filing_observations where list_id = ?", AR_LIST_ID
     ) == [("2",)]
     assert one(db, "select parser_version from fct_list_batches where list_id = ?", AR_LIST_ID)[0] == "2"
 
@@ -248,7 +248,7 @@ def test_newest_parser_version_wins(db):
 def test_duplicate_within_a_list(db):
     observation = one(
         db,
-        "select row_index, rows_in_list from int_filing_observations where filing_number = ?",
+        "select row_index, rows_in_list from intermediate.int_filing_observations where filing_number = ?",
         DUPLICATED_NUMBER,
     )
     assert observation == (4, 2)
@@ -326,7 +326,7 @@ def test_every_table_enforces_a_contract(build, db):
     found = set(rows(db, """
         select table_name, unnest(constraint_column_names),
             case constraint_type when 'NOT NULL' then 'not_null' else lower(constraint_type) end
-        from duckdb_constraints() where schema_name = 'main'"""))
+        from duckdb_constraints() where schema_name in ('main', 'staging', 'intermediate')"""))
     assert declared <= found, declared - found
 
 

@@ -61,17 +61,17 @@ def compiled_test(build_file: Path, name: str) -> str:
 def snapshot(build_file: Path) -> dict[str, list[tuple]]:
     """Every mart and incremental model, rows sorted, bookkeeping columns left out."""
     with duckdb.connect(str(build_file), read_only=True) as con:
-        names = [name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main' and "
-            "(table_name like 'fct\\_%' escape '\\' or table_name like 'dim\\_%' escape '\\' "
-            f"or table_name in {INCREMENTAL!r})"
-        ).fetchall()]
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables where (table_schema = 'main' and "
+            "(table_name like 'fct\\_%' escape '\\' or table_name like 'dim\\_%' escape '\\')) "
+            f"or (table_schema in ('staging', 'intermediate') and table_name in {INCREMENTAL!r})"
+        ).fetchall()
         tables = {}
-        for name in names:
+        for schema, name in names:
             columns = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'main' "
-                "and table_name = ? order by ordinal_position", [name]).fetchall() if c not in BOOKKEEPING]
-            rows = con.execute(f'select {", ".join(columns)} from "{name}"').fetchall()
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position", [schema, name]).fetchall() if c not in BOOKKEEPING]
+            rows = con.execute(f'select {", ".join(columns)} from "{schema}"."{name}"').fetchall()
             tables[name] = sorted(rows, key=repr)
     return tables
 
@@ -162,12 +162,13 @@ def test_incremental_build_equals_full_refresh(builds) -> None:
 def test_the_build_was_incremental(builds) -> None:
     """Rows loaded by the first build keep their load time; only the new batch (and retried events) moved."""
     with duckdb.connect(str(builds["incremental"]), read_only=True) as con:
-        loads = con.execute("select loaded_at, count(*) from stg_regtrail__record_events group by 1 order by 1")
+        loads = con.execute("select loaded_at, count(*) from staging.stg_regtrail__record_events group by 1 order by 1")
         (first_load, kept), (_, added) = loads.fetchall()
-        copies = con.execute("select count(*) from stg_regtrail__record_events where len(segments) > 1").fetchone()
+        copies = con.execute(
+            "select count(*) from staging.stg_regtrail__record_events where len(segments) > 1").fetchone()
     with duckdb.connect(str(builds["first"]), read_only=True) as con:
-        total_before = con.execute("select count(*) from stg_regtrail__record_events").fetchone()[0]
-        copies_before = con.execute("select count(*) from stg_regtrail__record_events where len(segments) > 1")
+        total_before = con.execute("select count(*) from staging.stg_regtrail__record_events").fetchone()[0]
+        copies_before = con.execute("select count(*) from staging.stg_regtrail__record_events where len(segments) > 1")
         copies_before = copies_before.fetchone()[0]  # the fixture log's own retry duplicate
     assert kept == total_before - builds["retried"] and added > builds["retried"]
     # a retry copy is recorded against both its segments, not loaded twice
@@ -199,15 +200,15 @@ def test_rows_a_newer_parser_drops_and_a_new_notice_reach_the_marts(builds) -> N
 def test_a_build_with_nothing_new_changes_nothing(builds) -> None:
     assert snapshot(builds["again"]) == snapshot(builds["incremental"])
     with duckdb.connect(str(builds["again"]), read_only=True) as con:
-        loads = con.execute("select count(distinct loaded_at) from stg_regtrail__record_events").fetchone()[0]
+        loads = con.execute("select count(distinct loaded_at) from staging.stg_regtrail__record_events").fetchone()[0]
     assert loads == 2
 
 
 def test_replayed_list_uses_the_newer_parser(builds) -> None:
     with duckdb.connect(str(builds["incremental"]), read_only=True) as con:
         versions = con.execute(
-            "select distinct parser_version from int_filing_observations where list_id in ("
-            "select list_id from stg_cac__filings where parser_version = '2' and run_key like 'replay:%')"
+            "select distinct parser_version from intermediate.int_filing_observations where list_id in ("
+            "select list_id from staging.stg_cac__filings where parser_version = '2' and run_key like 'replay:%')"
         ).fetchall()
     assert versions == [("3",)], "replayed by version 2, then by version 3 (parser_fix_and_notice): the newest wins"
 
@@ -261,20 +262,21 @@ def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path:
         shutil.copy2(builds["incremental"], work / "build.duckdb")
         with duckdb.connect(str(work / "build.duckdb")) as con:
             assert con.execute(change.format(
-                latest="(select max(loaded_at) from int_filing_observations)")).fetchall()[0][0] == 1
+                latest="(select max(loaded_at) from intermediate.int_filing_observations)")).fetchall()[0][0] == 1
         return dbt("test", builds["home"], work / "build.duckdb", "--select", "int_filing_observations", *args)
 
-    old_row = ("update int_filing_observations set list_id = 'deep_synthesis:nowhere' where observation_id = "
-               "(select min(observation_id) from int_filing_observations where loaded_at < {latest})")
+    old_row = ("update intermediate.int_filing_observations set list_id = 'deep_synthesis:nowhere' "
+               "where observation_id = "
+               "(select min(observation_id) from intermediate.int_filing_observations where loaded_at < {latest})")
     assert tests_after(old_row).returncode == 0
     whole = tests_after(old_row, "--vars", "{test_scope: all}")
     assert whole.returncode == 1 and f"FAIL 1 {related}" in whole.stdout
     new_row = old_row.replace("loaded_at < {latest}", "loaded_at = {latest}")
     scoped = tests_after(new_row)
     assert scoped.returncode == 1 and f"FAIL 1 {related}" in scoped.stdout
-    collision = ("update int_filing_observations set observation_id = (select min(observation_id) from "
+    collision = ("update intermediate.int_filing_observations set observation_id = (select min(observation_id) from "
                  "int_filing_observations where loaded_at < {latest}) where observation_id = (select "
-                 "min(observation_id) from int_filing_observations where loaded_at = {latest})")
+                 "min(observation_id) from intermediate.int_filing_observations where loaded_at = {latest})")
     scoped = tests_after(collision)
     assert scoped.returncode == 1 and "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
 
@@ -284,8 +286,9 @@ def test_constraints_hold_after_an_incremental_build(builds, tmp_path: Path) -> 
     copy = tmp_path / "build.duckdb"
     shutil.copy2(builds["incremental"], copy)
     with duckdb.connect(str(copy)) as con:
-        latest = "(select max(loaded_at) from int_filing_observations)"
+        latest = "(select max(loaded_at) from intermediate.int_filing_observations)"
         with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
-            con.execute(f"update int_filing_observations set filing_number = null where loaded_at = {latest}")
+            con.execute(f"update intermediate.int_filing_observations set filing_number = null "
+                        f"where loaded_at = {latest}")
         with pytest.raises(duckdb.ConstraintException, match="CHECK"):
-            con.execute("update stg_regtrail__record_events set published_precision = 'year'")
+            con.execute("update staging.stg_regtrail__record_events set published_precision = 'year'")

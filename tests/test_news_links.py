@@ -67,7 +67,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection
 
 
 def test_an_article_naming_the_batch_or_its_count_links_to_the_list(built) -> None:
-    links = dict(built.execute("select article_url, list_id || ' / ' || evidence from int_news_list_links").fetchall())
+    links = dict(built.execute(
+        "select article_url, list_id || ' / ' || evidence from intermediate.int_news_list_links").fetchall())
     urls = list(ARTICLES)
     assert links == {urls[0]: f"{DS_LIST_ID} / ordinal", urls[1]: f"{DS_LIST_ID} / count"}
 

@@ -161,7 +161,7 @@ def test_changes_are_dated_by_the_regulator_never_by_the_crawl(pipeline: Pipelin
                v.previous_published_at
         from fct_timeline_events as e
         join fct_list_batches as b using (list_id)
-        join int_filing_versions as v using (filing_number, list_id)
+        join intermediate.int_filing_versions as v using (filing_number, list_id)
         where e.event_type = 'filing_changed'""")
     assert len(changes) > 100 and all(event_date <= latest for _, event_date, *_ in changes)
     published = [c for c in changes if c[0] == "published"]

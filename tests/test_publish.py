@@ -26,6 +26,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from regtrail import settings
 from regtrail.build import warehouse
 from regtrail.ops import airflow_env
 from regtrail.ops import publish as publishing
@@ -222,6 +223,23 @@ def test_marts_are_exported_as_parquet_in_one_swap(rebuild: Rebuild) -> None:
     assert pq.read_table(rebuild.exports_before / "fct_list_batches.parquet").num_rows == AR_ONLY[0]
 
 
+def test_the_default_schema_holds_only_marts_and_no_test_audit_is_published(rebuild: Rebuild) -> None:
+    """What a BI user browses: `main` has the marts and dims (and two `_regtrail_` bookkeeping tables);
+    staging and intermediate models and seeds have their own schemas; dbt's stored test failures stay behind."""
+    with duckdb.connect(str(rebuild.home / "warehouse.duckdb"), read_only=True) as con:
+        found = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+    by_schema: dict[str, set[str]] = {}
+    for schema, name in found:
+        by_schema.setdefault(schema, set()).add(name)
+    assert set(by_schema) == {"main", "staging", "intermediate", "seeds"}, sorted(by_schema)
+    dbt_marts = {path.stem for path in (settings.dbt_project_dir() / "models" / "marts").glob("*.sql")}
+    assert {n for n in by_schema["main"] if not n.startswith("_regtrail_")} == dbt_marts | MARTS
+    assert all(n.startswith("stg_") for n in by_schema["staging"]) and by_schema["staging"]
+    assert all(n.startswith("int_") for n in by_schema["intermediate"]) and by_schema["intermediate"]
+    seeds = {p.stem for p in (settings.dbt_project_dir() / "seeds").glob("*.csv")}
+    assert by_schema["seeds"] == seeds
+
+
 def test_dbt_docs_are_published_next_to_the_warehouse(rebuild: Rebuild) -> None:
     docs = rebuild.home / "docs"
     assert {"index.html", "manifest.json", "catalog.json", "static_index.html"} <= {p.name for p in docs.iterdir()}
@@ -351,7 +369,8 @@ def test_a_build_continues_from_the_published_warehouse_only_when_it_can(tmp_pat
     monkeypatch.undo()
 
     with duckdb.connect(str(published), read_only=True) as con:
-        segment = Path(con.execute("select unnest(segments) from stg_regtrail__record_events limit 1").fetchone()[0])
+        segment = Path(con.execute(
+            "select unnest(segments) from staging.stg_regtrail__record_events limit 1").fetchone()[0])
     aside = segment.with_name(segment.name + ".aside")
     segment.rename(aside)  # the log lost a segment the warehouse was built from: only a full build is true to it
     try:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PUBLISHED_DIRS = publication.PUBLISHED
 BUILD_INFO = "_regtrail_build"  # one row: fingerprint of the dbt project + engine that built the file, run, stamp
 DBT_RUNS = "_regtrail_dbt_runs"  # one row per dbt invocation on the build file (the project's on-run-end hook)
+AUDIT_SCHEMA = "dbt_test__audit"  # where dbt stores a warning test's failing rows; kept out of the publication
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
 
@@ -134,7 +135,7 @@ def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) ->
         with duckdb.connect(str(warehouse_file), read_only=True) as con:
             found = con.execute(f"select fingerprint from {BUILD_INFO}").fetchone()
             segments = [row[0] for row in con.execute(
-                "select distinct unnest(segments) from stg_regtrail__record_events").fetchall()]
+                "select distinct unnest(segments) from staging.stg_regtrail__record_events").fetchall()]
     except duckdb.Error as exc:
         return f"cannot read the build record of {warehouse_file}: {exc}"
     if found is None or found[0] != (fingerprint or build_fingerprint()):
@@ -256,6 +257,7 @@ def publish(root: Path | None = None, *, outputs: Outputs, docs: bool = True, ex
                 con.execute(f"create or replace table {BUILD_INFO} as "
                             "select ? as fingerprint, ? as published, ? as run", [fingerprint, stamp, run])
                 added = outputs.changes(con, root, stamp, now, fingerprint)  # what this publication adds
+                con.execute(f"drop schema if exists {AUDIT_SCHEMA} cascade")  # dbt's stored test failures
                 con.execute("CHECKPOINT")
                 for name, stager in STAGERS.items():
                     if wanted.get(name, True) and stager.uses_connection:

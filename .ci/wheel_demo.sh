@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# CI: the project as a user gets it. Builds the wheel, installs it (not editable, with constraints.txt) into a
+# fresh venv, runs `regtrail demo` from an empty folder without REGTRAIL_HOME, checks the published warehouse.
+#   .ci/wheel_demo.sh [WORK_DIR]      (REGTRAIL_SHARED: the real data; default ../shared beside the clone)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d)}
+mkdir -p "$work" && work=$(cd "$work" && pwd)
+python=${PYTHON:-python3}
+export REGTRAIL_SHARED=${REGTRAIL_SHARED:-$repo/../shared}
+unset REGTRAIL_HOME REGTRAIL_MIRROR PYTHONPATH
+
+step() { echo "== wheel_demo: $* ($(date -u +%H:%M:%S))"; }
+step "fresh venv $work/venv"
+"$python" -m venv "$work/venv"
+step "building the wheel"
+"$work/venv/bin/pip" wheel --no-deps --disable-pip-version-check -q -w "$work/dist" "$repo"
+wheel=$(ls "$work"/dist/regtrail-*.whl)
+uv=$(command -v uv || true)
+[ -n "$uv" ] || { [ -x "$repo/.venv/bin/uv" ] && uv=$repo/.venv/bin/uv; } || true
+if [ -n "$uv" ]; then
+  step "installing $(basename "$wheel") with uv"
+  links=()
+  [ -n "${PIP_FIND_LINKS:-}" ] && links=(--find-links "$PIP_FIND_LINKS")
+  "$uv" pip install --python "$work/venv/bin/python" "${links[@]}" "$wheel" -c "$repo/constraints.txt"
+else
+  step "installing $(basename "$wheel") with pip"
+  "$work/venv/bin/pip" install --disable-pip-version-check "$wheel" -c "$repo/constraints.txt"
+fi
+step "regtrail demo from an empty folder"
+mkdir -p "$work/empty"
+cd "$work/empty"
+"$work/venv/bin/regtrail" demo
+step "checking the published warehouse"
+"$work/venv/bin/python" - <<'PY'
+import duckdb, regtrail
+from pathlib import Path
+assert "site-packages" in regtrail.__file__, regtrail.__file__
+with duckdb.connect("data/warehouse.duckdb", read_only=True) as con:
+    filings = con.execute("select count(*) from fct_filings").fetchone()[0]
+    main = [n for (n,) in con.execute("select table_name from information_schema.tables where table_schema = 'main'"
+                                      " and table_name not like '\\_%' escape '\\'").fetchall()]
+assert filings > 0, "no filings published"
+assert all(n.startswith(("fct_", "dim_")) for n in main), main
+print(f"wheel_demo: published {Path('data/warehouse.duckdb').resolve()}: {filings} filings, main holds {len(main)} marts")
+PY
