@@ -37,12 +37,12 @@ print(json.dumps({
 def probe(home: Path, **env: str) -> dict:
     """The DAGs as a fresh DagBag sees them, with these extra environment variables.
 
-    Run outside the checkout, with a PATH that lacks the venv: the DAG file finds the installed package and
-    the venv's dbt by itself (no sys.path or PATH edits).
+    Run outside the checkout, with a PATH that lacks the venv: the DAG file finds the package (this tree's, as
+    an installed one would be) and the venv's dbt by itself (no sys.path or PATH edits).
     """
-    env = {**os.environ, **airflow_env.airflow_environ(home), "PATH": "/usr/bin:/bin", **env}
-    env.pop("PYTHONPATH", None)
-    code = f"DAGS = {str(settings.REPO_ROOT / 'dags')!r}\n" + PROBE
+    env = {**os.environ, **airflow_env.airflow_environ(home), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(settings.REPO_ROOT), **env}
+    code = f"DAGS = {str(settings.dags_dir())!r}\n" + PROBE
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
                          cwd=home)
     assert out.returncode == 0, out.stderr[-3000:]
