@@ -8,11 +8,20 @@ export REGTRAIL_HOME ?= $(CURDIR)/data
 
 venv: $(VENV)/.installed
 
-# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt).
+# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt): with uv when
+# it is on PATH (faster: see docs/operating.md), with pip otherwise. Each phase says what it does; the installer shows its progress.
+UV := $(shell command -v uv 2>/dev/null)
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
+	@echo '== make venv: creating $(VENV)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo 'installing regtrail and its pinned dependencies into $(VENV) (about 2-3 minutes the first time)'
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' -c constraints.txt
+ifneq ($(UV),)
+	@echo '== make venv: installing regtrail (editable) and its pinned dependencies with $(UV)'
+	$(UV) pip install --python $(BIN)/python $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) -e '.[dev]' -c constraints.txt
+else
+	@echo '== make venv: installing regtrail (editable) and its pinned dependencies with pip (2-3 minutes; with uv on PATH, seconds)'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]' -c constraints.txt
+endif
+	@echo '== make venv: done ($(BIN)/regtrail)'
 	touch $@
 
 demo: venv

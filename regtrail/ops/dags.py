@@ -16,16 +16,17 @@ from airflow.sdk import Asset, AssetAlias, dag, task
 from airflow.task.trigger_rule import TriggerRule
 
 from regtrail import settings
+from regtrail.build import dbt_run
 from regtrail.ops import airflow_env, orchestration
 
-ENV = airflow_env.apply()
 DBT_DIR = settings.dbt_project_dir()
 MANIFEST = settings.dbt_manifest()
-DBT_ENV = {**{k: ENV[k] for k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB")}, **settings.log_env()}
+# Only REGTRAIL_* is read here: inside an existing Airflow its own configuration stays as it is.
+DBT_ENV = {k: v for k, v in dbt_run.dbt_env().items() if k in ("REGTRAIL_HOME", "REGTRAIL_BUILD_DB", "REGTRAIL_LOG")}
 EVENT_LOG = Asset("regtrail-event-log", uri=orchestration.log_uri("events"))
 # Crawl runs attach an event for EVENT_LOG to this alias only when they appended record events.
 EVENT_LOG_UPDATES = AssetAlias("regtrail-event-log-updates")
-WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/warehouse.duckdb")
+WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{settings.warehouse_path()}")
 
 
 def _crawl(source: str, run_id: str) -> dict:
