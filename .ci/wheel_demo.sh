@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI: the project as a user gets it. Builds the wheel, installs it (not editable, with constraints.txt) into a
 # fresh venv, runs `regtrail demo` from an empty folder without REGTRAIL_HOME, checks the published warehouse.
-#   .ci/wheel_demo.sh [WORK_DIR]      (REGTRAIL_SHARED: the real data; default ../shared beside the clone)
+#   .ci/wheel_demo.sh [WORK_DIR]      (REGTRAIL_SHARED: the real data, default ../shared beside the clone;
+#                                      UV: the uv to install with, default uv on PATH or .venv/bin/uv, else pip)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)}
@@ -16,7 +17,7 @@ step "fresh venv $work/venv"
 step "building the wheel"
 "$work/venv/bin/pip" wheel --no-deps --disable-pip-version-check -q -w "$work/dist" "$repo"
 wheel=$(ls "$work"/dist/regtrail-*.whl)
-uv=$(command -v uv || true)
+uv=${UV:-$(command -v uv || true)}  # UV: an uv executable to use; none: pip
 [ -n "$uv" ] || { [ -x "$repo/.venv/bin/uv" ] && uv=$repo/.venv/bin/uv; } || true
 if [ -n "$uv" ]; then
   step "installing $(basename "$wheel") with uv"

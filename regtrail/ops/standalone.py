@@ -35,7 +35,8 @@ def standalone_env(port: int) -> dict[str, str]:
     """The variables set for `airflow standalone` on `port` (besides airflow_env's)."""
     base = f"http://localhost:{port}"
     return {"AIRFLOW__API__PORT": str(port), "AIRFLOW__API__BASE_URL": base,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/", "AIRFLOW__CORE__PARALLELISM": "4"}
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__PARALLELISM": "4"}
 
 
 def stop_group(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> list[int]:
