@@ -152,8 +152,9 @@ def timeline_latency(build_file: Path, runs: int) -> dict:
 
 def counts(build_file: Path) -> dict:
     with duckdb.connect(str(build_file), read_only=True) as con:
-        return {name: con.execute(f'select count(*) from "{name}"').fetchone()[0] for name in (
-            "stg_regtrail__record_events", "int_filing_observations", "fct_filings", "fct_timeline_events")}
+        return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for name in (
+            "staging.stg_regtrail__record_events", "intermediate.int_filing_observations", "fct_filings",
+            "fct_timeline_events")}
 
 
 WARM_BUILDS = """

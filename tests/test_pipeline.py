@@ -72,8 +72,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator
     with start_mirror(site) as mirror:
         env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": mirror.origin}
         run = Pipeline(home, env, site)
-        dbt_dir = str(settings.REPO_ROOT / "dbt_project")
-        subprocess.run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir],
+        dbt_dir = str(settings.dbt_project_dir())
+        subprocess.run([str(BIN / "dbt"), "parse", "--quiet", "--project-dir", dbt_dir, "--profiles-dir", dbt_dir,
+                        "--target-path", str(home / "dbt" / "target"), "--log-path", str(home / "dbt" / "logs")],
                        env=env, check=True, cwd=settings.REPO_ROOT)
         run.airflow("db", "migrate")
         run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
