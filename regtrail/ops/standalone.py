@@ -96,35 +96,41 @@ def _signal(process: psutil.Process, sig: signal.Signals) -> None:
 
 
 def main(port: int = 8080, live: bool = False) -> int:
-    """Run `airflow standalone` until it ends or this process gets SIGINT/SIGTERM; Airflow's exit code."""
+    """Run `airflow standalone` until it ends or this process gets SIGINT/SIGTERM; Airflow's exit code (0 when
+    stopped by a signal)."""
     env = airflow_env.apply()
     os.environ.update(standalone_env(port))
     airflow_home = Path(env["AIRFLOW_HOME"])
-    with ExitStack() as stack:
-        if live:
-            os.environ.pop("REGTRAIL_MIRROR", None)
-            print("crawling the live site (--live)", file=sys.stderr, flush=True)
-        else:
-            origin = stack.enter_context(demo.mirror_running())
-            print(f"crawling the mirror at {origin} (REGTRAIL_MIRROR)", file=sys.stderr, flush=True)
-        demo.prepare_airflow()
-        print(f"REGTRAIL_HOME={env['REGTRAIL_HOME']}\nAirflow UI and REST API: {os.environ['AIRFLOW__API__BASE_URL']}"
-              f"\nadmin password (written at start-up): {password_file(airflow_home)}", file=sys.stderr, flush=True)
-        proc = subprocess.Popen([str(demo.BIN / "airflow"), "standalone"], start_new_session=True)
+    Path(env["REGTRAIL_HOME"]).mkdir(parents=True, exist_ok=True)
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
 
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            code = proc.wait()
-        except KeyboardInterrupt:
-            code = 0
-        finally:
-            print(f"stopping airflow standalone (process group {proc.pid})", file=sys.stderr, flush=True)
-            left = stop_group(proc)
-            if left:
-                print(f"needed SIGKILL: {left}", file=sys.stderr, flush=True)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    return code
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with ExitStack() as stack:
+            if live:
+                os.environ.pop("REGTRAIL_MIRROR", None)
+                print("crawling the live site (--live)", file=sys.stderr, flush=True)
+            else:
+                origin = stack.enter_context(demo.mirror_running())
+                print(f"crawling the mirror at {origin} (REGTRAIL_MIRROR)", file=sys.stderr, flush=True)
+            demo.prepare_airflow()
+            print(f"REGTRAIL_HOME={env['REGTRAIL_HOME']}\nAirflow UI and REST API: "
+                  f"{os.environ['AIRFLOW__API__BASE_URL']}\nadmin password (written at start-up): "
+                  f"{password_file(airflow_home)}", file=sys.stderr, flush=True)
+            proc = subprocess.Popen([str(demo.BIN / "airflow"), "standalone"], start_new_session=True)
+            try:
+                return proc.wait()
+            finally:
+                for sig in previous:  # a second Ctrl-C does not cut the clean-up short
+                    signal.signal(sig, signal.SIG_IGN)
+                print(f"stopping airflow standalone (process group {proc.pid})", file=sys.stderr, flush=True)
+                left = stop_group(proc)
+                if left:
+                    print(f"needed SIGKILL: {left}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
