@@ -20,7 +20,6 @@ import requests
 from regtrail import settings
 from regtrail.ops import orchestration, standalone
 
-pytestmark = pytest.mark.slow
 REGTRAIL = Path(sys.executable).with_name("regtrail")
 
 
@@ -48,6 +47,7 @@ def token(base: str, passwords: Path, proc: subprocess.Popen, timeout: float = 6
     raise TimeoutError(f"no token from {base} within {timeout} s")
 
 
+@pytest.mark.slow
 def test_standalone_publishes_from_the_mirror_and_leaves_no_process(tmp_path: Path) -> None:
     home, port = tmp_path / "home", free_port()
     assert port != 8080
@@ -110,3 +110,20 @@ def _pgid(process: psutil.Process) -> int | None:
         return os.getpgid(process.pid)
     except ProcessLookupError:
         return None
+
+
+def test_stopping_ends_the_whole_group_also_what_ignores_sigterm() -> None:
+    """A parent, a child that exits on SIGTERM and a grandchild that ignores it (as Airflow's workers may)."""
+    script = "sleep 300 & (trap '' TERM; sleep 300; sleep 300) & wait"
+    proc = subprocess.Popen(["sh", "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while len(psutil.Process(proc.pid).children(recursive=True)) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    family = psutil.Process(proc.pid).children(recursive=True)
+    started = time.monotonic()
+    left = standalone.stop_group(proc, grace=1.0)
+    assert left, "the process ignoring SIGTERM needed SIGKILL"
+    assert time.monotonic() - started < 10
+    assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert standalone.group_members(proc.pid) == []

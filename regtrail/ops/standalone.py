@@ -60,6 +60,9 @@ def stop_group(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> list[int
     for member in family:
         _signal(member, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 10  # a killed process is gone once the kernel has torn it down
+    while _alive(family, group) and time.monotonic() < deadline:
+        time.sleep(0.1)
     return sorted(set(left))
 
 
