@@ -77,6 +77,13 @@ def test_crawl_and_warehouse_dags_joined_by_the_event_log_asset(tmp_path: Path) 
 
 
 def test_one_task_per_model_on_request(tmp_path: Path) -> None:
+    # The manifest the DAG reads, where `regtrail demo` and `regtrail airflow standalone` write it (`dbt parse`).
+    project, target = settings.dbt_project_dir(), tmp_path / "dbt" / "target"
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--project-dir", str(project),
+                    "--profiles-dir", str(project), "--target-path", str(target),
+                    "--log-path", str(target.parent / "logs")],
+                   env={**os.environ, **airflow_env.airflow_environ(tmp_path)}, check=True, cwd=tmp_path, timeout=600)
+    assert (target / "manifest.json").exists()
     report = probe(tmp_path, REGTRAIL_DBT_TASKS="models")
     assert report["errors"] == {}
     warehouse = report["dags"]["regtrail_warehouse"]
