@@ -135,7 +135,7 @@ def test_feeds_parse_and_hold_every_change(published) -> None:
     alibaba = feedparser.parse(str(folder / "group-alibaba.atom"))
     assert not alibaba.bozo and alibaba.entries
     assert all(any(t.term == "group:Alibaba" for t in e.tags) for e in alibaba.entries)
-    groups = {r[0] for r in rows(wh, "select distinct group_id from entity_aliases")}
+    groups = {r[0] for r in rows(wh, "select distinct group_id from seeds.entity_aliases")}
     assert {p.name for p in folder.glob("group-*.atom")} == {f"group-{g}.atom" for g in groups}
 
 

@@ -91,7 +91,7 @@ def write_feeds(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
         written.append(_write(_feed(f"list-{list_type}", f"regtrail: {list_type} lists",
                                     f"Changes from the regulator's {list_type} lists", updated),
                               subset, folder / f"list-{list_type}.atom"))
-    groups = records(con, "select distinct group_id, group_name_en, group_name_zh from entity_aliases order by 1")
+    groups = records(con, "select distinct group_id, group_name_en, group_name_zh from seeds.entity_aliases order by 1")
     for group in groups:
         names = {group["group_name_en"], group["group_name_zh"]}
         subset = [r for r in rows if r["entity_group"] in names or r["entity_group_zh"] in names]
