@@ -8,8 +8,9 @@ export REGTRAIL_HOME ?= $(CURDIR)/data
 
 venv: $(VENV)/.installed
 
-# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt): with uv when
-# it is on PATH (46 s against pip's 903 s on a loaded machine: docs/operating.md), with pip otherwise. Each phase says what it does; the installer shows its progress.
+# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt): with uv
+# when it is on PATH (46 s against pip's 903 s on a loaded machine: docs/operating.md), with pip otherwise.
+# Each phase says what it does; the installer shows its progress.
 UV := $(shell command -v uv 2>/dev/null)
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	@echo '== make venv: creating $(VENV)'
