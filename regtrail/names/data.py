@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from regtrail import settings
-from regtrail.names.translate import OFFICIAL, Translator, places_from_admin_codes
+from regtrail.names.glossary import BRANDS
+from regtrail.names.translate import OFFICIAL, Translator, places_from_admin_codes, provinces_from_admin_codes
 
 SEEDS = settings.REPO_ROOT / "dbt_project" / "seeds"
 OFFICIAL_SEED = SEEDS / "entity_names_official.csv"
@@ -36,14 +37,14 @@ def official_names(path: Path = OFFICIAL_SEED) -> dict[str, str]:
 
 
 def brands(path: Path = GROUPS_SEED) -> dict[str, str]:
-    """Group names of the groups seed, Chinese -> English (阿里巴巴 -> Alibaba)."""
-    return {row["group_name_zh"]: row["group_name_en"] for row in _rows(path)}
+    """Brands (glossary.BRANDS) and the group names of the groups seed, Chinese -> English (阿里巴巴 -> Alibaba)."""
+    return {**BRANDS, **{row["group_name_zh"]: row["group_name_en"] for row in _rows(path)}}
 
 
 def translator() -> Translator:
     """A Translator over the seeds' places and brands."""
-    places = places_from_admin_codes((row["adcode"], row["name"]) for row in _rows(ADMIN_CODES_SEED))
-    return Translator(places, brands())
+    codes = [(row["adcode"], row["name"]) for row in _rows(ADMIN_CODES_SEED)]
+    return Translator(places_from_admin_codes(codes), brands(), provinces_from_admin_codes(codes))
 
 
 def english_names(names: Iterable[str], official: Mapping[str, str],

@@ -117,10 +117,11 @@ INDUSTRY: dict[str, str] = {
     "科技应用": "Technology Application",
     "科技服务": "Technology Service",
     "开发": "Development",
+    "基金": "Fund",
+    "销售": "Sales",
     "科学技术": "Science and Technology",
     "科学": "Science",
     "设施": "Facilities",
-    "办公室": "Office",
     "行业": "Industry",
     "平台": "Platform",
     "资讯": "Information",
@@ -257,3 +258,40 @@ PLACE_SUFFIXES: tuple[str, ...] = ("维吾尔自治区", "壮族自治区", "回
                                    "地区", "省", "市", "区", "县", "盟", "州")
 # Written after a district or county name, which is never written without it.
 PLACE_SUFFIX_WORDS: dict[str, str] = {"新区": "New Area", "区": "District", "县": "County", "州": "Prefecture"}
+
+# Trade names whose owners write them in English, beside the group names of the groups seed: used only when
+# they are the first whole word(s) of a name's trade name (京东方 is BOE; 京东方 never starts with 京东).
+BRANDS: dict[str, str] = {
+    "深度求索": "DeepSeek",
+    "月之暗面": "Moonshot",
+    "零一万物": "01.AI",
+    "维沃": "vivo",
+    "欧珀": "OPPO",
+    "面壁": "ModelBest",
+    "蚂蚁": "Ant",
+    "联想": "Lenovo",
+    "滴滴": "DiDi",
+    "爱奇艺": "iQIYI",
+    "京东方": "BOE",
+    "荣耀": "Honor",
+    "海尔": "Haier",
+    "比亚迪": "BYD",
+    "蔚来": "NIO",
+    "旷视": "Megvii",
+    "第四范式": "4Paradigm",
+    "咪咕": "Migu",
+    "讯飞": "iFlytek",
+    "喜马拉雅": "Ximalaya",
+    "唯品会": "Vipshop",
+    "携程": "Ctrip",
+    "哔哩哔哩": "Bilibili",
+    "虎牙": "Huya",
+    "斗鱼": "Douyu",
+    "陌陌": "Momo",
+    "萤石": "EZVIZ",
+    "云从": "CloudWalk",
+    "思必驰": "AISpeech",
+    "金蝶": "Kingdee",
+    "浪潮": "Inspur",
+    "中兴": "ZTE",
+}

@@ -38,6 +38,7 @@ class Translator:
 
     places: Mapping[str, str] = field(default_factory=dict)
     brands: Mapping[str, str] = field(default_factory=dict)
+    provinces: frozenset[str] = frozenset()  # also recognised inside the name's first word (北京东方 -> Beijing)
 
     def translate(self, name: str) -> tuple[str, str]:
         """(English name, `translated` or `romanised`): `romanised` when no glossary word, form or place applied."""
@@ -103,6 +104,9 @@ class Translator:
             english = self.places.get(text[:size])
             if english:
                 return english, size
+        for size in range(min(len(text) - 2, 5), 1, -1):
+            if text[:size] in self.provinces:
+                return self.places[text[:size]], size
         return None
 
     def _trade(self, text: str, brand_first: bool) -> tuple[list[str], bool]:
@@ -249,6 +253,17 @@ def _pinyin(word: str) -> str:
 def _join(words: Iterable[str]) -> str:
     text = " ".join(word.strip() for word in words if word and word.strip())
     return re.sub(r"\s+([),.])", r"\1", re.sub(r"\(\s+", "(", text))
+
+
+def provinces_from_admin_codes(rows: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Names of the province-level divisions (北京市, 北京, 广东省, 广东, ...) of (adcode, name) rows."""
+    names = set()
+    for adcode, name in rows:
+        if str(adcode).endswith("0000") and name:
+            names.add(name)
+            names.update(name[: -len(suffix)] for suffix in PLACE_SUFFIXES
+                         if name.endswith(suffix) and len(name) - len(suffix) >= 2)
+    return frozenset(names)
 
 
 def places_from_admin_codes(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
