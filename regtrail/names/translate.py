@@ -105,7 +105,7 @@ class Translator:
             if english:
                 return english, size
         for size in range(min(len(text) - 2, 5), 1, -1):
-            if text[:size] in self.provinces:
+            if text[:size] in self.provinces or text[:size] in PLACES:
                 return self.places[text[:size]], size
         return None
 
@@ -129,6 +129,7 @@ class Translator:
                         out.append(brand)
                         segments, used = segments[size:], True
                         break
+            segments = [piece for segment in segments for piece in self._split_suffix(segment)]
             english = [self._english(segment) for segment in segments]
             pending: list[str] = []
             for index, segment in enumerate(segments):
@@ -141,6 +142,15 @@ class Translator:
             out += [_pinyin(word) for word in _merge_singles(pending)]
         return out, used
 
+
+    def _split_suffix(self, word: str) -> list[str]:
+        """A word ending in a glossary word after two characters or more, split there (工商银行 -> 工商, 银行)."""
+        if len(word) < 4 or self._english(word):
+            return [word]
+        for size in range(len(word) - 2, 1, -1):
+            if _glossary(word[-size:]):
+                return [word[:-size], word[-size:]]
+        return [word]
 
     def _english(self, word: str) -> str | None:
         """English of a word made only of glossary words and places (中国移动通信 -> China Mobile Communication)."""
