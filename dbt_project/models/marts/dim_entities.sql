@@ -1,8 +1,8 @@
 -- One row per organisation (normalised Chinese name) that appears in a filing list, a generative-AI
 -- list or a cancellation notice. English name from int_entity_english_names (the reviewed seed
 -- entity_names_official, else a translation, else pinyin; `name_en_source` says which); aliases and
--- corporate group from the reviewed seed entity_aliases; a renamed company keeps one row per name. province/city/district:
--- where most of its filing numbers' administrative codes and generative-AI 属地 place it.
+-- corporate group from the reviewed seed entity_aliases; a renamed company keeps one row per name.
+-- province/city/district: where most of its filing numbers' administrative codes and generative-AI 属地 place it.
 with
 
 versions as (
