@@ -83,8 +83,13 @@ class Translator:
         return _join(words), used
 
     def _part(self, text: str, first: bool) -> tuple[list[str], bool]:
-        """Place (at the start of the name), then the trade name and industry words."""
+        """Place (at the start of the name), then the trade name and industry words; a name starting with a
+        brand that begins with a place name (北京大学, 中国移动) keeps the brand."""
         words: list[str] = []
+        brand = self._brand(_segments(text)) if first and HAN.match(text) else None
+        if brand:
+            trade, _ = self._trade(text[brand[1]:], brand_first=False)
+            return [brand[0], *trade], True
         while first and (place := self._place(text)):
             words.append(place[0])
             text = text[place[1]:]
@@ -122,13 +127,10 @@ class Translator:
                 out += run.split()
                 continue
             segments = _segments(run)
-            if brand_first and not out:
-                for size in range(len(segments), 0, -1):  # the longest run of leading whole words that is a brand
-                    brand = self.brands.get("".join(segments[:size]))
-                    if brand:
-                        out.append(brand)
-                        segments, used = segments[size:], True
-                        break
+            brand = self._brand(segments) if brand_first and not out else None
+            if brand:
+                out.append(brand[0])
+                segments, used = segments[brand[2]:], True
             segments = [piece for segment in segments for piece in self._split_suffix(segment)]
             english = [self._english(segment) for segment in segments]
             pending: list[str] = []
@@ -142,6 +144,14 @@ class Translator:
             out += [_pinyin(word) for word in _merge_singles(pending)]
         return out, used
 
+
+    def _brand(self, segments: list[str]) -> tuple[str, int, int] | None:
+        """(English, characters, words) of the longest run of leading whole words that is a brand."""
+        for size in range(len(segments), 0, -1):
+            joined = "".join(segments[:size])
+            if joined in self.brands:
+                return self.brands[joined], len(joined), size
+        return None
 
     def _split_suffix(self, word: str) -> list[str]:
         """A word ending in a glossary word after two characters or more, split there (工商银行 -> 工商, 银行)."""
