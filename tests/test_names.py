@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail.analyst.cli import main
+from regtrail.cli.analyst import main
 from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, Translator
 from regtrail.names.data import (
     GROUPS_SEED,
