@@ -12,6 +12,7 @@ FORMS: dict[str, str] = {
     "股份有限公司": "Co., Ltd.",
     "有限责任公司": "Co., Ltd.",
     "股份合作公司": "Joint-Stock Cooperative Company",
+    "股份公司": "Co., Ltd.",
     "有限公司": "Co., Ltd.",
     "分公司": "Branch",
     "分行": "Branch",
