@@ -79,6 +79,7 @@ def plain() -> Translator:
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("北京月之暗面科技有限公司", "Beijing Yuezhi Anmian Technology Co., Ltd."),
+    ("北京睿途星耀科技有限公司", "Beijing Ruitu Xingyao Technology Co., Ltd."),  # jieba's guessed word, read by twos
     ("深圳市腾讯计算机系统有限公司", "Shenzhen Tengxun Computer System Co., Ltd."),
     ("新壹（北京）科技有限公司", "Xinyi (Beijing) Technology Co., Ltd."),
     ("上海MiniMax科技有限公司", "Shanghai MiniMax Technology Co., Ltd."),

@@ -232,7 +232,11 @@ def _segments(run: str) -> list[str]:
 
 def _merge_singles(words: list[str]) -> list[str]:
     """Runs of single characters read two by two (an odd last one joins the pair before it); a lone one joins
-    the word after it (else the one before)."""
+    the word after it (else the one before). A word of three characters or more that jieba's dictionary does
+    not hold (its HMM guessed it: 睿途星耀) is read two by two as well."""
+    dictionary = _tokenizer().FREQ
+    words = [piece for word in words for piece in
+             (list(word) if len(word) >= 3 and HAN.match(word) and not dictionary.get(word) else [word])]
     merged: list[str] = []
     pending = ""
 
