@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -155,7 +156,10 @@ def build_fingerprint() -> str:
         files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
     for path in files:
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin"):  # pypinyin: int_entity_romanised_names
+    names = Path(find_spec("regtrail.names").origin).parent  # int_entity_english_names runs regtrail.names
+    for path in sorted(names.glob("*.py")):
+        digest.update(f"regtrail/names/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin", "jieba"):
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return "sha256:" + digest.hexdigest()
 
