@@ -73,3 +73,25 @@ def dbt_tasks() -> str:
 def full_refresh() -> bool:
     """Build the warehouse from scratch instead of from the published one (`REGTRAIL_FULL_REFRESH`)."""
     return os.environ.get("REGTRAIL_FULL_REFRESH", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+FETCH_DEADLINE = 300.0
+
+
+def fetch_deadline() -> float:
+    """Wall-clock seconds one request may take, connect, headers and body together (`REGTRAIL_FETCH_DEADLINE`,
+    default 300); a request still running then is cut and recorded as a `timeout` fetch event."""
+    value = os.environ.get("REGTRAIL_FETCH_DEADLINE", "").strip()
+    seconds = float(value) if value else FETCH_DEADLINE
+    if not seconds > 0:
+        raise ValueError(f"REGTRAIL_FETCH_DEADLINE must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
+CRAWL_TASK_TIMEOUT_HOURS = 6.0
+
+
+def crawl_task_timeout_hours() -> float:
+    """Hours an Airflow crawl task may run before Airflow stops it (`REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS`, default 6)."""
+    value = os.environ.get("REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS", "").strip()
+    return float(value) if value else CRAWL_TASK_TIMEOUT_HOURS
