@@ -88,10 +88,19 @@ def fetch_deadline() -> float:
     return seconds
 
 
-CRAWL_TASK_TIMEOUT_HOURS = 6.0
+def _hours(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    hours = float(value) if value else default
+    if not hours > 0:
+        raise ValueError(f"{name} must be a positive number of hours, not {value!r}")
+    return hours
 
 
 def crawl_task_timeout_hours() -> float:
     """Hours an Airflow crawl task may run before Airflow stops it (`REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS`, default 6)."""
-    value = os.environ.get("REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS", "").strip()
-    return float(value) if value else CRAWL_TASK_TIMEOUT_HOURS
+    return _hours("REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS", 6.0)
+
+
+def build_task_timeout_hours() -> float:
+    """Hours a warehouse DAG task (prepare, dbt, publish) may run (`REGTRAIL_BUILD_TASK_TIMEOUT_HOURS`, default 2)."""
+    return _hours("REGTRAIL_BUILD_TASK_TIMEOUT_HOURS", 2.0)
