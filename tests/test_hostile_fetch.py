@@ -194,23 +194,24 @@ def internal() -> Iterator[FaultServer]:
         yield server
 
 
-def test_rebinding_name_never_reaches_loopback(home: Path, internal: FaultServer,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """The name answers a public address first and 127.0.0.1 afterwards: one lookup per run, the policy check
-    and both attempts use it (the way out refuses the public address); the next lookup (next run) is refused."""
-    net = Network(monkeypatch, {"rebind.test": [[PUBLIC], ["127.0.0.1"]]})
+@pytest.mark.parametrize("public_answers", [1, 2])
+def test_rebinding_name_never_reaches_loopback(home: Path, internal: FaultServer, monkeypatch: pytest.MonkeyPatch,
+                                               public_answers: int) -> None:
+    """The name answers a public address `public_answers` times, then 127.0.0.1 (before, with two public answers
+    the policy's two checks saw public addresses and the connection's own lookup reached loopback). Now a run
+    looks the name up once: its policy check and both attempts use the checked public address (the way out
+    refuses it); the run whose lookup answers 127.0.0.1 records a refusal."""
+    net = Network(monkeypatch, {"rebind.test": [[PUBLIC]] * public_answers + [["127.0.0.1"]]})
     url = f"http://rebind.test:{internal.origin.rsplit(':', 1)[1]}/secret.htm"
-    first = context(home, "rebind.test")
-    assert first.fetch(url, purpose="notice") is None
-    first.flush()
-    assert net.lookups == {"rebind.test": 1}, "resolved once for the policy check and both attempts"
+    for run in range(1, public_answers + 2):
+        ctx = context(home, "rebind.test", run_key=f"run-{run}")
+        assert ctx.fetch(url, purpose="notice") is None
+        ctx.flush()
+        assert net.lookups == {"rebind.test": run}, "one lookup per run, for the policy check and both attempts"
     assert net.connects and set(net.connects) == {PUBLIC}
-    second = context(home, "rebind.test", run_key="run-2")
-    assert second.fetch(url, purpose="notice") is None
-    second.flush()
     assert internal.requests == []
     rows = [r for r in fetch_rows(home, "hostile") if r["url"] == url]
-    assert [r["error_kind"] for r in rows] == ["connection", "connection", REFUSED]
+    assert [r["error_kind"] for r in rows] == ["connection", "connection"] * public_answers + [REFUSED]
     assert "non-public address 127.0.0.1 (loopback)" in rows[-1]["error"]
 
 
