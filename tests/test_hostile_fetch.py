@@ -385,3 +385,19 @@ def test_deadline_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setenv("REGTRAIL_FETCH_DEADLINE", "0")
         with pytest.raises(ValueError, match="REGTRAIL_FETCH_DEADLINE"):
             settings.fetch_deadline()
+
+
+def test_an_internationalised_name_is_checked_pinned_and_sent_in_its_ascii_form(
+        internal: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    ascii_name = "xn--r8jz45g.xn--zckzah"  # 例え.テスト, as requests sends it
+    net = Network(monkeypatch, {ascii_name: [["127.0.0.1"]]})
+    port = internal.origin.rsplit(":", 1)[1]
+    url = f"http://例え.テスト:{port}/secret.htm"
+    fetcher = Fetcher(mirror="", rate_limit=0, read_timeout=5, deadline=10)
+    assert "loopback" in (UrlPolicy(frozenset({"例え.テスト"}), resolver=fetcher.resolver).refusal(url) or "")
+    allowed = UrlPolicy(frozenset({"例え.テスト"}), private_ok=frozenset({f"{ascii_name}:{port}"}),
+                        resolver=fetcher.resolver)
+    raw = fetcher.get(url, policy=allowed)
+    assert (raw.status, raw.error_kind) == (200, None), raw.error
+    assert net.lookups == {ascii_name: 1} and net.connects == ["127.0.0.1"]
+    assert internal.requests[0][1]["Host"] == f"{ascii_name}:{port}"

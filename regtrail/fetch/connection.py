@@ -151,7 +151,8 @@ class GuardedAdapter(HTTPAdapter):
         name = (host_params["host"] or "").rstrip(".")
         address = self.resolver.pinned(name)
         if address is None:
-            raise requests.ConnectionError(f"{name} has no checked address; not connected", request=request)
+            raise requests.ConnectionError(f"{name} did not resolve to an address the URL policy checked; "
+                                           "not connected", request=request)
         if host_params["scheme"] == "https":
             pool_kwargs = {**pool_kwargs, "server_hostname": name, "assert_hostname": name}
         return self.poolmanager.connection_from_host(host=address, port=host_params["port"],

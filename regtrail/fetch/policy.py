@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import idna
+
 from regtrail.sources import SourceConfig
 
 REFUSED = "refused_by_policy"
@@ -75,8 +77,15 @@ IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 
 
 def host_name(host: str) -> str:
-    """A host as compared and resolved: lower case, no IPv6 brackets, no zone, no trailing dot (`localhost.`)."""
-    return host.lower().strip("[]").split("%")[0].rstrip(".")
+    """A host as compared, resolved and pinned: lower case, no IPv6 brackets, no zone, no trailing dot
+    (`localhost.`), an internationalised name in its ASCII (IDNA) form as requests sends it."""
+    name = host.lower().strip("[]").split("%")[0].rstrip(".")
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            pass  # not a valid name: it will not resolve
+    return name
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -162,7 +171,7 @@ def blocked_address(host: str, resolver: Resolver | None = None, *, check: bool 
         why = forbidden_address(address)
         if why:
             return f"{host} resolves to the non-public address {address} ({why})"
-    resolver.pin(name, addresses[0])
+    resolver.pin(name, min(addresses, key=lambda a: a.version))  # the first IPv4 address, else the first IPv6
     return None
 
 
@@ -202,12 +211,13 @@ class UrlPolicy:
             return "no host in the URL"
         if parts.username or parts.password:
             return "credentials in the URL"
-        if self.allowed_hosts and host not in self.allowed_hosts:
+        if self.allowed_hosts and host not in {host_name(h) for h in self.allowed_hosts}:
             return f"host {host} is not one of the source's hosts ({', '.join(sorted(self.allowed_hosts))})"
         problem = path_problem(parts.path)
         if problem:
             return problem
         if self.mirror:
             return None
-        checked = host not in self.private_ok and f"{host}:{port}" not in self.private_ok
+        names = {host, (parts.hostname or "").lower()}
+        checked = not any(name in self.private_ok or f"{name}:{port}" in self.private_ok for name in names)
         return blocked_address(host, self.resolver, check=checked)
