@@ -28,11 +28,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from regtrail import settings
-from regtrail.fetch.context import Context, LiveTransport
+from regtrail.crawl.context import Context, LiveTransport
+from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import REFUSED, UrlPolicy, forbidden_address
 from regtrail.log import events
-from regtrail.sources import Source, SourceConfig
 from tests.fault_server import FaultServer, html, respond, trickle_body, trickle_headers
 
 REPO = Path(__file__).resolve().parent.parent
