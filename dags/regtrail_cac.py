@@ -43,6 +43,7 @@ def crawl_dag(dag_id: str, schedule: str, sources: list[str]):
         start_date=orchestration.START_DATE,
         catchup=False,
         max_active_runs=1,
+        default_args=orchestration.crawl_task_args(),
         tags=["regtrail", "crawl"],
         doc_md=__doc__,
     )

@@ -7,7 +7,8 @@ returns what it did (`FetchResult`: attempts, robots fetches made first); the co
 bodies, writes one fetch event per attempt and hands the accepted `Document` to the source.
 
 Events are buffered and written as segments at document boundaries (before a fetch, at most
-every `flush_seconds`) and at the end, so a killed crawl keeps what it finished. Record events
+every `flush_seconds`), right after a robots.txt fetch and after a fetch that timed out, and at the end,
+so a killed crawl keeps what it finished. Record events
 of a document already in the log are appended only when the document's output changed (see
 `RecordLog`), so replaying with a new parser version adds nothing when the output is identical.
 """
@@ -78,6 +79,13 @@ class Context:
     def __post_init__(self) -> None:
         if self.allowed_hosts is None:
             self.allowed_hosts = source_hosts(self.source.config)
+        if isinstance(self.transport, LiveTransport):
+            self.transport.on_before = self._fetched_first
+
+    def _fetched_first(self, result: FetchResult) -> None:
+        """A fetch the transport made before the requested one (robots.txt): on record at once."""
+        self.record(result)
+        self.flush()
 
     @property
     def config(self) -> SourceConfig:
@@ -117,6 +125,8 @@ class Context:
         result = self.transport.fetch(request)
         document = self.record(result)
         self.stats[_outcome(result, document)] += 1
+        if any(attempt.error_kind == "timeout" for attempt in result.attempts):
+            self.flush()  # a slow server: what this run has is on record before the next request
         return document
 
     def record(self, result: FetchResult) -> Document | None:
