@@ -75,7 +75,7 @@ def test_every_source_config_validates() -> None:
     (("  published: '2023-06-20'", "  published: June 2023"), "notices.0.published", "String should match pattern"),
     (("  expected_count: 41", "  expected_count: 41\n  expected_cuont: 41"), "notices.0.expected_cuont",
      "Extra inputs are not permitted"),
-    (("module: scrapers.cac_lists", ""), "module", "Field required"),
+    (("module: scrapers.cac_deep_synthesis.crawl", ""), "module", "Field required"),
 ])
 def test_an_invalid_config_names_the_file_and_the_field(tmp_path: Path, change: tuple[str, str], field: str,
                                                         message: str) -> None:
