@@ -140,11 +140,11 @@ NOTICE_HTML = """<html><body><div class="main-title"><h1 class="title">关于发
 
 
 def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_server, monkeypatch) -> None:
+    from regtrail.crawl import cac
     from regtrail.crawl.context import Context, LiveTransport
     from regtrail.crawl.sources import Source, SourceConfig
     from regtrail.fetch.fetcher import Fetcher
     from regtrail.log import archive
-    from regtrail.crawl import cac
 
     pdf = b"%PDF-1.7\n% a list published as PDF\n"
     broken = b"PK\x03\x04word/document.xml truncated"
