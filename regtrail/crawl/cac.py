@@ -130,12 +130,15 @@ def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | No
 
 def expected_count(configs: Sequence[SourceConfig], notice_url: str, batch_label: str | None,
                    list_type: str | None = None) -> int | None:
-    """What the source says it published for this list (from the YAML), if known."""
+    """What the source says it published for this list (from the YAML), if known. A `lists` entry has no URL: it
+    belongs to the crawling source's notice, or, when several sources' configs are searched (a document handed
+    over), to the one notice its source configures."""
     for config in configs:
         if list_type and config.list_type and config.list_type != list_type:
             continue
+        own_notice = notice_url if len(configs) == 1 else (config.notices[0].url if len(config.notices) == 1 else None)
         for entry in [*config.notices, *config.lists]:
-            if entry.batch_label == batch_label and getattr(entry, "url", notice_url) == notice_url:
+            if entry.batch_label == batch_label and getattr(entry, "url", own_notice) == notice_url:
                 return entry.expected_count
     return None
 
