@@ -87,7 +87,7 @@ def test_one_task_per_model_on_request(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-c", "from regtrail import settings; settings.dbt_tasks()"],
                          env={**os.environ, "REGTRAIL_DBT_TASKS": "per-node"}, capture_output=True, text=True,
                          cwd=settings.REPO_ROOT)
-    assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS must be 'models' or 'build'" in bad.stderr
+    assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS='per-node': must be one of build, models" in bad.stderr
 
 
 def test_one_crawl_dag_per_schedule(monkeypatch) -> None:

@@ -23,8 +23,8 @@ from datetime import date
 from types import ModuleType
 from typing import Any
 
+from regtrail import settings
 from regtrail.crawl.sources import Source, SourceConfig
-from regtrail.fetch.fetcher import env_float
 from regtrail.fetch.policy import source_hosts
 from regtrail.fetch.sniff import detect_type, is_synthetic
 from regtrail.fetch.transport import (
@@ -48,12 +48,11 @@ __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transpor
 
 log = logging.getLogger("regtrail")
 
-FLUSH_SECONDS = 30.0
 
 
 def flush_seconds() -> float:
     """How often buffered events are written during a crawl (`REGTRAIL_FLUSH_SECONDS`, default 30)."""
-    return env_float("REGTRAIL_FLUSH_SECONDS", FLUSH_SECONDS)
+    return settings.ENV.flush_seconds
 
 
 @dataclass

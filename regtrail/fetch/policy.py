@@ -16,7 +16,6 @@ A refused URL is never requested: the context records a failed fetch event with 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 from collections.abc import Iterable
@@ -24,14 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from regtrail import settings
+
 REFUSED = "refused_by_policy"
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.I)
 
 
 def allowed_private_hosts() -> frozenset[str]:
     """`REGTRAIL_ALLOW_PRIVATE_HOSTS`: hosts (or host:port) fetched although their address is not public."""
-    return frozenset(h.strip().lower() for h in os.environ.get("REGTRAIL_ALLOW_PRIVATE_HOSTS", "").split(",")
-                     if h.strip())
+    return frozenset(h.lower() for h in settings.ENV.allow_private_hosts)
 
 
 def source_hosts(config: Any) -> frozenset[str]:
