@@ -28,8 +28,10 @@ WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/ware
 def _crawl(source: str, run_id: str) -> dict:
     from regtrail.crawl import runner
 
-    stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]
+    stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]  # an invalid source.yml raises here
     print(f"{source}: {dict(stats)}")
+    if stats["crawl_errors"]:
+        raise RuntimeError(f"{source}: its crawl raised an error (see the traceback above); what it fetched is kept")
     return dict(stats)
 
 

@@ -99,7 +99,7 @@ def test_one_crawl_dag_per_schedule(monkeypatch) -> None:
     from regtrail.crawl.sources import Source, SourceConfig
 
     monkeypatch.setattr(orchestration, "get_sources", lambda: [
-        Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_lists", list_type=None, schedule=s))
+        Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_deep_synthesis.crawl", list_type=None, schedule=s))
         for n, s in configs.items()])
     assert orchestration.crawl_dags() == {"regtrail_crawl_0_6_x_x_x": ("0 6 * * *", ["b"]),
                                           "regtrail_crawl_daily": ("@daily", ["a", "c", "d"])}

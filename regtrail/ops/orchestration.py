@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from regtrail import settings
-from regtrail.crawl.sources import get_sources
+from regtrail.crawl.sources import broken_sources, get_sources
 
 WAREHOUSE_DAG = "regtrail_warehouse"
 CRAWL_PREFIX = "regtrail_crawl_"
@@ -25,10 +25,13 @@ def schedule_slug(schedule: str) -> str:
 
 
 def crawl_dags() -> dict[str, tuple[str, list[str]]]:
-    """Crawl DAG id -> (schedule, source names): one DAG per distinct `schedule` of the crawled sources."""
+    """Crawl DAG id -> (schedule, source names): one DAG per distinct `schedule` of the crawled sources; a source
+    whose `source.yml` is invalid gets its task in the default schedule's DAG, where it fails with the message."""
     groups: dict[str, list[str]] = {}
     for source in get_sources():
         groups.setdefault(source.config.schedule or DEFAULT_SCHEDULE, []).append(source.name)
+    for name in broken_sources():  # its task fails with the validation message; every other source still runs
+        groups.setdefault(DEFAULT_SCHEDULE, []).append(name)
     return {CRAWL_PREFIX + schedule_slug(s): (s, names) for s, names in sorted(groups.items())}
 
 
