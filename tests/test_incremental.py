@@ -274,8 +274,8 @@ def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path:
     new_row = old_row.replace("loaded_at < {latest}", "loaded_at = {latest}")
     scoped = tests_after(new_row)
     assert scoped.returncode == 1 and f"FAIL 1 {related}" in scoped.stdout
-    collision = ("update intermediate.int_filing_observations set observation_id = (select min(observation_id) from "
-                 "int_filing_observations where loaded_at < {latest}) where observation_id = (select "
+    collision = ("update intermediate.int_filing_observations set observation_id = (select min(observation_id) "
+                 "from intermediate.int_filing_observations where loaded_at < {latest}) where observation_id = (select "
                  "min(observation_id) from intermediate.int_filing_observations where loaded_at = {latest})")
     scoped = tests_after(collision)
     assert scoped.returncode == 1 and "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
