@@ -188,7 +188,7 @@ def test_the_old_reader_keeps_answering_from_the_old_file(rebuild: Rebuild) -> N
 
 
 def test_a_new_reader_sees_the_new_warehouse(rebuild: Rebuild) -> None:
-    out = subprocess.run([sys.executable, "-m", "regtrail.analyst", "batches", "--format", "json",
+    out = subprocess.run([sys.executable, "-m", "regtrail", "batches", "--format", "json",
                           "--warehouse", str(rebuild.home / "warehouse.duckdb")],
                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
