@@ -103,6 +103,8 @@ def main(port: int = 8080, live: bool = False) -> int:
     stopped by a signal)."""
     env = airflow_env.apply()
     os.environ.update(standalone_env(port))
+    # `airflow standalone` starts its components as `airflow ...` from PATH: this environment's, first.
+    os.environ["PATH"] = os.pathsep.join([str(demo.BIN), os.environ.get("PATH", "")])
     airflow_home = Path(env["AIRFLOW_HOME"])
     Path(env["REGTRAIL_HOME"]).mkdir(parents=True, exist_ok=True)
 
