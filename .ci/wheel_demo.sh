@@ -43,5 +43,5 @@ with duckdb.connect("data/warehouse.duckdb", read_only=True) as con:
                                       " and table_name not like '\\_%' escape '\\'").fetchall()]
 assert filings > 0, "no filings published"
 assert all(n.startswith(("fct_", "dim_")) for n in main), main
-print(f"wheel_demo: published {Path('data/warehouse.duckdb').resolve()}: {filings} filings, main holds {len(main)} marts")
+print(f"wheel_demo: published {Path('data/warehouse.duckdb').absolute()}: {filings} filings, main holds {len(main)} marts")
 PY

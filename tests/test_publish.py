@@ -384,7 +384,7 @@ def test_a_build_continues_from_the_published_warehouse_only_when_it_can(tmp_pat
 def test_build_fingerprint_follows_the_dbt_project(tmp_path: Path, monkeypatch) -> None:
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setattr(warehouse.settings, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(warehouse.dbt_run, "DBT_DIR", project)
     before = warehouse.build_fingerprint()
     assert warehouse.build_fingerprint() == before
     model = project / "models" / "marts" / "fct_filings.sql"

@@ -52,4 +52,4 @@ def test_the_demo_runs_from_the_installed_wheel_in_an_empty_folder(tmp_path: Pat
     assert not (site / "regtrail" / "_bundled" / "dbt_project" / "target").exists(), "dbt wrote into the package"
     with duckdb.connect(str(tmp_path / "empty" / "data" / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from fct_filings").fetchone()[0] > 0
-    assert f"published {tmp_path / 'empty' / 'data' / 'warehouse.duckdb'}" in done.stdout
+    assert f"wheel_demo: published {tmp_path / 'empty' / 'data' / 'warehouse.duckdb'}: " in done.stdout
