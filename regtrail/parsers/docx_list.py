@@ -28,6 +28,7 @@ from posixpath import normpath
 from lxml import etree
 
 from regtrail.parsers.docx_rows import HEADER_FIELDS, OUTSIDE_HEADER, ParsedList, _parse_body
+from regtrail.parsers.docx_table import resolve_alternate_content
 from regtrail.parsers.docx_xml import (
     _OFFICE_DOCUMENT_REL,
     _PKG_REL,
@@ -148,12 +149,16 @@ def _xml_parser() -> etree.XMLParser:
 
 
 def _parse_xml(data: bytes, name: str) -> etree._Element:
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
-        raise ListParseError(f"{name} declares a DTD or entities, which a DOCX never does: refused")
+    """The root of an XML part; a part declaring a DTD anywhere in its prolog is refused (the parser neither
+    loads nor expands one, so refusing after the parse is safe)."""
     try:
-        return etree.fromstring(data, _xml_parser())
+        root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as exc:
         raise ListParseError(f"{name} is not well-formed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise ListParseError(f"{name} declares a DTD or entities, which a DOCX never does: refused")
+    return root
 
 
 def _main_part_name(zf: zipfile.ZipFile, names: set[str]) -> str:
@@ -241,4 +246,6 @@ def parse_list_docx(data: bytes) -> ParsedList:
     body = root.find(W_BODY)
     if body is None:
         raise ListParseError(f"{main_part} has no w:body: not a Word document")
+    if b"AlternateContent" in xml:
+        resolve_alternate_content(body)
     return _parse_body(body, numbered_styles)

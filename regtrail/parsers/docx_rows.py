@@ -25,6 +25,8 @@ from regtrail.parsers.docx_xml import (
     W_P,
     W_TBL,
     ListParseError,
+    filing_identity,
+    is_filing_number,
 )
 
 HEADER_FIELDS: dict[str, str] = {
@@ -56,6 +58,8 @@ class ParsedList:
     header: list[str]
     rows: list[dict] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    leftovers: list[dict] = field(default_factory=list)
+    """Table rows with text but no valid 备案编号 (totals footers, notes): `{table_row, text, reason}`."""
 
 
 def _body_blocks(el: etree._Element) -> Iterator[etree._Element]:
@@ -116,7 +120,7 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
     if title is None and header_pos > 0:  # title written as a merged row above the header
         title = _normalise_header("".join(c.text for c in table_rows[0][0])) or None
     list_type = _list_type(title)
-    rows, unknown = _build_rows(header, header_cells, widths, data_rows, list_type)
+    rows, unknown, leftovers = _build_rows(header, header_cells, widths, data_rows, list_type)
     return ParsedList(
         attachment_label=label,
         title=title,
@@ -125,6 +129,7 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
         header=header,
         rows=rows,
         unknown_columns=unknown,
+        leftovers=leftovers,
     )
 
 
@@ -133,7 +138,7 @@ def _is_continuation(first: list[_Cell], header: list[str], header_cells: list[_
         return True
     if [(c.start, c.span) for c in first] != [(c.start, c.span) for c in header_cells]:
         return False
-    return first[header.index("备案编号")].text.startswith("网信算备")
+    return filing_identity(first[header.index("备案编号")].text).startswith("网信算备")
 
 
 def _heading(blocks: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -203,7 +208,7 @@ def _build_rows(
     widths: list[int],
     raw_rows: list[_Row],
     list_type: str | None,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict], list[str], list[dict]]:
     col_ranges = [(c.start, c.start + c.span) for c in header_cells]
     kind_key = _kind_key(header, list_type)
 
@@ -224,8 +229,9 @@ def _build_rows(
     column_cache: dict[tuple[int, int], int | None] = {}
     header_initials = {name[0] for name in header if name}
     rows: list[dict] = []
+    leftovers: list[dict] = []
     above: dict[int, str] = {}  # grid column -> text of the cell above (for vMerge)
-    for cells, _ in raw_rows:
+    for table_row, (cells, _) in enumerate(raw_rows, 1):
         if all(not c.text for c in cells):
             continue  # fully empty row (an auto number alone does not make a row)
         if any(c.text and c.text[0] in header_initials for c in cells) and _header_texts(cells) == header:
@@ -257,6 +263,13 @@ def _build_rows(
             idx = key_index.get(key)
             return "" if idx is None else texts[idx]
 
+        raw_number = get("filing_number")
+        number = filing_identity(raw_number)
+        if not is_filing_number(number):  # a totals footer, a note, a half-filled row: never a filing
+            reason = f"备案编号 {raw_number!r} is not 网信算备<digits>号" if raw_number else "no 备案编号"
+            leftovers.append({"table_row": table_row, "text": " | ".join(t for t in [*texts, *stray] if t),
+                              "reason": reason})
+            continue
         row_index = len(rows) + 1
         seq = get("seq")
         seq_auto = not seq and seq_numbered
@@ -269,6 +282,9 @@ def _build_rows(
         }
         for key in _TAIL_KEYS:
             row[key] = get(key)
+        row["filing_number"] = number
+        if number != raw_number:
+            row["filing_number_raw"] = raw_number
         extra = {name: texts[idx] for idx, name in extra_names.items()}
         if stray:
             extra[OUTSIDE_HEADER] = " ".join(stray)
@@ -285,4 +301,4 @@ def _build_rows(
                 del r["extra"][name]
     if any(OUTSIDE_HEADER in r["extra"] for r in rows):
         unknown.append(OUTSIDE_HEADER)
-    return rows, unknown
+    return rows, unknown, leftovers

@@ -12,13 +12,17 @@ from regtrail.parsers.docx_xml import (
     _CAREFUL_TAGS,
     _EXTRA_STRIP,
     _FALSE_VALUES,
+    _MC_ALTERNATE,
     _RUN_CONTAINERS,
     _W,
     _WALK_TAGS,
     _WALK_TAGS_WITH_STYLES,
     _WS_RE,
+    MC_CHOICE,
+    MC_FALLBACK,
     W_BR,
     W_CR,
+    W_DEL,
     W_GRIDBEFORE,
     W_GRIDCOL,
     W_GRIDSPAN,
@@ -37,9 +41,7 @@ from regtrail.parsers.docx_xml import (
     W_TBLGRID,
     W_TBLHEADER,
     W_TC,
-    W_TCPR,
     W_TR,
-    W_TRPR,
     W_VAL,
     W_VANISH,
     W_VMERGE,
@@ -161,16 +163,43 @@ def _merge_continues(el: etree._Element) -> bool:
 def _table_rows(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row]:
     """All rows of a table, with cells positioned on the grid."""
     rows = _table_rows_fast(tbl, numbered_styles)
-    if rows is None:  # nested table somewhere: walk rows and cells structurally
-        rows = [_row_cells_careful(tr, numbered_styles) for tr in _children(tbl, W_TR)]
+    if rows is None:  # a table nested in a cell: its paragraphs become the cell's, then one more walk
+        _flatten_nested_tables(tbl)
+        rows = _table_rows_fast(tbl, numbered_styles)
+        assert rows is not None, "no nested table is left"
     return rows
 
 
+def _splice(el: etree._Element, children: list[etree._Element]) -> None:
+    """Replace `el` in its parent by `children` (moved, in order)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    index = parent.index(el)
+    parent.remove(el)
+    parent[index:index] = children
+
+
+def _flatten_nested_tables(tbl: etree._Element) -> None:
+    """Replace every table nested in a cell of `tbl` by its paragraphs, so its text belongs to that cell."""
+    for inner in [t for t in tbl.iter(W_TBL) if t is not tbl]:
+        _splice(inner, list(inner.iter(W_P)))
+
+
+def resolve_alternate_content(root: etree._Element) -> None:
+    """Keep one branch of each mc:AlternateContent in place of it: the first mc:Choice, else mc:Fallback."""
+    for alternate in list(root.iter(_MC_ALTERNATE)):
+        chosen = alternate.find(MC_CHOICE)
+        if chosen is None:
+            chosen = alternate.find(MC_FALLBACK)
+        _splice(alternate, list(chosen) if chosen is not None else [])
+
+
 def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row] | None:
-    """One C-level walk over the table; None when it holds a nested table."""
+    """One C-level walk over the table; None when it holds a nested table. Tracked row deletions are left out."""
     rows: list[_Row] = []
     cells: list[_Cell] | None = None
-    is_header = False
+    is_header = deleted = False
     col = 0
     tc: etree._Element | None = None
     span, vcont, hcont, careful = 1, False, False, False
@@ -221,9 +250,9 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
             texts, cur = [], []
         elif tag == W_TR:
             close_cell()
-            if cells is not None:
+            if cells is not None and not deleted:
                 rows.append((cells, is_header))
-            cells, is_header, col = [], False, 0
+            cells, is_header, deleted, col = [], False, False, 0
         elif tag == W_TAB:
             if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
                 cur.append(" ")
@@ -249,44 +278,14 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
         elif tag == W_TBL:
             if el is not tbl:
                 return None
+        elif tag == W_DEL and tc is None:  # w:trPr/w:del: a row deleted with changes tracked
+            deleted = True
         elif tag in _CAREFUL_TAGS:
             careful = True
     close_cell()
-    if cells is not None:
+    if cells is not None and not deleted:
         rows.append((cells, is_header))
     return rows
-
-
-def _row_cells_careful(tr: etree._Element, numbered_styles: frozenset[str]) -> _Row:
-    """One row read element by element (used for tables that contain nested tables)."""
-    col = 0
-    is_header = False
-    cells: list[_Cell] = []
-    for child in tr:
-        if child.tag == W_TRPR:
-            for prop in child:
-                if prop.tag == W_GRIDBEFORE:
-                    col = _int_val(prop, 0)
-                elif prop.tag == W_TBLHEADER:
-                    is_header = _is_on(prop)
-    for tc in _children(tr, W_TC):
-        span, vcont, hcont = 1, False, False
-        tcpr = tc.find(W_TCPR)
-        for prop in tcpr if tcpr is not None else ():
-            if prop.tag == W_GRIDSPAN:
-                span = max(_int_val(prop, 1), 1)
-            elif prop.tag == W_VMERGE:
-                vcont = _merge_continues(prop)
-            elif prop.tag == W_HMERGE:
-                hcont = _merge_continues(prop)
-        text = _cell_text_careful(tc)
-        numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
-        if hcont and cells:
-            cells[-1].span += span
-        else:
-            cells.append(_Cell(col, span, text, vcont, numbered))
-        col += span
-    return cells, is_header
 
 
 def _grid_widths(tbl: etree._Element) -> list[int]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_MC_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_MC_ALTERNATE = _MC + "AlternateContent"
+MC_CHOICE = _MC + "Choice"
+MC_FALLBACK = _MC + "Fallback"
 _OFFICE_DOCUMENT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
@@ -24,6 +28,7 @@ W_PPR = _W + "pPr"
 W_RPR = _W + "rPr"
 W_TCPR = _W + "tcPr"
 W_TRPR = _W + "trPr"
+W_DEL = _W + "del"
 W_TBLGRID = _W + "tblGrid"
 W_GRIDCOL = _W + "gridCol"
 W_GRIDSPAN = _W + "gridSpan"
@@ -62,11 +67,10 @@ _CAREFUL_TAGS = frozenset(
     (
         W_VANISH,
         _W + "specVanish",
-        _W + "del",
+        W_DEL,
         _W + "moveFrom",
         _W + "txbxContent",
         _W + "ruby",
-        _MC_ALTERNATE,
     )
 )
 _WALK_TAGS = (
@@ -93,6 +97,21 @@ _WS_RE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 _BATCH_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
 _LABEL_RE = re.compile(r"^附件[0-9]*[:：]?$")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_FILING_NUMBER_RE = re.compile(r"网信算备[0-9]+号")
+
+
+def filing_identity(text: str) -> str:
+    """A 备案编号 as one identity: NFKC (full-width digits become ASCII), whitespace and format characters
+    (NBSP, zero-width spaces and joiners, BOM) removed. The common, already clean case costs one regex match."""
+    if _FILING_NUMBER_RE.fullmatch(text):
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+def is_filing_number(identity: str) -> bool:
+    """Whether a normalised 备案编号 (see filing_identity) is 网信算备 + ASCII digits + 号."""
+    return _FILING_NUMBER_RE.fullmatch(identity) is not None
 
 
 class ListParseError(ValueError):
