@@ -452,3 +452,30 @@ def test_a_dtd_is_refused_wherever_it_sits_in_the_prolog(
             dst.writestr(info, blob)
     with pytest.raises(ListParseError, match="declares a DTD"):
         parse_list_docx(out.getvalue())
+
+
+def test_parse_emits_leftovers_on_the_list_and_clean_filings(
+    originals: dict[str, tuple[bytes, list[dict]]], tmp_path: Path
+) -> None:
+    """What the crawler emits for a drifted list (`regtrail parse`): the footer is on the list_publication, the
+    full-width number is the same filing as printed cleanly."""
+    from regtrail.dryrun import parse_file
+
+    data, want = originals[LISTS[0]]
+    footers: list[str] = []
+
+    def edit(root: etree._Element) -> None:
+        table = find_table(root)
+        fullwidth_digits(table)
+        footers.extend(totals_footer(table))
+
+    path = tmp_path / LISTS[0]
+    path.write_bytes(rebuild(data, edit))
+    lines = parse_file(path)
+    publication = next(line for line in lines if line["record_type"] == "list_publication")
+    filings = [line for line in lines if line["record_type"] == "filing"]
+    assert [left["text"] for left in publication["leftover_rows"]] == footers
+    assert publication["row_count"] == len(filings) == len(want)
+    assert [f["filing_number"] for f in filings] == [r["filing_number"] for r in want]
+    assert [f["record_key"] for f in filings] == [r["filing_number"] for r in want]
+    assert sum("filing_number_raw" in f for f in filings) == 1
