@@ -227,15 +227,15 @@ def _build_rows(
     seq_idx = key_index.get("seq")
 
     column_cache: dict[tuple[int, int], int | None] = {}
-    header_initials = {name[0] for name in header if name}
+    header_first = header[0][:1] if header else ""
     rows: list[dict] = []
     leftovers: list[dict] = []
     above: dict[int, str] = {}  # grid column -> text of the cell above (for vMerge)
     for table_row, (cells, _) in enumerate(raw_rows, 1):
         if all(not c.text for c in cells):
             continue  # fully empty row (an auto number alone does not make a row)
-        if any(c.text and c.text[0] in header_initials for c in cells) and _header_texts(cells) == header:
-            continue  # repeated header row
+        if (not header_first or cells[0].text.startswith(header_first)) and _header_texts(cells) == header:
+            continue  # repeated header row (one with drifted text is a leftover: it has no 备案编号)
         values: list[list[str]] = [[] for _ in header]
         stray: list[str] = []
         seq_numbered = False

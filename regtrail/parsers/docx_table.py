@@ -137,7 +137,7 @@ def _cell_text_careful(tc: etree._Element) -> str:
 # Table model
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     start: int  # first grid column
     span: int  # grid columns covered
@@ -196,38 +196,34 @@ def resolve_alternate_content(root: etree._Element) -> None:
 
 
 def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row] | None:
-    """One C-level walk over the table; None when it holds a nested table. Tracked row deletions are left out."""
+    """One C-level walk over the table; None when it holds a nested table. Tracked row deletions are left out.
+
+    The text of a cell is gathered as one list of pieces where a paragraph start, like w:br, is a line
+    break (the cell text rule treats paragraphs and lines alike).
+    """
     rows: list[_Row] = []
-    cells: list[_Cell] | None = None
-    is_header = deleted = False
+    cells: list[_Cell] = []
+    in_row = is_header = deleted = False
     col = 0
     tc: etree._Element | None = None
     span, vcont, hcont, careful = 1, False, False, False
     cell_numbered = para_numbered = False
-    texts: list[str] = []
-    cur: list[str] = []
+    parts: list[str] = []
 
     def close_cell() -> None:
-        nonlocal tc, col, cell_numbered
-        if tc is None or cells is None:
-            return
+        nonlocal col
         if careful:
             text = _cell_text_careful(tc)
             numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
         else:
-            if cur:
-                texts.append("".join(cur))
-            if len(texts) == 1 and "\n" not in texts[0]:
-                text = _clean(texts[0])
-            else:
-                text = _join_pieces(texts)
+            text = "".join(parts)
+            text = _join_pieces(text.split("\n")) if "\n" in text else _clean(text)
             numbered = not text and (cell_numbered or para_numbered)
         if hcont and cells:  # legacy horizontal merge: widen the previous cell
             cells[-1].span += span
         else:
             cells.append(_Cell(col, span, text, vcont, numbered))
         col += span
-        tc = None
 
     walk_tags = _WALK_TAGS_WITH_STYLES if numbered_styles else _WALK_TAGS
     for el in tbl.iter(*walk_tags):
@@ -235,31 +231,33 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
         if tag == W_T:
             t = el.text
             if t:
-                cur.append(t)
+                parts.append(t)
         elif tag == W_P:
-            if cur:
-                texts.append("".join(cur))
-                cur = []
-            cell_numbered = cell_numbered or para_numbered
-            para_numbered = False
+            if parts:
+                parts.append("\n")
+            if para_numbered:
+                cell_numbered, para_numbered = True, False
         elif tag == W_TC:
-            close_cell()
+            if tc is not None:
+                close_cell()
             tc = el
             span, vcont, hcont, careful = 1, False, False, False
             cell_numbered = para_numbered = False
-            texts, cur = [], []
+            parts = []
         elif tag == W_TR:
-            close_cell()
-            if cells is not None and not deleted:
+            if tc is not None:
+                close_cell()
+                tc = None
+            if in_row and not deleted:
                 rows.append((cells, is_header))
-            cells, is_header, deleted, col = [], False, False, 0
+            cells, in_row, is_header, deleted, col = [], True, False, False, 0
         elif tag == W_TAB:
             if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
-                cur.append(" ")
+                parts.append(" ")
         elif tag == W_BR or tag == W_CR:
-            cur.append("\n")
+            parts.append("\n")
         elif tag == W_NO_BREAK_HYPHEN:
-            cur.append("-")
+            parts.append("-")
         elif tag == W_NUMID:
             para_numbered = (el.get(W_VAL) or "0") != "0"
         elif tag == W_PSTYLE:
@@ -282,8 +280,9 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
             deleted = True
         elif tag in _CAREFUL_TAGS:
             careful = True
-    close_cell()
-    if cells is not None and not deleted:
+    if tc is not None:
+        close_cell()
+    if in_row and not deleted:
         rows.append((cells, is_header))
     return rows
 

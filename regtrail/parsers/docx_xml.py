@@ -84,7 +84,7 @@ _WALK_TAGS_WITH_STYLES = (*_WALK_TAGS, W_PSTYLE)
 def _unread_block(name: bytes, keep: list[bytes]) -> bytes:
     """A `<w:NAME>...</w:NAME>` element holding none of `keep` and no nested `w:NAME...` (a tracked change)."""
     guard = b"|".join([b"/w:" + name + b">", b"w:" + name, *keep])
-    return b"<w:" + name + b">[^<]*(?:<(?!" + guard + b")[^<]*)*</w:" + name + b">"
+    return b"<w:" + name + b">[^<]*+(?:<(?!" + guard + b")[^<]*+)*+</w:" + name + b">"  # possessive: no backtracking
 
 
 # Property elements no path of this reader looks at: run properties without hidden text, paragraph
