@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from regtrail import settings
-from regtrail.parsers.docx_list import ListParseError, parse_list_docx
+from regtrail.parsers.docx_list import DtdRefused, parse_list_docx
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -433,24 +433,34 @@ def test_a_list_of_only_leftovers_has_no_filings(originals: dict[str, tuple[byte
     assert all("待定" in left["reason"] for left in parsed.leftovers)
 
 
+DTDS = {
+    "internal": b'<!DOCTYPE ROOT [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>',
+    "external": b'<!DOCTYPE ROOT SYSTEM "http://127.0.0.1:9/evil.dtd">',
+}
+
+
+@pytest.mark.parametrize("dtd", sorted(DTDS))
 @pytest.mark.parametrize("padding", [0, 5 * 1024, 64 * 1024])
+@pytest.mark.parametrize("part", ["word/document.xml", "word/styles.xml"])
 def test_a_dtd_is_refused_wherever_it_sits_in_the_prolog(
-    originals: dict[str, tuple[bytes, list[dict]]], padding: int
+    originals: dict[str, tuple[bytes, list[dict]]], part: str, padding: int, dtd: str
 ) -> None:
-    """A DOCTYPE (with entities) after a comment of `padding` bytes: refused, whatever the offset."""
+    """A DOCTYPE after a comment of `padding` bytes, in the main part or the styles: refused, whatever the offset."""
     data, _ = originals[LISTS[0]]
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        assert part in names
         for info in src.infolist():
             blob = src.read(info)
-            if info.filename == "word/document.xml":
+            if info.filename == part:
                 declaration, rest = blob.split(b"?>", 1)
-                prolog = (b"<!--" + b"x" * padding + b"-->" if padding else b"") + (
-                    b'<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>')
-                blob = declaration + b"?>" + prolog + rest
+                root_name = rest.lstrip().split(b" ", 1)[0][1:]
+                comment = b"<!--" + b"x" * padding + b"-->" if padding else b""
+                blob = declaration + b"?>" + comment + DTDS[dtd].replace(b"ROOT", root_name) + rest
                 assert blob.index(b"<!DOCTYPE") > padding
             dst.writestr(info, blob)
-    with pytest.raises(ListParseError, match="declares a DTD"):
+    with pytest.raises(DtdRefused, match=f"{part} declares a DTD"):
         parse_list_docx(out.getvalue())
 
 

@@ -14,7 +14,15 @@ Cell text rule (reproduces the reference CSV conversions of the real files): the
 paragraph, and of each line inside it (``w:br``/``w:cr``), is stripped of surrounding whitespace
 (including NBSP, the ideographic space and zero-width characters), empty pieces are dropped and the
 rest are joined with one space; ``w:tab`` is a space; deleted (``w:del``, ``w:moveFrom``) and hidden
-(``w:vanish``) runs are left out; full-width punctuation is kept as is.
+(``w:vanish``) runs are left out; full-width punctuation is kept as is. A table nested in a cell gives
+its paragraphs to that cell; each ``mc:AlternateContent`` is read once (its first ``mc:Choice``, else its
+``mc:Fallback``); a row deleted with changes tracked (``w:trPr/w:del``) is left out.
+
+A row is a filing only when its 备案编号, NFKC-normalised with whitespace and format characters removed,
+is 网信算备 + digits + 号 (emitted in that form; the printed form is kept as ``filing_number_raw`` when
+it differs). Any other row with text (a totals footer, a note) is a leftover, reported with its text in
+``ParsedList.leftovers``; empty rows and repeated header rows are skipped. An XML part that declares a
+DTD is refused, wherever the declaration sits.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from regtrail.parsers.docx_xml import (
     W_TYPE,
     W_VAL,
     DocumentTooLarge,
+    DtdRefused,
     ListParseError,
 )
 
@@ -58,8 +67,8 @@ MAX_XML_ELEMENTS = 2_000_000
 
 __all__ = [
     "HEADER_FIELDS", "MAX_DOCUMENT_XML_BYTES", "MAX_XML_ELEMENTS", "OUTSIDE_HEADER", "PARSER_NAME",
-    "PARSER_VERSION", "DocumentTooLarge", "ListParseError", "ParsedList", "check_docx_cost", "check_xml_cost",
-    "parse_list_docx",
+    "PARSER_VERSION", "DocumentTooLarge", "DtdRefused", "ListParseError", "ParsedList", "check_docx_cost",
+    "check_xml_cost", "parse_list_docx",
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
@@ -157,10 +166,12 @@ def _parse_xml(data: bytes, name: str) -> etree._Element:
     try:
         root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as exc:
+        if b"<!DOCTYPE" in data:  # e.g. an external DTD the parser refused to load
+            raise DtdRefused(f"{name} declares a DTD, which a DOCX never does: refused ({exc})") from exc
         raise ListParseError(f"{name} is not well-formed XML: {exc}") from exc
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise ListParseError(f"{name} declares a DTD or entities, which a DOCX never does: refused")
+        raise DtdRefused(f"{name} declares a DTD or entities, which a DOCX never does: refused")
     return root
 
 
@@ -171,6 +182,8 @@ def _main_part_name(zf: zipfile.ZipFile, names: set[str]) -> str:
     if "_rels/.rels" in names:
         try:
             rels = _parse_xml(_read_member(zf, "_rels/.rels"), "_rels/.rels")
+        except DtdRefused:
+            raise
         except ListParseError:
             rels = None
         for rel in rels.iter(_PKG_REL) if rels is not None else ():
@@ -189,7 +202,9 @@ def _numbered_styles(zf: zipfile.ZipFile, names: set[str], main_part: str) -> fr
         return frozenset()
     try:
         root = _parse_xml(_read_member(zf, styles_name), styles_name)
-    except ListParseError:
+    except DtdRefused:
+        raise
+    except ListParseError:  # unreadable styles: no numbered styles
         return frozenset()
     own: dict[str, bool | None] = {}  # style id -> numbering on/off, None when the style says nothing
     based_on: dict[str, str] = {}

@@ -132,5 +132,9 @@ class ListParseError(ValueError):
     """The bytes are not a CAC list attachment that can be read (the message says why)."""
 
 
+class DtdRefused(ListParseError):
+    """An XML part of the DOCX declares a DTD (never in a real DOCX): the whole document is refused."""
+
+
 class DocumentTooLarge(ListParseError):
     """Refused for what reading it would cost (inflated size, element count): no other parser should try it."""
