@@ -56,7 +56,7 @@ from regtrail.parsers.docx_xml import (
 )
 
 PARSER_NAME = "cac_docx_list"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 MAX_DOCUMENT_XML_BYTES = 64 * 1024 * 1024
 """Refuse a DOCX whose main document part is larger than this once uncompressed (the largest real list: 6 MB)."""

@@ -79,7 +79,7 @@ def _run_text(run: etree._Element, out: list[str]) -> None:
         elif tag == W_TAB:
             out.append(" ")
         elif tag == W_BR or tag == W_CR:
-            out.append("\n")
+            out.append(_BREAK)
         elif tag == W_NO_BREAK_HYPHEN:
             out.append("-")
 
@@ -103,14 +103,37 @@ def _clean(text: str) -> str:
     return text.strip().strip(_EXTRA_STRIP).strip()
 
 
-def _join_pieces(texts: list[str]) -> str:
-    """Strip each paragraph/line piece, drop empty ones and join the rest with one space."""
-    pieces: list[str] = []
-    for text in texts:
-        for line in text.split("\n") if "\n" in text else (text,):
-            line = _clean(line)
-            if line:
-                pieces.append(line)
+_BREAK = "\x0b"
+"""A w:br/w:cr line break in gathered text (a character XML 1.0 text cannot hold); "\n" separates paragraphs."""
+
+
+def _is_cjk(ch: str) -> bool:
+    """CJK ideographs and punctuation, kana, hangul and full-width forms: scripts written without spaces."""
+    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\uffef"
+
+
+def _join_lines(lines: list[str]) -> str:
+    """The lines of one paragraph, stripped; joined with a space, or with nothing between two CJK characters."""
+    result = ""
+    for line in lines:
+        line = _clean(line)
+        if line:
+            if result and not (_is_cjk(result[-1]) and _is_cjk(line[0])):
+                result += " "
+            result += line
+    return result
+
+
+def _join_text(text: str) -> str:
+    """Cell text from its gathered pieces: paragraphs (and lines of text holding a newline) stripped, empty
+    ones dropped, the rest joined with one space; line breaks inside a paragraph as `_join_lines`."""
+    if "\n" not in text and _BREAK not in text:
+        return _clean(text)
+    pieces = []
+    for part in text.split("\n"):
+        part = _join_lines(part.split(_BREAK)) if _BREAK in part else _clean(part)
+        if part:
+            pieces.append(part)
     return " ".join(pieces)
 
 
@@ -130,7 +153,7 @@ def _paragraph_numbered(p: etree._Element, numbered_styles: frozenset[str]) -> b
 
 
 def _cell_text_careful(tc: etree._Element) -> str:
-    return _join_pieces([_paragraph_text(p) for p in _children(tc, W_P)])
+    return _join_text("\n".join(_paragraph_text(p) for p in _children(tc, W_P)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +240,7 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
             numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
         else:
             text = "".join(parts)
-            text = _join_pieces(text.split("\n")) if "\n" in text else _clean(text)
+            text = _join_text(text)
             numbered = not text and (cell_numbered or para_numbered)
         if hcont and cells:  # legacy horizontal merge: widen the previous cell
             cells[-1].span += span
@@ -255,7 +278,7 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
             if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
                 parts.append(" ")
         elif tag == W_BR or tag == W_CR:
-            parts.append("\n")
+            parts.append(_BREAK)
         elif tag == W_NO_BREAK_HYPHEN:
             parts.append("-")
         elif tag == W_NUMID:
