@@ -469,7 +469,7 @@ def test_parse_emits_leftovers_on_the_list_and_clean_filings(
 ) -> None:
     """What the crawler emits for a drifted list (`regtrail parse`): the footer is on the list_publication, the
     full-width number is the same filing as printed cleanly."""
-    from regtrail.dryrun import parse_file
+    from regtrail.crawl.dryrun import parse_file
 
     data, want = originals[LISTS[0]]
     footers: list[str] = []
