@@ -7,6 +7,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +20,10 @@ import pytest
 from lxml import etree
 
 from regtrail import settings
+from regtrail.crawl.dryrun import parse_file
+from regtrail.log import events
 from regtrail.parsers.docx_list import DtdRefused, parse_list_docx
+from tests.fault_server import FaultServer, respond
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -469,8 +476,6 @@ def test_parse_emits_leftovers_on_the_list_and_clean_filings(
 ) -> None:
     """What the crawler emits for a drifted list (`regtrail parse`): the footer is on the list_publication, the
     full-width number is the same filing as printed cleanly."""
-    from regtrail.crawl.dryrun import parse_file
-
     data, want = originals[LISTS[0]]
     footers: list[str] = []
 
@@ -489,3 +494,33 @@ def test_parse_emits_leftovers_on_the_list_and_clean_filings(
     assert [f["filing_number"] for f in filings] == [r["filing_number"] for r in want]
     assert [f["record_key"] for f in filings] == [r["filing_number"] for r in want]
     assert sum("filing_number_raw" in f for f in filings) == 1
+
+
+def test_ingest_from_a_loopback_server_keeps_the_footer_out_of_the_filings(
+    originals: dict[str, tuple[bytes, list[dict]]], tmp_path: Path
+) -> None:
+    """`regtrail ingest` of a drifted list served on loopback: every good row is a filing, the footer is a
+    leftover on the list_publication, the run succeeds and its summary line reports the leftover."""
+    data, want = originals[LISTS[0]]
+    footers: list[str] = []
+
+    def edit(root: etree._Element) -> None:
+        footers.extend(totals_footer(find_table(root)))
+
+    url = f"https://www.cac.gov.cn/files/{LISTS[0]}"
+    route = respond(200, rebuild(data, edit), {"Content-Type": "application/vnd.openxmlformats-officedocument"})
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k not in {"REGTRAIL_MIRROR", "REGTRAIL_LOG"}}
+    with FaultServer(routes={f"/www.cac.gov.cn/files/{LISTS[0]}": route}) as server:
+        done = subprocess.run([sys.executable, "-m", "regtrail", "ingest", url], cwd=settings.REPO_ROOT,
+                              env={**env, "REGTRAIL_HOME": str(home), "REGTRAIL_MIRROR": server.origin,
+                                   "PYTHONPATH": str(settings.REPO_ROOT)},
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 list row(s) without a valid 备案编号" in done.stderr.splitlines()[-1]
+    records = events.read_events(home, "records", "adhoc").to_pylist()
+    payloads = {t: [json.loads(r["payload"]) for r in records if r["record_type"] == t] for t in ("list_publication",
+                                                                                                  "filing")}
+    [publication] = payloads["list_publication"]
+    assert [left["text"] for left in publication["leftover_rows"]] == footers
+    assert [f["filing_number"] for f in payloads["filing"]] == [r["filing_number"] for r in want]

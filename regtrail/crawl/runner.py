@@ -58,7 +58,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         failed, unparsed = stats["failed_urls"], stats["records:parse_failure"]
         total.update(documents=stats["documents"], failed=failed, unparsed=unparsed,
                      gone=stats["not_available_urls"], missing=stats["not_in_archive"],
-                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"])
+                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"],
+                     leftovers=stats["leftover_rows"])
         if failed or unparsed:
             failing.append(f"{name}: {failed} failed, {unparsed} unparsed")
     parsed = total["documents"] - total["unparsed"]
@@ -72,6 +73,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         line += f", {total['quarantined']} unreadable segment(s) moved to the quarantine (see `regtrail replay`)"
     if total["recovered"]:
         line += f", {total['recovered']} fetch event(s) of quarantined segments recovered from the archive"
+    if total["leftovers"]:
+        line += f", {total['leftovers']} list row(s) without a valid 备案编号 kept out of the filings (leftover_rows)"
     if not (total["failed"] or total["unparsed"]):
         return EXIT_OK, line
     code = EXIT_ALL_FAILED if parsed <= 0 else EXIT_FAILURES
