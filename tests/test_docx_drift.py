@@ -23,6 +23,7 @@ from regtrail import settings
 from regtrail.crawl.dryrun import parse_file
 from regtrail.log import events
 from regtrail.parsers.docx_list import DtdRefused, parse_list_docx
+from regtrail.parsers.docx_rows import LEFTOVER_TEXT_LIMIT
 from tests.fault_server import FaultServer, respond
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -424,6 +425,20 @@ def test_every_real_list_has_no_leftover_and_clean_numbers() -> None:
         parsed = parse_list_docx(path.read_bytes())
         assert parsed.leftovers == [], path.name
         assert not any("filing_number_raw" in r for r in parsed.rows), path.name
+
+
+def test_a_huge_leftover_is_kept_cut(originals: dict[str, tuple[bytes, list[dict]]]) -> None:
+    data, want = originals[LISTS[0]]
+
+    def edit(root: etree._Element) -> None:
+        table = find_table(root)
+        totals_footer(table)
+        set_text(table.rows[-1].getnext().findall(W + "tc")[1], "注" * 1_000_000)
+
+    parsed = parse_list_docx(rebuild(data, edit))
+    [left] = parsed.leftovers
+    assert parsed.rows == want
+    assert len(left["text"]) == LEFTOVER_TEXT_LIMIT and left["text_length"] > 1_000_000
 
 
 def test_a_list_of_only_leftovers_has_no_filings(originals: dict[str, tuple[bytes, list[dict]]]) -> None:

@@ -123,7 +123,8 @@ class ListPublication(Record):
                                      factory=list)
     leftover_rows: list[dict[str, Any]] = doc(
         "Table rows with text but no valid 备案编号 (a totals footer, a note), not emitted as filings: "
-        "`{table_row, text, reason}`; left out when there are none.", optional=True)
+        "`{table_row, text, reason}` (`text` cut at 2,000 characters, then `text_length` gives its length); "
+        "left out when there are none.", optional=True)
 
 
 @dataclass(kw_only=True)

@@ -42,6 +42,9 @@ HEADER_FIELDS: dict[str, str] = {
 }
 """Normalised header cell -> row key."""
 
+LEFTOVER_TEXT_LIMIT = 2000
+"""Characters of a leftover row's text kept in the record (`text_length` gives the full length when cut)."""
+
 _TAIL_KEYS = ("entity_name", "products", "purpose", "filing_number", "remark")
 OUTSIDE_HEADER = "_outside_header"
 """``extra`` key for text in cells that lie outside every header column."""
@@ -266,9 +269,13 @@ def _build_rows(
         raw_number = get("filing_number")
         number = filing_identity(raw_number)
         if not is_filing_number(number):  # a totals footer, a note, a half-filled row: never a filing
-            reason = f"备案编号 {raw_number!r} is not 网信算备<digits>号" if raw_number else "no 备案编号"
-            leftovers.append({"table_row": table_row, "text": " | ".join(t for t in [*texts, *stray] if t),
-                              "reason": reason})
+            shown = raw_number if len(raw_number) <= 80 else raw_number[:80] + "…"
+            reason = f"备案编号 {shown!r} is not 网信算备<digits>号" if raw_number else "no 备案编号"
+            text = " | ".join(t for t in [*texts, *stray] if t)
+            leftover = {"table_row": table_row, "text": text[:LEFTOVER_TEXT_LIMIT], "reason": reason}
+            if len(text) > LEFTOVER_TEXT_LIMIT:
+                leftover["text_length"] = len(text)  # cut: the archived document holds all of it
+            leftovers.append(leftover)
             continue
         row_index = len(rows) + 1
         seq = get("seq")
