@@ -307,8 +307,9 @@ def test_filing_states_the_true_count(sample, tmp_path: Path) -> None:
     shutil.copyfile(warehouse, copy)
     extra = 25
     with duckdb.connect(str(copy)) as con:
-        con.execute(f"insert into fct_filings select * exclude (i) replace ('网信算备9900000000' || lpad(i::varchar, 5, '0') "
-                    f"|| '号' as filing_number) from fct_filings, range({extra}) as r(i) "
+        con.execute("insert into fct_filings select * exclude (i) replace "
+                    "('网信算备9900000000' || lpad(i::varchar, 5, '0') || '号' as filing_number) "
+                    f"from fct_filings, range({extra}) as r(i) "
                     "where filing_number = (select min(filing_number) from fct_filings)")
     out = run_piped("filing", "网信算备", "--warehouse", str(copy))
     total = len(listed) + extra
@@ -354,11 +355,30 @@ def test_demo_summary_separates_not_available_from_failed(sample, tmp_path: Path
         before = con.execute("select count(*) filter (where not resolved), count(*) filter (where resolved) "
                              "from fct_fetch_failures").fetchone()
         gone = 3
-        con.execute(f"insert into fct_fetch_failures select * exclude (i) replace ('fetch https://gone.example/' || i as "
-                    f"failure_id, 'https://gone.example/' || i as url, 404 as status, 'http_status' as error_kind, "
+        con.execute("insert into fct_fetch_failures select * exclude (i) replace "
+                    "('fetch https://gone.example/' || i as failure_id, 'https://gone.example/' || i as url, "
+                    "404 as status, 'http_status' as error_kind, "
                     f"'fetch' as stage, false as resolved) from (select * from fct_fetch_failures limit 1), "
                     f"range({gone}) as r(i)")
         line = demo.failure_line(con)
     assert line.startswith(f"URLs not available (HTTP 404/410) {gone}, URLs failing to fetch or parse {before[0]}, "
                            f"failures resolved by a later attempt {before[1]}")
     assert ESC not in demo.summary(copy)
+
+
+def test_output_bound_bench_keeps_report_and_feeds_bounded(tmp_path: Path, capsys) -> None:
+    """The bench's hostile list, smaller: 6 rows whose algorithm name and products hold 300,000 characters."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("output_bound_bench",
+                                                  settings.REPO_ROOT / "bench" / "output_bound_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows, chars = 6, 300_000
+    found = bench.measure(tmp_path / "home", rows, chars, cells=2)
+    text_bytes = rows * 2 * chars * 3  # UTF-8 bytes of the huge cells
+    assert "kept" in capsys.readouterr().out
+    # each row can add at most a few clipped fields, whatever its cells hold
+    assert found["feeds/all.atom"] < rows * 3 * (safe.FEED_TITLE_CHARS + 8 * safe.FEED_FIELD_CHARS) * 3 < text_bytes
+    plotly = len(__import__("plotly.offline", fromlist=["get_plotlyjs"]).get_plotlyjs().encode())
+    assert found["report/index.html"] - plotly < rows * 4 * 12 * safe.REPORT_FIELD_CHARS * 3 < text_bytes

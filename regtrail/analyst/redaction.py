@@ -4,7 +4,9 @@
 user part of a `scheme://token@host` URL, and the values of query parameters named like a secret
 (`token`, `key`, `secret`, `password`, `signature`, ...). `notify_label(url)` names an Apprise URL for a
 log line without its secrets (Apprise's own privacy form, else the scheme alone). `RedactingFilter` applies
-`redact` to a log record's message and traceback; `protect(logger)` installs it. `private_log(path)` opens a
+`redact` to a log record's message and traceback, and shows control and escape characters of the message as
+visible escapes (`safe.visible`: a page title cannot drive the terminal through a log line); `protect(logger)`
+installs it. `private_log(path)` opens a
 log file readable by its owner only (0600, in a 0700 folder).
 """
 
@@ -15,6 +17,8 @@ import os
 import re
 from pathlib import Path
 from typing import IO
+
+from regtrail.analyst.safe import visible
 
 MASK = "****"
 # scheme://userinfo@ : the userinfo of a URL (anything up to the first @ before the host's end)
@@ -54,14 +58,15 @@ def notify_label(url: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Redacts the message (with its arguments) and the traceback of every record it sees."""
+    """Redacts the message (with its arguments) and the traceback of every record it sees; the message's control
+    and escape characters become visible escapes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record: the handler reports it as usual
             return True
-        cleaned = redact(message)
+        cleaned = visible(redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
