@@ -145,6 +145,7 @@ def main() -> int:
     env = airflow_env.apply()
     root = Path(env["REGTRAIL_HOME"])
     root.mkdir(parents=True, exist_ok=True)
+    redaction.private_dir(Path(env["AIRFLOW_HOME"]))  # task logs and the generated admin password live there
     run = f"demo/{os.getpid()}-{time.strftime('%Y%m%dT%H%M%S')}"
     try:
         # The whole demo holds the build lease; the DAG's prepare_build and publish join it (same run).

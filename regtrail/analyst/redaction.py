@@ -7,7 +7,7 @@ log line without its secrets (Apprise's own privacy form, else the scheme alone)
 `redact` to a log record's message and traceback, and shows control and escape characters of the message as
 visible escapes (`safe.visible`: a page title cannot drive the terminal through a log line); `protect(logger)`
 installs it. `private_log(path)` opens a
-log file readable by its owner only (0600, in a 0700 folder).
+log file readable by its owner only (0600, in a 0700 folder); `private_dir` makes a folder of logs 0700.
 """
 
 from __future__ import annotations
@@ -87,11 +87,18 @@ def protect(*loggers: logging.Logger | logging.Handler | str) -> None:
             target.addFilter(_FILTER)
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` if needed and make it 0700 (its files then readable by its owner only, whatever their mode)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
 def private_log(path: Path, mode: str = "w") -> IO[str]:
     """Open a log file only its owner can read: the folder made 0700, the file 0600 (also when it existed)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    private_dir(path.parent)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     descriptor = os.open(path, flags, 0o600)
     os.fchmod(descriptor, 0o600)
