@@ -171,10 +171,10 @@ def test_redaction_of_urls_with_credentials_and_tokens() -> None:
 
 def _write_genai_list(home: Path, period: str = "2024年4月") -> list[str]:
     """The real 2024年4月 list as the mirror serves it, parsed and logged as the crawler does; its numbers."""
+    from regtrail.crawl.sources import source_config
     from regtrail.log import records
     from regtrail.mirror import genai_fixtures
     from regtrail.parsers import genai_list
-    from regtrail.sources import source_config
     from scrapers.cac_genai import crawl
 
     config = source_config("cac_genai")
@@ -347,7 +347,7 @@ def _cli(*argv: str) -> tuple[int, str]:
 
 
 def test_demo_summary_separates_not_available_from_failed(sample, tmp_path: Path) -> None:
-    from regtrail import demo
+    from regtrail.ops import demo
 
     copy = tmp_path / "failures.duckdb"
     shutil.copyfile(sample[0], copy)
