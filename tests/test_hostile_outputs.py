@@ -31,7 +31,7 @@ import pytest
 
 from regtrail import settings
 from regtrail.analyst import redaction, safe
-from regtrail.analyst.cli import main
+from regtrail.cli.analyst import main
 from tests.event_fixtures import AR_ROWS, DS_ROWS, _Log, write_sample_log
 
 pytestmark = pytest.mark.dbt
