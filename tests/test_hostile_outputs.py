@@ -299,6 +299,14 @@ def test_csv_neutralises_the_owasp_characters() -> None:
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "\\x0dx", "a=b", -1, None]  # CR: shown as an escape
 
 
+def test_only_http_links_and_xml_characters_reach_a_feed() -> None:
+    assert [safe.http_url(u) for u in ("javascript:alert(1)", "data:text/html,x", "file:///etc/passwd",
+                                       "https://www.cac.gov.cn/a.htm", "HTTP://news.example.cn/x", "https://")] == [
+        None, None, None, "https://www.cac.gov.cn/a.htm", "HTTP://news.example.cn/x", None]
+    assert safe.xml_text("a\x00b\x0bc\x1bd\x7fe\x9bf\ufffeg\th\ni", 100) == "abcdefg\th\ni"
+    assert safe.xml_text("长" * 10, 5) == "长长长长" + safe.ELLIPSIS
+
+
 def test_filing_states_the_true_count(sample, tmp_path: Path) -> None:
     """`filing` with a fragment many numbers contain says how many match and how many it shows."""
     warehouse, genai_numbers = sample
