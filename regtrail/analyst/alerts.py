@@ -11,8 +11,6 @@ notification is logged; it never fails the publish. A log line names a URL only 
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import apprise
 import yaml
 
+from regtrail import settings
 from regtrail.analyst import changes
 from regtrail.analyst.redaction import notify_label, protect
 
@@ -43,7 +42,7 @@ class Watchlist:
     @classmethod
     def load(cls, path: Path | str | None = None) -> Watchlist:
         """The watchlist at `path` (default REGTRAIL_WATCHLIST); everything when neither is set."""
-        path = path or os.environ.get("REGTRAIL_WATCHLIST", "").strip()
+        path = path or settings.ENV.watchlist
         if not path:
             return cls(everything=True)
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -104,7 +103,7 @@ def message(publication: changes.Publication, matched: list[dict], watchlist: Wa
 
 def notify_urls() -> list[str]:
     """Apprise URLs from REGTRAIL_NOTIFY (empty: alerts are off)."""
-    return [u for u in re.split(r"[\s,]+", os.environ.get("REGTRAIL_NOTIFY", "").strip()) if u]
+    return list(settings.ENV.notify)
 
 
 def after_publish(publication: changes.Publication, report: str | None = None) -> bool:
