@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from regtrail.parsers.errors import ParseError
+
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _MC_ALTERNATE = _MC + "AlternateContent"
@@ -128,8 +130,10 @@ def is_filing_number(identity: str) -> bool:
     return _FILING_NUMBER_RE.fullmatch(identity) is not None
 
 
-class ListParseError(ValueError):
+class ListParseError(ParseError):
     """The bytes are not a CAC list attachment that can be read (the message says why)."""
+
+    parser_module = "regtrail.parsers.docx_list"
 
 
 class DtdRefused(ListParseError):
@@ -138,3 +142,5 @@ class DtdRefused(ListParseError):
 
 class DocumentTooLarge(ListParseError):
     """Refused for what reading it would cost (inflated size, element count): no other parser should try it."""
+
+    final = True

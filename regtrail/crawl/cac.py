@@ -1,12 +1,13 @@
-"""CAC algorithm-registry lists: notice pages whose attachments are the filing lists.
+"""CAC notice pages whose attachments are lists: the helper behind the CAC list sources (`regtrail.crawl.api.cac`).
 
-Serves both deep-synthesis filings (one notice page per batch) and algorithm-recommendation
-filings (one page that gains an attachment per batch). Seeds, listing pages and expected
-counts come from the source's YAML file.
+Serves deep-synthesis filings (one notice page per batch) and algorithm-recommendation filings (one page that
+gains an attachment per batch), each from its own source folder; the generative-AI source uses its notice
+discovery. Seeds, listing pages and expected counts come from the source's YAML file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +20,17 @@ if TYPE_CHECKING:  # neither the fetching stack nor pydantic is imported by `reg
     from regtrail.crawl.sources import SourceConfig
     from regtrail.fetch.document import Document
 
+LIST_SOURCES = ("cac_algo_recommendation", "cac_deep_synthesis")
+"""The sources whose YAML says what each list published: a document handed over (ingest, parse) is matched
+against all of them."""
 
-def crawl(context: Context) -> None:
+
+def crawl_lists(context: Context) -> None:
     """Fetch listing and notice pages, then every list attachment; emit notices, lists and filings."""
     for url in notice_urls(context):
-        crawl_notice(context, url)
+        page = context.fetch(url, purpose="notice")
+        if page is not None:
+            handle_notice(context, page)
 
 
 def notice_urls(context: Context) -> list[str]:
@@ -38,73 +45,77 @@ def notice_urls(context: Context) -> list[str]:
 
 def discover(context: Context) -> list[str]:
     """Notice URLs found on the configured channel listing pages whose titles match the keywords."""
-    from regtrail.crawl.sources import Listing
-
-    listing = context.config.listing or Listing()
+    listing = context.config.listing
     found = []
-    for listing_url in listing.urls:
+    for listing_url in listing.urls if listing else []:
         page = context.fetch(listing_url, purpose="listing")
         if page is None:
             continue
         try:
             items = cac_pages.parse_listing(page.text(), listing_url)
         except PageParseError as exc:
-            context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
+            context.fail(page, exc)
             continue
         found += [item.url for item in items if any(k in item.title for k in listing.title_keywords)]
     return found
 
 
-def accepts(document: Document) -> bool:
-    """A document handed to `ingest` that the list sources parse: a list notice page or an attachment file."""
+def accepts_list_document(document: Document) -> bool:
+    """A document handed over (`ingest`, `parse`) that the list sources parse: a list notice page or a DOCX file."""
     if document.detected_type != "html":
-        return True
+        return document.detected_type == "docx"
     text = document.text()
     return cac_pages.is_notice_page(text) and not cac_pages.is_genai_notice_page(text, document.url)
 
 
-def handle_document(context: Context, document: Document) -> None:
-    """An accepted document (see `accepts`): a notice page with its attachments, or one list file."""
+def handle_list_document(context: Context, document: Document) -> None:
+    """An accepted document (see `accepts_list_document`): a notice page with its attachments, or one list file
+    (a ParseError when it is not a list: the next source that accepts it may read it)."""
+    configs = list_configs()
     if document.detected_type == "html":
-        handle_notice(context, document)
+        handle_notice(context, document, configs)
         return
     url = document.url
     notice = Notice(url=url, title="", pubtime=None)
     attachment = Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
-    parse_attachment(context, notice, attachment, document)
+    try:
+        parsed = docx_list.parse_list_docx(document.body)
+    except docx_list.ListParseError as exc:
+        raise exc.with_details(**_details(notice, attachment)) from None
+    emit_list(context, notice, attachment, document, parsed, configs)
 
 
-def crawl_notice(context: Context, url: str) -> None:
-    """One notice page and its attachments."""
-    page = context.fetch(url, purpose="notice")
-    if page is not None:
-        handle_notice(context, page)
+def list_configs() -> list[Any]:
+    """The configs of the CAC list sources (read-only, validated; no pydantic import when cached)."""
+    from regtrail.crawl.source_cache import SOURCES_DIR, validated_config
+
+    return [validated_config(name) for name in LIST_SOURCES if (SOURCES_DIR / name / "source.yml").exists()]
 
 
-def handle_notice(context: Context, page: Document) -> None:
+def handle_notice(context: Context, page: Document, configs: Sequence[Any] | None = None) -> None:
     """Emit the notice record of a fetched notice page, then fetch and parse its attachments."""
+    configs = configs or [context.config]
     url = page.url
     try:
         notice = cac_pages.parse_notice(page.text(), url)
     except PageParseError as exc:
-        context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
+        context.fail(page, exc)
         return
     record = records.Notice(title=notice.title, pubtime=notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
-                            attachments=[announced(context.config, url, a) for a in notice.attachments])
-    context.emit(record, url, document=page, parser=cac_pages.PARSER_NAME,
-                 parser_version=cac_pages.PARSER_VERSION, published_at=notice.published,
+                            attachments=[announced(configs, url, a) for a in notice.attachments])
+    context.emit(record, url, document=page, parser=cac_pages, published_at=notice.published,
                  published_precision="day")
     for attachment in notice.attachments:
         document = context.fetch(attachment.url, purpose="attachment", referer=url, expect="document")
         if document is not None:
-            parse_attachment(context, notice, attachment, document)
+            parse_attachment(context, notice, attachment, document, configs)
 
 
-def announced(config: SourceConfig, notice_url: str, attachment: Attachment) -> dict[str, Any]:
+def announced(configs: Sequence[SourceConfig], notice_url: str, attachment: Attachment) -> dict[str, Any]:
     """An attachment as the notice announces it, with its batch label and the expected row count."""
     batch_label = cac_pages.batch_label_from_name(attachment.file_name)
     return {**attachment.as_dict(), "batch_label": batch_label,
-            "expected_count": expected_count(config, notice_url, batch_label)}
+            "expected_count": expected_count(configs, notice_url, batch_label)}
 
 
 def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | None, str | None]:
@@ -117,34 +128,44 @@ def publication_date(notice: Notice, batch_label: str | None) -> tuple[date | No
     return published, "day"
 
 
-def expected_count(config: SourceConfig, notice_url: str, batch_label: str | None) -> int | None:
-    """What the source says it published for this list (from the YAML), if known."""
-    for entry in [*config.notices, *config.lists]:
-        if entry.batch_label == batch_label and getattr(entry, "url", notice_url) == notice_url:
-            return entry.expected_count
+def expected_count(configs: Sequence[SourceConfig], notice_url: str, batch_label: str | None,
+                   list_type: str | None = None) -> int | None:
+    """What the source says it published for this list (from the YAML), if known. A `lists` entry has no URL: it
+    belongs to the crawling source's notice, or, when several sources' configs are searched (a document handed
+    over), to the one notice its source configures."""
+    for config in configs:
+        if list_type and config.list_type and config.list_type != list_type:
+            continue
+        own_notice = notice_url if len(configs) == 1 else (config.notices[0].url if len(config.notices) == 1 else None)
+        for entry in [*config.notices, *config.lists]:
+            if entry.batch_label == batch_label and getattr(entry, "url", own_notice) == notice_url:
+                return entry.expected_count
     return None
 
 
-def parse_attachment(context: Context, notice: Notice, attachment: Attachment, document: Document) -> None:
+def _details(notice: Notice, attachment: Attachment) -> dict[str, Any]:
+    return {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
+
+
+def parse_attachment(context: Context, notice: Notice, attachment: Attachment, document: Document,
+                     configs: Sequence[Any] | None = None) -> None:
     """Parse one list attachment into a list_publication record and one filing record per row."""
-    name, version = docx_list.PARSER_NAME, docx_list.PARSER_VERSION
-    details = {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
     if document.detected_type != "docx":
-        context.fail(document, f"attachment is {document.detected_type}, not DOCX; no parser for it yet",
-                     parser=name, parser_version=version, **details)
+        error = docx_list.ListParseError(f"attachment is {document.detected_type}, not DOCX; no parser for it yet")
+        context.fail(document, error, **_details(notice, attachment))
         return
     try:
         parsed = docx_list.parse_list_docx(document.body)
     except docx_list.ListParseError as exc:
-        context.fail(document, str(exc), parser=name, parser_version=version, **details)
+        context.fail(document, exc, **_details(notice, attachment))
         return
-    emit_list(context, notice, attachment, document, parsed)
+    emit_list(context, notice, attachment, document, parsed, configs)
 
 
 def emit_list(context: Context, notice: Notice, attachment: Attachment, document: Document,
-              parsed: docx_list.ParsedList) -> None:
+              parsed: docx_list.ParsedList, configs: Sequence[Any] | None = None) -> None:
     """The records of a parsed list attachment: its list_publication, then one filing per row."""
-    name, version = docx_list.PARSER_NAME, docx_list.PARSER_VERSION
+    configs = configs or [context.config]
     list_type = parsed.list_type or context.config.list_type
     batch_label = parsed.batch_label or cac_pages.batch_label_from_name(attachment.file_name)
     list_id = f"{list_type}:{batch_label}"
@@ -157,14 +178,14 @@ def emit_list(context: Context, notice: Notice, attachment: Attachment, document
     publication = records.ListPublication(
         list_id=list_id, list_type=list_type, batch_label=batch_label, title=parsed.title,
         attachment_label=parsed.attachment_label or attachment.label, row_count=len(parsed.rows),
-        expected_count=expected_count(context.config, notice.url, batch_label),
+        expected_count=expected_count(configs, notice.url, batch_label, list_type),
         notice_url=notice.url, notice_title=notice.title, attachment_url=attachment.url,
         file_name=attachment.file_name, header=parsed.header, unknown_columns=parsed.unknown_columns, **leftovers,
     )
-    context.emit(publication, list_id, document=document, parser=name, parser_version=version,
-                 published_at=published, published_precision=precision)
+    context.emit(publication, list_id, document=document, parser=docx_list, published_at=published,
+                 published_precision=precision)
     for row in parsed.rows:
         key = row["filing_number"] or f"{list_id}#row{row['row_index']}"
         filing = records.Filing(**row, list_type=list_type, batch_label=batch_label, list_id=list_id)
-        context.emit(filing, key, document=document, parser=name, parser_version=version,
-                     published_at=published, published_precision=precision)
+        context.emit(filing, key, document=document, parser=docx_list, published_at=published,
+                     published_precision=precision)
