@@ -173,7 +173,7 @@ def test_algo_recommendation_page_lists_every_batch(mirror: MirrorHandle) -> Non
     served = {a.get_text(strip=True).split("（")[1].split("）")[0]: a["href"] for a in links}
     assert set(served) == set(expected)
     manifest = _manifest()
-    for label, has_file in expected.items():  # every file in the manifest is served; an announced list without one is 404
+    for label, has_file in expected.items():  # every manifest file is served; an announced list without one: 404
         response = get(mirror, urljoin(ALGO_URL, served[label]), Referer=ALGO_URL)
         if has_file:
             digest = manifest[f"algo_recommendation_{_month(label)}.docx"]["sha256"]
