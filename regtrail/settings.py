@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sources_dir() -> Path:
+    """The folder of the source folders: the `scrapers` package, located without importing it."""
+    spec = importlib.util.find_spec("scrapers")
+    if spec is None or not spec.submodule_search_locations:
+        return REPO_ROOT / "scrapers"
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+SOURCES_DIR = _sources_dir()
 USER_AGENT = "regtrail/0.1 (+https://github.com/regtrail/regtrail; regulatory filings research crawler)"
 
 

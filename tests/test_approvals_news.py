@@ -21,8 +21,10 @@ import pdfplumber
 import pytest
 import yaml
 
-from regtrail import runner, settings
+from regtrail import settings
 from regtrail.analyst.db import records
+from regtrail.crawl import runner
+from regtrail.crawl.sources import config_path
 from regtrail.fetch import sniff
 from regtrail.log.events import RecordEvent, write_segment
 from regtrail.mirror import genai_fixtures, news_fixtures
@@ -30,7 +32,6 @@ from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, news_article
-from regtrail.sources import config_path
 from tests.test_dbt_models import node_statuses, run_dbt_build
 
 GENAI_CONFIG = yaml.safe_load((config_path("cac_genai")).read_text(encoding="utf-8"))

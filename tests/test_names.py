@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from regtrail import settings
-from regtrail.analyst.cli import main
+from regtrail.cli.analyst import main
 from tests.test_publish import published_sample
 
 MODEL = settings.REPO_ROOT / "dbt_project" / "models" / "intermediate" / "int_entity_romanised_names.py"

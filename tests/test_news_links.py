@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import sources
 from regtrail.analyst import queries
+from regtrail.crawl import sources
 from regtrail.log import records
 from tests.event_fixtures import DS_LIST_ID, _Log, write_sample_log
 from tests.test_dbt_models import run_dbt_build

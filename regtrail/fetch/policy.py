@@ -19,12 +19,10 @@ import ipaddress
 import os
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-from regtrail.sources import SourceConfig
 
 REFUSED = "refused_by_policy"
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.I)
@@ -36,9 +34,12 @@ def allowed_private_hosts() -> frozenset[str]:
                      if h.strip())
 
 
-def source_hosts(config: SourceConfig | Mapping[str, Any]) -> frozenset[str]:
-    """The hosts a source may fetch: its `allowed_hosts`, else the hosts of every URL its configuration names."""
-    if isinstance(config, SourceConfig):
+def source_hosts(config: Any) -> frozenset[str]:
+    """The hosts a source may fetch: its `allowed_hosts`, else the hosts of every URL its configuration names.
+
+    `config` is a source's validated config (anything with `model_dump`) or its plain mapping.
+    """
+    if hasattr(config, "model_dump"):
         config = config.model_dump()
     declared = config.get("allowed_hosts")
     if declared:

@@ -30,6 +30,12 @@ from fsspec.core import url_to_fs
 
 from regtrail.log.digest import canonical_json, sha256, stable_id
 
+UnreadableHandler = Callable[..., list[Any]]
+on_unreadable: UnreadableHandler | None = None
+"""Called as `on_unreadable(root, kinds, source, thorough=True)` when a read fails; returns what it moved aside.
+`regtrail.log.quarantine` registers itself here when imported (every reader of the log imports it), so this
+module never imports the quarantine."""
+
 log = logging.getLogger("regtrail")
 
 Root = str | os.PathLike[str]
@@ -254,9 +260,9 @@ def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path
 def read_events(root: Root, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
     """All events of `kind` as one Arrow table (empty table with the schema when none).
 
-    A segment that cannot be read is moved to the quarantine (`quarantine.quarantine_unreadable`, which
-    records a log event naming it) and the rest is read: one damaged file never stops a crawl, a replay or
-    a build.
+    A segment that cannot be read is handed to `on_unreadable` (`quarantine.quarantine_unreadable`, registered
+    when `regtrail.log.quarantine` is imported: it moves the segment aside and records a log event naming it)
+    and the rest is read: one damaged file never stops a crawl, a replay or a build.
     """
     schema = KINDS[kind]
     files = segment_files(root, kind, source)
@@ -271,9 +277,7 @@ def read_events(root: Root, kind: str, source: str | None = None, columns: list[
             dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
         return dataset.to_table(columns=columns)
     except (pa.ArrowException, OSError):
-        from regtrail.log.quarantine import quarantine_unreadable  # it reads and writes events itself
-
-        if not quarantine_unreadable(root, [kind], source, thorough=True):
+        if on_unreadable is None or not on_unreadable(root, [kind], source, thorough=True):
             raise
         return read_events(root, kind, source, columns)
 

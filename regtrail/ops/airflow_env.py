@@ -39,7 +39,7 @@ def apply(home: Path | None = None) -> dict[str, str]:
 
 
 def main() -> None:
-    """`python -m regtrail.airflow_env`: print the variables as shell `export` lines (for `eval`)."""
+    """`python -m regtrail.ops.airflow_env`: print the variables as shell `export` lines (for `eval`)."""
     import shlex
 
     for key, value in airflow_environ().items():

@@ -135,7 +135,7 @@ def _acquire(root: Path, run: str, *, process_bound: bool, wait: float | None) -
                 f"another warehouse build holds {lease_path(root)}: {current.describe()}; this run ({run}) "
                 f"{'waited ' + format(wait, '.0f') + ' s and ' if wait else ''}gives up (REGTRAIL_BUILD_LOCK_WAIT "
                 "sets how long to wait; the lease ends when that build publishes or fails, "
-                "`python -m regtrail.buildlock release` ends it by hand)")
+                "`python -m regtrail.build.buildlock release` ends it by hand)")
         time.sleep(POLL_SECONDS)
 
 
@@ -168,7 +168,7 @@ def _write(root: Path, lease: Lease) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m regtrail.buildlock [status|release]`: show or end the lease of REGTRAIL_HOME."""
+    """`python -m regtrail.build.buildlock [status|release]`: show or end the lease of REGTRAIL_HOME."""
     import sys
 
     from regtrail import settings

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from regtrail import settings
-from regtrail.sources import get_sources
+from regtrail.crawl.sources import get_sources
 
 WAREHOUSE_DAG = "regtrail_warehouse"
 CRAWL_PREFIX = "regtrail_crawl_"

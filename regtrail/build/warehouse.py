@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
-from regtrail import buildlock, dbt_run, publication, settings
+from regtrail import settings
+from regtrail.build import buildlock, dbt_run, publication
 from regtrail.log import events, quarantine
 
 log = logging.getLogger(__name__)
@@ -199,17 +201,42 @@ def check_build(con: duckdb.DuckDBPyConnection, record: dict | None, fingerprint
         raise BuildRefused("models were built after the last test run: the build file is untested")
 
 
-def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True,
-            feeds: bool = True) -> Path:
+class Outputs(Protocol):
+    """What a publication derives from the build besides the warehouse, exports and docs.
+
+    Supplied by the caller (`regtrail.ops.publish` passes the analyst's: changes, report, feeds, alerts), so
+    the build never imports the analyst.
+    """
+
+    def changes(self, con: duckdb.DuckDBPyConnection, root: Path, stamp: str, now: datetime,
+                fingerprint: str) -> Any:
+        """What this publication adds to the previous ones (written into the build before the switch)."""
+
+    def record(self, added: Any) -> None:
+        """Record `added` in the log, after the switch."""
+
+    def summary(self, added: Any) -> str:
+        """One line saying what `added` holds."""
+
+    def report(self, con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        """Write the HTML report into `folder`."""
+
+    def feeds(self, con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        """Write the Atom feeds into `folder`."""
+
+    def after_publish(self, added: Any, report: str | None) -> None:
+        """Notify after a committed publication; never raises."""
+
+
+def publish(root: Path | None = None, *, outputs: Outputs, docs: bool = True, exports: bool = True,
+            report: bool = True, feeds: bool = True) -> Path:
     """Check the build, stage the warehouse and every published folder, then switch them in at once.
 
-    What this publication adds to the previous ones goes into the build first (`analyst.changes`) and
-    is recorded in the log after the switch; the watchlist alert follows (`analyst.alerts`, never failing
+    What this publication adds to the previous ones goes into the build first (`outputs.changes`) and
+    is recorded in the log after the switch; the alert follows (`outputs.after_publish`, never failing
     the publish). Holds the build lease of `root` (see `buildlock`) and ends it on success. Returns the
     warehouse path.
     """
-    from regtrail.analyst import alerts, changes
-
     root = (root or settings.home()).resolve()
     source = build_path(root)
     if not source.exists():
@@ -228,27 +255,27 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
                 check_build(con, record, fingerprint)
                 con.execute(f"create or replace table {BUILD_INFO} as "
                             "select ? as fingerprint, ? as published, ? as run", [fingerprint, stamp, run])
-                added = changes.compute(con, root, stamp, now, fingerprint)  # what this publication adds
+                added = outputs.changes(con, root, stamp, now, fingerprint)  # what this publication adds
                 con.execute("CHECKPOINT")
                 for name, stager in STAGERS.items():
                     if wanted.get(name, True) and stager.uses_connection:
-                        stager.stage(con, source, stage / name, root, stamp)
+                        stager.stage(outputs, con, source, stage / name, root, stamp)
             if _wal(source).exists() and _wal(source).stat().st_size:
                 raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
             for name, stager in STAGERS.items():
                 if wanted.get(name, True) and not stager.uses_connection:
-                    stager.stage(None, source, stage / name, root, stamp)
+                    stager.stage(outputs, None, source, stage / name, root, stamp)
             publication.carry_forward(root, stage, tuple(n for n in publication.PUBLISHED if not (stage / n).exists()))
             os.replace(source, stage / publication.WAREHOUSE)
             _wal(root / publication.WAREHOUSE).unlink(missing_ok=True)  # never replayed onto the new file
             publication.switch(root, stage, stamp)  # the commit point
-            changes.record(added)
+            outputs.record(added)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         _record_path(root).unlink(missing_ok=True)
         buildlock.release(root, run)
-    log.info("publication %s: %s", stamp, changes.summary_line(added.counts))
-    alerts.after_publish(added, str(root / "report" / "index.html") if report else None)
+    log.info("publication %s: %s", stamp, outputs.summary(added))
+    outputs.after_publish(added, str(root / "report" / "index.html") if report else None)
     return root / publication.WAREHOUSE
 
 
@@ -256,21 +283,19 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
 class Stager:
     """Writes one published folder from the build: with the open build connection, or from the file."""
 
-    stage: Callable[[duckdb.DuckDBPyConnection | None, Path, Path, Path, str], object]
+    stage: Callable[[Outputs, duckdb.DuckDBPyConnection | None, Path, Path, Path, str], object]
     uses_connection: bool
 
 
-def _stage_exports(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+def _stage_exports(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
     export_marts(con, folder, stamp)
 
 
-def _stage_report(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
-    from regtrail.analyst import report as report_module
-
-    report_module.write_report(con, folder / "index.html")
+def _stage_report(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    outputs.report(con, folder)
 
 
-def _stage_docs(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+def _stage_docs(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
     # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
     # (`airflow dags test` runs every task in one process), and a second process cannot open it.
     copy = folder.parent / "docs-db" / source.name
@@ -282,10 +307,8 @@ def _stage_docs(con, source: Path, folder: Path, root: Path, stamp: str) -> None
         shutil.rmtree(copy.parent, ignore_errors=True)
 
 
-def _stage_feeds(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
-    from regtrail.analyst import feeds as feeds_module
-
-    feeds_module.write_feeds(con, folder)
+def _stage_feeds(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    outputs.feeds(con, folder)
 
 
 # One entry per folder in publication.PUBLISHED, in the order they are staged.

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import env_float
 from regtrail.fetch.policy import source_hosts
 from regtrail.fetch.sniff import detect_type, is_synthetic
@@ -40,7 +41,6 @@ from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
 from regtrail.log.records import ParseFailure, Record
-from regtrail.sources import Source, SourceConfig
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
 
