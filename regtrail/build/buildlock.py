@@ -29,7 +29,8 @@ from pathlib import Path
 import psutil
 from filelock import FileLock
 
-DEFAULT_TTL = 7200.0
+from regtrail import settings
+
 POLL_SECONDS = 0.5
 
 
@@ -64,20 +65,19 @@ def _mutex(root: Path) -> FileLock:
 
 
 def ttl() -> float:
-    return float(os.environ.get("REGTRAIL_BUILD_LOCK_TTL", "") or DEFAULT_TTL)
+    return settings.ENV.build_lock_ttl
 
 
 def default_wait() -> float:
-    return float(os.environ.get("REGTRAIL_BUILD_LOCK_WAIT", "") or 0)
+    return settings.ENV.build_lock_wait
 
 
 def run_id() -> str:
     """This build's run: `REGTRAIL_BUILD_RUN`, else the Airflow DAG run executing this task, else this process."""
-    if os.environ.get("REGTRAIL_BUILD_RUN"):
-        return os.environ["REGTRAIL_BUILD_RUN"]
-    dag, run = os.environ.get("AIRFLOW_CTX_DAG_ID"), os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
-    if dag and run:
-        return f"{dag}/{run}"
+    if settings.ENV.build_run:
+        return settings.ENV.build_run
+    if airflow := settings.airflow_run():
+        return airflow
     return f"{socket.gethostname()}/pid{os.getpid()}"
 
 
@@ -170,8 +170,6 @@ def _write(root: Path, lease: Lease) -> None:
 def main(argv: list[str] | None = None) -> int:
     """`python -m regtrail.build.buildlock [status|release]`: show or end the lease of REGTRAIL_HOME."""
     import sys
-
-    from regtrail import settings
 
     command = (argv if argv is not None else sys.argv[1:]) or ["status"]
     root = settings.home()

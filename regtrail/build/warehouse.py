@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,7 +34,7 @@ import duckdb
 
 from regtrail import settings
 from regtrail.build import buildlock, dbt_run, publication
-from regtrail.log import events, quarantine
+from regtrail.log import diskfull, events, quarantine
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     # Bound to this process unless the build runs as Airflow tasks, which may be separate processes.
     lease = buildlock.acquire(root, run or buildlock.run_id(),
-                              process_bound=not os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"))
+                              process_bound=not settings.in_airflow_task())
     # dbt reads the segment folders as they are: move unreadable segments aside first
     for moved in quarantine.quarantine_unreadable(settings.log_root(), run_key=f"build:{lease.run}"):
         log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
@@ -93,7 +94,8 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
         # Inspect the copy, never the published file: a DuckDB connection opened here with another
         # configuration than a reader's in the same process (a BI client, say) would break that reader.
         partial = path.with_name(path.name + ".copying")
-        shutil.copyfile(published, partial)
+        with diskfull.writing(partial, partial=partial):
+            shutil.copyfile(published, partial)
         reason = incremental_blocker(partial, fingerprint)
         if reason:
             partial.unlink()
@@ -154,7 +156,10 @@ def build_fingerprint() -> str:
         files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
     for path in files:
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin"):  # pypinyin: int_entity_romanised_names
+    names = Path(find_spec("regtrail.names").origin).parent  # int_entity_english_names runs regtrail.names
+    for path in sorted(names.glob("*.py")):
+        digest.update(f"regtrail/names/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin", "jieba"):
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return "sha256:" + digest.hexdigest()
 
@@ -259,17 +264,23 @@ def publish(root: Path | None = None, *, outputs: Outputs, docs: bool = True, ex
                 con.execute("CHECKPOINT")
                 for name, stager in STAGERS.items():
                     if wanted.get(name, True) and stager.uses_connection:
-                        stager.stage(outputs, con, source, stage / name, root, stamp)
+                        with diskfull.writing(stage / name):
+                            stager.stage(outputs, con, source, stage / name, root, stamp)
             if _wal(source).exists() and _wal(source).stat().st_size:
                 raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
             for name, stager in STAGERS.items():
                 if wanted.get(name, True) and not stager.uses_connection:
-                    stager.stage(outputs, None, source, stage / name, root, stamp)
+                    with diskfull.writing(stage / name):
+                        stager.stage(outputs, None, source, stage / name, root, stamp)
             publication.carry_forward(root, stage, tuple(n for n in publication.PUBLISHED if not (stage / n).exists()))
             os.replace(source, stage / publication.WAREHOUSE)
             _wal(root / publication.WAREHOUSE).unlink(missing_ok=True)  # never replayed onto the new file
             publication.switch(root, stage, stamp)  # the commit point
             outputs.record(added)
+        except Exception as exc:
+            if diskfull.is_disk_full(exc) and not isinstance(exc, diskfull.DiskFull):
+                raise diskfull.DiskFull(source, exc) from exc
+            raise
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         _record_path(root).unlink(missing_ok=True)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from regtrail import settings
 from regtrail.fetch.document import Document, header
-from regtrail.fetch.fetcher import Fetcher, RawResponse, env_float
+from regtrail.fetch.fetcher import Fetcher, RawResponse
 from regtrail.fetch.policy import REFUSED, UrlPolicy, allowed_private_hosts
 from regtrail.fetch.retry import retry_after_seconds
 from regtrail.fetch.robots import RobotsAnswer, RobotsCache
@@ -28,7 +30,8 @@ log = logging.getLogger("regtrail")
 
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 RETRY_KINDS = {"connection", "timeout", "truncated", "waf_challenge"}
-"""Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`."""
+"""Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`.
+A request cut by its deadline (REGTRAIL_FETCH_DEADLINE) is not retried in the run: the next run tries again."""
 
 
 @dataclass
@@ -140,11 +143,14 @@ class LiveTransport:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.max_unzipped = max_unzipped if max_unzipped is not None else int(
-            env_float("REGTRAIL_MAX_UNZIPPED_BYTES", MAX_UNZIPPED_BYTES))
+            settings.ENV.max_unzipped_bytes)
         self.obey_robots = obey_robots
         self._robots: RobotsCache | None = None
         self._before: list[FetchResult] = []
-        self._policy = UrlPolicy(mirror=self.mirror)
+        self._policy = UrlPolicy(mirror=self.mirror, resolver=fetcher.resolver)
+        self.on_before: Callable[[FetchResult], None] | None = None
+        """Called with each fetch made first (robots.txt) as soon as it is done, instead of returning it in
+        `FetchResult.before`: the context records it before the request it precedes can hang or be killed."""
 
     @property
     def mirror(self) -> bool:
@@ -158,7 +164,7 @@ class LiveTransport:
 
     def _fetch(self, request: FetchRequest) -> FetchResult:
         url, result = request.url, FetchResult(request)
-        self._policy = UrlPolicy(request.allowed_hosts, self.mirror, allowed_private_hosts())
+        self._policy = UrlPolicy(request.allowed_hosts, self.mirror, allowed_private_hosts(), self.fetcher.resolver)
         refusal = self._policy.refusal(url)
         if refusal is not None:
             return self._refused(result, REFUSED, f"{url} not requested: {refusal}")
@@ -199,7 +205,7 @@ class LiveTransport:
 
     def _retry_delay(self, raw: RawResponse, attempt: int, error_kind: str | None) -> float | None:
         """Seconds to wait before the next attempt, or None when this failure is not retried now."""
-        if error_kind not in RETRY_KINDS and raw.status not in RETRY_STATUSES:
+        if raw.deadline_expired or (error_kind not in RETRY_KINDS and raw.status not in RETRY_STATUSES):
             return None
         delay = self.backoff * 2 ** (attempt - 1)
         asked = retry_after_seconds(header(raw.headers, "retry-after"))
@@ -225,7 +231,10 @@ class LiveTransport:
     def _fetch_robots(self, robots_url: str) -> RobotsAnswer:
         request = FetchRequest(robots_url, "robots", expect="robots", allowed_hosts=self._policy.allowed_hosts)
         result = self._fetch(request)
-        self._before.append(result)
+        if self.on_before is not None:
+            self.on_before(result)
+        else:
+            self._before.append(result)
         accepted = result.accepted
         if accepted is None:
             return RobotsAnswer(unreachable="no usable answer; see the robots fetch events")

@@ -12,7 +12,6 @@ is one PUT, which is atomic (an object is visible whole or not at all), so no re
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -28,6 +27,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
+from regtrail import settings
+from regtrail.log import diskfull
 from regtrail.log.digest import canonical_json, sha256, stable_id
 
 UnreadableHandler = Callable[..., list[Any]]
@@ -215,16 +216,10 @@ def is_url(root: Root) -> bool:
     return isinstance(root, str) and "://" in root and not root.startswith("file://")
 
 
-def storage_options() -> dict[str, Any]:
-    """fsspec storage options from `REGTRAIL_STORAGE_OPTIONS` (a JSON object; empty when unset)."""
-    raw = os.environ.get("REGTRAIL_STORAGE_OPTIONS", "").strip()
-    return json.loads(raw) if raw else {}
-
-
 def filesystem(root: Root) -> tuple[fsspec.AbstractFileSystem, str]:
     """The fsspec filesystem holding `root` and the root's path on it."""
     if is_url(root):
-        return url_to_fs(str(root), **storage_options())
+        return url_to_fs(str(root), **settings.storage_options())
     return fsspec.filesystem("file"), str(Path(root).resolve())
 
 
@@ -303,11 +298,12 @@ def write_atomically(location: Root, write: Callable[[BinaryIO], None]) -> Path 
         final = Path(location)
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with open(temp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
+        with diskfull.writing(final, partial=temp):
+            with open(temp, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, final)
         return final
     fs, path = filesystem(location)
     if is_object_store(fs):

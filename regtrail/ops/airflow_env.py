@@ -33,9 +33,7 @@ def airflow_environ(home: Path | None = None) -> dict[str, str]:
 
 def apply(home: Path | None = None) -> dict[str, str]:
     """Set those variables in this process (existing values win) and return the effective ones."""
-    for key, value in airflow_environ(home).items():
-        os.environ.setdefault(key, value)
-    return {k: os.environ[k] for k in airflow_environ(home)}
+    return {key: os.environ.setdefault(key, value) for key, value in airflow_environ(home).items()}
 
 
 def main() -> None:

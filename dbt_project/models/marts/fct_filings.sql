@@ -147,6 +147,18 @@ regions as (
 
 ),
 
+-- the corporate group of an organisation, as in the other marts (seed entity_aliases)
+entity_groups as (
+
+    select
+        entity_name_zh,
+        min(group_name_en) as entity_group
+    from {{ ref('entity_aliases') }}
+    where entity_name_zh is not null
+    group by entity_name_zh
+
+),
+
 -- What is known of each filing, from its lists or, failing any, from the cancellation notice naming it;
 -- the columns derived from the filing number (region, algorithm type, year) are added once, in final.
 listed as (
@@ -254,6 +266,7 @@ final as (
         known.role,
         known.algorithm_category,
         known.entity_name,
+        entity_groups.entity_group,
         known.products,
         known.purpose,
         known.remark,
@@ -289,6 +302,8 @@ final as (
     from known
     left join regions
         on {{ filing_number_region('known.filing_number') }} = regions.region_ref
+    left join entity_groups
+        on known.entity_name = entity_groups.entity_name_zh
 
 )
 

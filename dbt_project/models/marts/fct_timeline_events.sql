@@ -1,8 +1,9 @@
 -- One row per event on the timeline: the union of the event models in intermediate/timeline/
 -- (filing_listed, filing_changed, filing_cancelled, approval_announced, news_reported; each model
 -- says how its events are dated), joined to the reviewed seed entity_aliases, so "everything about
--- Huawei" is one WHERE on entity_group (or the Chinese or English name), and to the province/city/
--- district of the filing number's administrative code or the approval's 属地 (int_region_codes).
+-- Huawei" is one WHERE on entity_group (or the Chinese or English name, int_entity_english_names),
+-- and to the province/city/district of the filing number's administrative code or the approval's 属地
+-- (int_region_codes).
 -- A change or 已注销 first shown by a list is dated by that list's publication (or the 备注 month),
 -- never by the crawl; event_date_earliest / event_date_latest bound when it took effect.
 -- Incremental: a run recomputes every event of the filings whose history or cancellation notices
@@ -11,17 +12,20 @@
 -- then delete what the recomputation no longer produces. Every row of one filing shares one loaded_at.
 -- The event models are views over the whole history (no window functions here), so filtering them
 -- by filing number gives the same rows a full build gives for those filings.
+{#- This build's watermark (`loaded_at` of every row it writes): the filings' (int_filing_versions); a log
+    without filings (news or approvals only) has none, and then the newest record load stands in for it.
+    Kept unrendered here: the post-hooks render it when they run; `final` spells it out. -#}
+{%- set watermark = "coalesce((select max(loaded_at) from {{ ref('int_filing_versions') }}), "
+                    "(select max(loaded_at) from {{ ref('stg_regtrail__record_events') }}))" -%}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "delete from {{ this }} where loaded_at < (select max(loaded_at) from {{ ref('int_filing_versions') }})
+        "delete from {{ this }} where loaded_at < " ~ watermark ~ "
             and (event_type in ('approval_announced', 'news_reported')
-                or filing_number in (
-                    select filing_number from {{ this }}
-                    where loaded_at = (select max(loaded_at) from {{ ref('int_filing_versions') }})))",
+                or filing_number in (select filing_number from {{ this }} where loaded_at = " ~ watermark ~ "))",
         "delete from {{ this }} where event_type in ('filing_listed', 'filing_changed', 'filing_cancelled')
             and filing_number not in (select filing_number from {{ ref('int_filing_versions') }})
             and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})",
@@ -70,12 +74,17 @@ entities as (
 
     select
         entity_name_zh,
-        entity_name_en,
         group_id,
         group_name_en,
         group_name_zh
     from {{ ref('entity_aliases') }}
     where entity_name_zh is not null
+
+),
+
+english as (
+
+    select * from {{ ref('int_entity_english_names') }}
 
 ),
 
@@ -111,7 +120,7 @@ final as (
         unioned.event_date,
         unioned.event_type,
         unioned.entity_name,
-        coalesce(entities.entity_name_en, groups.group_name_en) as entity_name_en,
+        coalesce(english.name_en, groups.group_name_en) as entity_name_en,
         coalesce(entities.group_name_en, groups.group_name_en) as entity_group,
         coalesce(entities.group_name_zh, groups.group_name_zh) as entity_group_zh,
         unioned.filing_number,
@@ -137,11 +146,16 @@ final as (
         unioned.record_event_id in (
             select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
         ) as is_synthetic,
-        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
+        coalesce(
+            (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions),
+            (select max(loads.loaded_at) from {{ ref('stg_regtrail__record_events') }} as loads)
+        ) as loaded_at
 
     from unioned
     left join entities
         on unioned.entity_name = entities.entity_name_zh
+    left join english
+        on unioned.entity_name = english.entity_name
     left join groups
         on unioned.group_id = groups.group_id
     left join approval_regions
