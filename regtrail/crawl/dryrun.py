@@ -117,6 +117,7 @@ def run(path: Path, url: str | None = None, notice: Path | None = None, notice_u
     """Print the records of `path` as JSON Lines (keys sorted); 1 with the reason on stderr when it cannot be parsed."""
     import sys
 
+    from regtrail.analyst.safe import json_text
     from regtrail.log.digest import canonical_json
 
     try:
@@ -124,7 +125,7 @@ def run(path: Path, url: str | None = None, notice: Path | None = None, notice_u
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write("".join(canonical_json(line) + "\n" for line in lines))
+    sys.stdout.write("".join(json_text(canonical_json(line)) + "\n" for line in lines))  # no raw C1/bidi character
     return 0
 
 
