@@ -302,7 +302,7 @@ def test_genai_approvals_are_the_real_rows(warehouse, real_csv) -> None:
     # the approval (备案时间) and its announcement (the first list showing it), never before it
     announced = con.execute("select e.filing_number, e.event_date, e.announced_date, a.announced_date, l.published_at"
                             " from fct_timeline_events e join fct_genai_approvals a on a.genai_number = e.filing_number"
-                            " join int_genai_lists l on l.list_id = a.list_id"
+                            " join intermediate.int_genai_lists l on l.list_id = a.list_id"
                             " where e.event_type = 'approval_announced'").fetchall()
     assert len(announced) == len(rows)
     assert all(day <= told == again == listed for _, day, told, again, listed in announced)

@@ -79,7 +79,7 @@ def test_an_article_naming_the_batch_or_its_count_links_to_the_list(built) -> No
     urls = list(ARTICLES)
     assert links == {urls[0]: f"{DS_LIST_ID} / ordinal", urls[1]: f"{DS_LIST_ID} / count",
                      urls[4]: f"{UNPARSED['list_id']} / ordinal"}
-    assert built.execute("select count(*) from int_list_publications where list_id = ?",
+    assert built.execute("select count(*) from intermediate.int_list_publications where list_id = ?",
                          [UNPARSED["list_id"]]).fetchone() == (0,), "the list is not parsed in this log"
 
 
