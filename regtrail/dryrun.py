@@ -29,6 +29,7 @@ from regtrail.fetch.document import Document
 from regtrail.fetch.sniff import detect_type
 from regtrail.log.digest import sha256
 from regtrail.log.records import ParseFailure, Record
+from regtrail.log.text import clean_key
 
 if TYPE_CHECKING:
     from regtrail.sources import SourceConfig
@@ -63,7 +64,7 @@ class DryRunContext:
 
     def emit(self, record: Record, key: str, *, document: Document, parser: str, parser_version: str,
              published_at: date | None = None, published_precision: str | None = None) -> None:
-        self.emitted.append(Emitted(record, key))
+        self.emitted.append(Emitted(record, clean_key(key)))
 
     def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
         failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)

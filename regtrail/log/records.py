@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
+from regtrail.log import text
+
 
 class _Absent:
     """The value of an optional field that was not given (left out of the payload)."""
@@ -30,9 +32,11 @@ ABSENT: Any = _Absent()
 _TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list, "dict": dict, "None": type(None)}
 
 
-def doc(text: str, *, optional: bool = False, default: Any = MISSING, factory: Any = MISSING) -> Any:
-    """A field with its description (rendered into docs/EVENTS.md); `optional`: left out when not given."""
-    metadata = {"doc": text, "optional": optional}
+def doc(description: str, *, optional: bool = False, default: Any = MISSING, factory: Any = MISSING,
+        identifier: bool = False) -> Any:
+    """A field with its description (rendered into docs/EVENTS.md); `optional`: left out when not given;
+    `identifier`: normalised to its identity form by the text boundary (regtrail/log/text.py)."""
+    metadata = {"doc": description, "optional": optional, "identifier": identifier}
     if optional:
         return field(default=ABSENT, metadata=metadata)
     if factory is not MISSING:
@@ -50,6 +54,11 @@ class Record:
 
     synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents; set by "
                           "Context.emit from the document's mark).", optional=True)
+    raw: dict[str, str] = doc("Identifier fields as the document printed them (controls removed, NFC), by field "
+                              "name, where the identity form differs (full-width digits, spaces, zero-width "
+                              "characters).", optional=True)
+    truncated_fields: list[str] = doc("Fields cut to their cap by the text boundary (the archived document keeps "
+                                      "the whole text).", optional=True)
     record_type: ClassVar[str]
     summary: ClassVar[str]
     key: ClassVar[str]
@@ -63,6 +72,34 @@ class Record:
             if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
                 raise ContractError(f"{self.record_type}.{name}: {type(value).__name__} {value!r:.60}, "
                                     f"expected {' | '.join(t.__name__ for t in allowed)}")
+        self._text_boundary()
+
+    def _text_boundary(self) -> None:
+        """Every string through the text boundary (regtrail/log/text.py): cleaned, identifiers in their identity
+        form (the printed form kept in `raw`), cut to the field's cap (named in `truncated_fields`). Idempotent:
+        a payload read back, or a record copied with `dataclasses.replace`, comes out the same."""
+        raw: dict[str, str] = {}
+        truncated: set[str] = set()
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is ABSENT or value is None or isinstance(value, (bool, int, float)):
+                continue
+            cut = [False]
+            is_identifier = bool(f.metadata.get("identifier")) and isinstance(value, str)
+            value = text.clean_value(value, text.cap_for(f.name), cut)
+            if is_identifier:
+                identity, identity_cut = text.cap(text.identifier(value), text.IDENTIFIER_CAP)
+                if identity != value:
+                    raw[f.name] = value
+                value, cut[0] = identity, cut[0] or identity_cut
+            if cut[0]:
+                truncated.add(f.name)
+            setattr(self, f.name, value)
+        if raw:
+            self.raw = {**(self.raw if self.raw is not ABSENT else {}), **raw}
+        if truncated:
+            self.truncated_fields = sorted(truncated | set(self.truncated_fields if self.truncated_fields
+                                                           is not ABSENT else ()))
 
     def payload(self) -> dict[str, Any]:
         """The payload as it is stored (optional fields that were not given left out)."""
@@ -138,7 +175,7 @@ class Filing(Record):
     entity_name: str = doc("主体名称.")
     products: str = doc("应用产品.")
     purpose: str = doc("主要用途.")
-    filing_number: str = doc("备案编号.")
+    filing_number: str = doc("备案编号.", identifier=True)
     remark: str = doc("备注 (changes, `已注销`).")
     extra: dict[str, str] = doc("Values of columns outside the known header, by header text.", factory=dict)
     list_type: str = doc("`deep_synthesis` or `algo_recommendation`.")
@@ -190,7 +227,7 @@ class GenaiFiling(Record):
     region: str | None = doc("属地.")
     model_name: str | None = doc("模型名称 / 应用名称.")
     entity_name: str | None = doc("备案单位 / 登记单位.")
-    number: str | None = doc("备案号 or 上线编号.")
+    number: str | None = doc("备案号 or 上线编号.", identifier=True)
     filed_text: str | None = doc("备案时间 / 登记时间 as printed.")
     filed_date: str | None = doc("The same as an ISO date, when it reads as one.")
     scenario: str | None = doc("Use scenario (on-device table).", default=None)
@@ -244,7 +281,7 @@ class FilingCancellation(Record):
     role: str | None = doc("角色.")
     entity_name: str | None = doc("主体名称.")
     products: str | None = doc("应用产品.")
-    filing_number: str | None = doc("备案编号.")
+    filing_number: str | None = doc("备案编号.", identifier=True)
     cancelled_text: str | None = doc("注销时间 as printed.")
     notice_id: str = doc("The notice.")
     notice_title: str = doc("Its title.")
