@@ -291,9 +291,11 @@ class FilingCancellation(Record):
 class NewsArticle(Record):
     record_type: ClassVar[str] = "news_article"
     summary: ClassVar[str] = "A news article (from an outlet's feed, or ingested by URL)."
-    key: ClassVar[str] = "canonical URL"
+    key: ClassVar[str] = "`canonical_url`, else the URL fetched"
 
-    canonical_url: str = doc("Canonical URL (`link rel=canonical`, else the URL).")
+    canonical_url: str | None = doc(
+        "The page's canonical URL (`link rel=canonical`, else `og:url`), kept only when it is http(s) on the "
+        "fetched site (same registrable domain); else null, with a note.")
     headline: str = doc("Headline.")
     published_time: str | None = doc("ISO 8601 with the page's own offset.")
     published_utc: str | None = doc("The same in UTC.")
@@ -301,13 +303,18 @@ class NewsArticle(Record):
     date_source: str | None = doc("Where the date was read: `meta`, `json-ld`, `time` or `visible`.")
     dateline: str | None = doc("Dateline.")
     byline: str | None = doc("Byline.")
-    outlet: str | None = doc("Outlet name (the page's, else the source config's).")
+    outlet: str | None = doc("The outlet the news source config (scrapers/news/source.yml) names for `host`; null "
+                             "when no configured outlet serves it. Never a name the page gives itself.")
     language: str | None = doc("Language of the page.")
     body: str = doc("Article text.")
-    url: str = doc("URL fetched (canonical `https://HOST/...`).")
-    host: str = doc("Host of the canonical URL.")
+    url: str = doc("URL fetched (canonical `https://HOST/...`): the article's provenance.")
+    host: str = doc("Host of the fetched URL.")
     feed_url: str | None = doc("The feed that listed it; null when ingested by URL.")
     feed_published_utc: str | None = doc("Publication time the feed gives (UTC).")
+    site_name: str = doc("The name the page gives itself (`og:site_name`, JSON-LD publisher): a claim, kept for "
+                         "review and shown nowhere.", optional=True)
+    notes: list[str] = doc("What the page claimed that was not kept (a canonical URL not http(s) or on another "
+                           "site), each with its reason.", optional=True)
 
 
 @dataclass(kw_only=True)

@@ -8,6 +8,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+from regtrail.log.text import http_url
+from regtrail.parsers.html_text import containing, text_prefixes
+
 if TYPE_CHECKING:  # bs4 is imported where pages are parsed: `regtrail parse` of a DOCX starts without it
     from bs4 import Tag
 
@@ -16,6 +19,7 @@ PARSER_VERSION = "1"
 
 _PUBTIME = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2}):(\d{2}))?")
 _LABEL = re.compile(r"^\s*附件\s*(\d*)\s*[:：]?")
+_LABEL_MAX = 12  # a label paragraph (`附件2：`) holds at most this many characters
 _BATCH = re.compile(r"[（(]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*[）)]")
 
 
@@ -89,6 +93,10 @@ def parse_notice(html: str, url: str) -> Notice:
     notice = Notice(url=url, title=heading.get_text(strip=True),
                     pubtime=parse_pubtime(pubtime_node.get_text(" ", strip=True)) if pubtime_node else None)
     label: str | None = None
+    # One pass for what each element holds (its text when short, whether it holds a link): asking every
+    # p/div/span for its text and links walked its subtree again, quadratic on nested markup.
+    texts = text_prefixes(body, _LABEL_MAX)
+    with_links = containing(body, "a")
     for node in body.descendants:
         if not isinstance(node, Tag):
             continue
@@ -96,12 +104,16 @@ def parse_notice(html: str, url: str) -> Notice:
             href = str(node["href"])
             if "downloadfile" not in href and not re.search(r"\.(docx?|pdf|xlsx?|zip|wps)$", href, re.I):
                 continue
+            target = http_url(urljoin(url, href))
+            if target is None:  # javascript:, data: ...: only http(s) links become attachments
+                continue
             link_label = _LABEL.match(node.get_text(strip=True))
             own = f"附件{link_label.group(1)}" if link_label else label
-            notice.attachments.append(Attachment(own, _file_name(href, node), urljoin(url, href)))
-        elif node.name in {"p", "div", "span"} and not node.find("a"):
-            match = _LABEL.match(node.get_text(strip=True))
-            if match and len(node.get_text(strip=True)) <= 12:
+            notice.attachments.append(Attachment(own, _file_name(href, node), target))
+        elif node.name in {"p", "div", "span"} and id(node) not in with_links:
+            text, longer = texts.get(id(node), ("", False))
+            match = _LABEL.match(text)
+            if match and not longer:
                 label = f"附件{match.group(1)}"
     return notice
 
@@ -122,7 +134,9 @@ def parse_listing(html: str, url: str) -> list[ListingItem]:
         when = li.select_one(".times")
         stamp = parse_pubtime(when.get_text(strip=True)) if when else None
         title = str(link.get("title") or link.get_text(strip=True)).strip()
-        items.append(ListingItem(title, urljoin(url, str(link["href"])), stamp.date() if stamp else None))
+        target = http_url(urljoin(url, str(link["href"])))
+        if target is not None:  # only http(s) links are followed
+            items.append(ListingItem(title, target, stamp.date() if stamp else None))
     return items
 
 
