@@ -11,8 +11,10 @@ import csv
 import dataclasses
 import json
 import os
+import sys
 import threading
 import time
+import unicodedata
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -105,6 +107,14 @@ def test_filing_numbers_typed_differently_are_one_identity_and_keep_their_printe
                                                   cancelled_text=None, notice_id="1", notice_title="公告")
         assert cancellation.filing_number == number, name
     assert "raw" not in _filing(filing_number=number).payload()
+
+
+def test_every_format_and_space_character_leaves_an_identifier() -> None:
+    """The identity form drops every character Unicode (this Python's unicodedata) calls a format character or
+    a space, whatever NFKC makes of it."""
+    dropped = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in {"Cf", "Zs", "Zl", "Zp"}]
+    assert len(dropped) > 150
+    assert [ch for ch in dropped if text.identifier(f"网信算备1{ch}2号") != "网信算备12号"] == []
 
 
 def test_genai_numbers_are_identifiers_too() -> None:

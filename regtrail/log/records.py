@@ -63,6 +63,7 @@ class Record:
     summary: ClassVar[str]
     key: ClassVar[str]
     _checks: ClassVar[dict[str, tuple[type, ...]]]
+    _plan: ClassVar[tuple[tuple[str, int, bool], ...]]
 
     def __post_init__(self) -> None:
         for name, allowed in _checks(type(self)).items():
@@ -80,21 +81,24 @@ class Record:
         a payload read back, or a record copied with `dataclasses.replace`, comes out the same."""
         raw: dict[str, str] = {}
         truncated: set[str] = set()
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is ABSENT or value is None or isinstance(value, (bool, int, float)):
+        for name, limit, is_identifier in _boundary_plan(type(self)):
+            value = getattr(self, name)
+            if type(value) is str:
+                cleaned, cut = text.cap(text.clean(value), limit)
+            elif isinstance(value, (list, dict)):
+                flag = [False]
+                cleaned, cut = text.clean_value(value, limit, flag), flag[0]
+            else:
                 continue
-            cut = [False]
-            is_identifier = bool(f.metadata.get("identifier")) and isinstance(value, str)
-            value = text.clean_value(value, text.cap_for(f.name), cut)
-            if is_identifier:
-                identity, identity_cut = text.cap(text.identifier(value), text.IDENTIFIER_CAP)
-                if identity != value:
-                    raw[f.name] = value
-                value, cut[0] = identity, cut[0] or identity_cut
-            if cut[0]:
-                truncated.add(f.name)
-            setattr(self, f.name, value)
+            if is_identifier and type(cleaned) is str:
+                identity, identity_cut = text.cap(text.identifier(cleaned), text.IDENTIFIER_CAP)
+                if identity != cleaned:
+                    raw[name] = cleaned
+                cleaned, cut = identity, cut or identity_cut
+            if cut:
+                truncated.add(name)
+            if cleaned is not value:
+                setattr(self, name, cleaned)
         if raw:
             self.raw = {**(self.raw if self.raw is not ABSENT else {}), **raw}
         if truncated:
@@ -112,6 +116,13 @@ class Record:
             return cls(**payload)
         except TypeError as exc:
             raise ContractError(f"{cls.record_type}: {exc}") from exc
+
+
+def _boundary_plan(cls: type[Record]) -> tuple[tuple[str, int, bool], ...]:
+    """(field, cap, is identifier) for every field of a record type, read once."""
+    if "_plan" not in cls.__dict__:
+        cls._plan = tuple((f.name, text.cap_for(f.name), bool(f.metadata.get("identifier"))) for f in fields(cls))
+    return cls._plan
 
 
 def _checks(cls: type[Record]) -> dict[str, tuple[type, ...]]:

@@ -37,7 +37,11 @@ _ESCAPES = re.compile(
 )
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _NEWLINES = re.compile(r"\r\n?")
-_NOT_IDENTIFIER = re.compile(r"[\s\u0085\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\u00ad]")
+# Whitespace, and the format characters (Unicode category Cf; tests check this list against unicodedata).
+_NOT_IDENTIFIER = re.compile(
+    "[\\s\u0085\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\u00ad\u0600-\u0605\u061c"
+    "\u06dd\u070f\u0890\u0891\u08e2\u180e\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\r]")
 
 
@@ -57,9 +61,7 @@ def clean(text: str) -> str:
 
 def identifier(text: str) -> str:
     """The identity form of an identifier: `clean`, NFKC, whitespace and format characters removed."""
-    text = unicodedata.normalize("NFKC", clean(text))
-    text = _NOT_IDENTIFIER.sub("", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf") if not text.isascii() else text
+    return _NOT_IDENTIFIER.sub("", unicodedata.normalize("NFKC", clean(text)))
 
 
 def cap(text: str, limit: int) -> tuple[str, bool]:
