@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from regtrail.log.text import http_url
-from regtrail.parsers.html_text import containing, text_prefixes
-
-if TYPE_CHECKING:  # bs4 is imported where pages are parsed: `regtrail parse` of a DOCX starts without it
-    from bs4 import Tag
+from regtrail.parsers.notice_scan import scan_notice
 
 PARSER_NAME = "cac_pages"
 PARSER_VERSION = "1"
@@ -71,50 +67,40 @@ def batch_label_from_name(name: str | None) -> str | None:
     return f"{match.group(1)}年{int(match.group(2))}月" if match else None
 
 
-def _file_name(href: str, link: Tag) -> str | None:
+def _file_name(href: str, link_text: str) -> str | None:
     query = parse_qs(urlsplit(href).query)
     if query.get("fText"):
         return unquote(query["fText"][0]).strip()
-    text = link.get_text(" ", strip=True)
-    return _LABEL.sub("", text).strip() or None
+    return _LABEL.sub("", link_text).strip() or None
+
+
+def _label(text: str) -> str | None:
+    match = _LABEL.match(text)
+    return f"附件{match.group(1)}" if match else None
 
 
 def parse_notice(html: str, url: str) -> Notice:
-    """Title, publication time and attachment links of a CAC notice page."""
-    from bs4 import BeautifulSoup, Tag
+    """Title, publication time and attachment links of a CAC notice page.
 
-    soup = BeautifulSoup(html, "lxml")
-    heading = soup.select_one(".main-title h1.title") or soup.select_one("h1.title") or soup.select_one("h1")
-    body = soup.select_one("#BodyLabel")
-    if heading is None or body is None:
+    One streaming pass (notice_scan), linear in the page: asking every p/div/span for its text and its links,
+    as a tree walk per element, was quadratic on nested markup.
+    """
+    scan = scan_notice(html, _LABEL_MAX, _label)
+    heading = scan.heading()
+    if heading is None or not scan.body_seen:
         missing = "title (.main-title h1.title)" if heading is None else "body (#BodyLabel)"
         raise PageParseError(f"not a CAC notice page: no {missing}")
-    pubtime_node = soup.select_one("#pubtime")
-    notice = Notice(url=url, title=heading.get_text(strip=True),
-                    pubtime=parse_pubtime(pubtime_node.get_text(" ", strip=True)) if pubtime_node else None)
-    label: str | None = None
-    # One pass for what each element holds (its text when short, whether it holds a link): asking every
-    # p/div/span for its text and links walked its subtree again, quadratic on nested markup.
-    texts = text_prefixes(body, _LABEL_MAX)
-    with_links = containing(body, "a")
-    for node in body.descendants:
-        if not isinstance(node, Tag):
+    notice = Notice(url=url, title="".join(heading),
+                    pubtime=parse_pubtime(" ".join(scan.pubtime)) if scan.pubtime is not None else None)
+    for link in scan.attachments():
+        href = link.href
+        if "downloadfile" not in href and not re.search(r"\.(docx?|pdf|xlsx?|zip|wps)$", href, re.I):
             continue
-        if node.name == "a" and node.get("href"):
-            href = str(node["href"])
-            if "downloadfile" not in href and not re.search(r"\.(docx?|pdf|xlsx?|zip|wps)$", href, re.I):
-                continue
-            target = http_url(urljoin(url, href))
-            if target is None:  # javascript:, data: ...: only http(s) links become attachments
-                continue
-            link_label = _LABEL.match(node.get_text(strip=True))
-            own = f"附件{link_label.group(1)}" if link_label else label
-            notice.attachments.append(Attachment(own, _file_name(href, node), target))
-        elif node.name in {"p", "div", "span"} and id(node) not in with_links:
-            text, longer = texts.get(id(node), ("", False))
-            match = _LABEL.match(text)
-            if match and not longer:
-                label = f"附件{match.group(1)}"
+        target = http_url(urljoin(url, href))
+        if target is None:  # javascript:, data: ...: only http(s) links become attachments
+            continue
+        own = _label("".join(link.strings)) or link.label_before
+        notice.attachments.append(Attachment(own, _file_name(href, " ".join(link.strings)), target))
     return notice
 
 

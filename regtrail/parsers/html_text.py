@@ -1,6 +1,6 @@
 """Facts about every element of a parsed HTML tree, computed in one pass (time linear in the page).
 
-Asking each element for its text (`get_text`) or for a descendant (`find`) walks its whole subtree: on nested
+Asking each element for its text (`get_text`) walks its whole subtree: on nested
 markup that is quadratic in the page size. These functions walk the tree once, from the last node to the first
 (each child before its parent), and hand every element its answer.
 """
@@ -34,13 +34,3 @@ def text_prefixes(root: Tag, limit: int, separator: str = "") -> dict[int, tuple
         texts[id(parent)] = (joined[:limit], longer or after_longer or len(joined) > limit)
     return texts
 
-
-def containing(root: Tag, name: str) -> set[int]:
-    """The elements under `root` (by `id`) with a descendant element called `name` (what `find(name)` finds)."""
-    found: set[int] = set()
-    for node in root.find_all(name):
-        parent = node.parent
-        while parent is not None and parent is not root and id(parent) not in found:
-            found.add(id(parent))
-            parent = parent.parent
-    return found
