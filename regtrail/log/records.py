@@ -5,7 +5,9 @@ see `regtrail.log.digest.canonical_json`). Sources build records from these clas
 (`Context.emit`); the `parse` command prints them; the synthetic log and the test fixtures build them;
 the staging models read their fields; docs/EVENTS.md is generated from them (`python -m
 regtrail.log.records_doc`). Constructing a record checks field names and value types, so a payload
-that drifts from the contract fails where it is built.
+that drifts from the contract fails where it is built, and passes every string through the text boundary
+(regtrail/log/text.py: controls out, NFC, identifiers in their identity form, caps), so no parser can emit
+text that breaks a writer downstream.
 
 Fields marked optional are left out of the payload when not given (e.g. `role` on an algorithm-
 recommendation filing, which has `algorithm_category` instead): payloads keep the exact shape they
