@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export REGTRAIL_HOME ?= $(CURDIR)/data
 
-.PHONY: venv demo test test-celery lint mirror report clean
+.PHONY: venv demo test test-fast test-celery lint docs mirror report clean
 
 venv: $(VENV)/.installed
 
@@ -18,8 +18,15 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constra
 demo: venv
 	$(BIN)/regtrail demo
 
-test: lint
+test: lint docs
 	$(BIN)/pytest
+
+test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or Celery
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m 'not slow and not dbt and not celery'
+
+docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test-celery: venv  ## the CeleryExecutor scale-out test alone (Redis, PostgreSQL, moto S3, two workers)
 	$(BIN)/pytest -m celery tests/test_celery.py

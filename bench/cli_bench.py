@@ -39,7 +39,7 @@ def main() -> None:
         times = wall(command, args.runs)
         print(f"{label}: median {statistics.median(times):.3f} s of {args.runs} "
               f"(min {min(times):.3f}, max {max(times):.3f})")
-    probe = ("import sys\nfrom regtrail.cli import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+    probe = ("import sys\nfrom regtrail.cli.app import app\ntry:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
              f"print(len(sys.modules), sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     count, heavy = out.stderr.strip().splitlines()[-1].split(" ", 1)

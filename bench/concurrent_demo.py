@@ -38,10 +38,10 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from regtrail import buildlock, publication, settings, warehouse  # noqa: E402
-from regtrail.demo import LOCKED  # noqa: E402
 from regtrail.mirror.cancellation_fixtures import CANCELLATIONS  # noqa: E402
 from regtrail.mirror.genai_fixtures import GENAI_ROWS, ONDEVICE_ROWS, period_label  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
+from regtrail.ops.demo import LOCKED  # noqa: E402
 
 LEASE_MESSAGE = re.compile(r"another warehouse build holds (\S+): run '([^']+)' \(pid (\d+) on (\S+), since (\S+)\)")
 MARTS_SQL = ("select table_name from information_schema.tables where table_schema = 'main' and table_type = "

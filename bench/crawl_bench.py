@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from regtrail import runner, settings  # noqa: E402
-from regtrail.fetch.context import Context, LiveTransport  # noqa: E402
+from regtrail.crawl.context import Context, LiveTransport  # noqa: E402
+from regtrail.crawl.sources import get_sources  # noqa: E402
 from regtrail.log import events  # noqa: E402
 from regtrail.mirror.server import start_mirror  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
-from regtrail.sources import get_sources  # noqa: E402
 
 
 def crawl_once(names: list[str] | None, home: Path, run_key: str, mirror) -> dict:

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from regtrail import airflow_env  # noqa: E402
-from regtrail.orchestration import WAREHOUSE_DAG  # noqa: E402
+from regtrail.ops.orchestration import WAREHOUSE_DAG  # noqa: E402
 
 BIN = Path(sys.executable).parent
 STAMP = re.compile(r"^(\S+Z) .*\[DAG TEST\] (starting|end task) task_id=(\S+)", re.M)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from airflow.sdk import Asset, AssetAlias, dag, task
 from airflow.task.trigger_rule import TriggerRule
 
-from regtrail import airflow_env, orchestration, settings
+from regtrail import settings
+from regtrail.ops import airflow_env, orchestration
 
 ENV = airflow_env.apply()
 DBT_DIR = settings.REPO_ROOT / "dbt_project"
@@ -25,7 +26,7 @@ WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/ware
 
 
 def _crawl(source: str, run_id: str) -> dict:
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]
     print(f"{source}: {dict(stats)}")
@@ -82,7 +83,7 @@ def _dbt_tasks():
 
         @task(task_id="dbt_build")
         def dbt_build() -> dict:
-            from regtrail import dbt_run
+            from regtrail.build import dbt_run
 
             return dbt_run.build()
 
@@ -125,7 +126,7 @@ def regtrail_warehouse():
     @task
     def prepare_build() -> str:
         """The build file: a copy of the published warehouse (incremental dbt run) or none (full build)."""
-        from regtrail import warehouse
+        from regtrail.build import warehouse
 
         path = warehouse.prepare_build()
         print(f"{'incremental' if path.exists() else 'full'} build into {path}")
@@ -134,9 +135,10 @@ def regtrail_warehouse():
     @task(outlets=[WAREHOUSE])
     def publish() -> str:
         """Runs only when every dbt test passed: swaps in the warehouse, Parquet exports, dbt docs, report."""
-        from regtrail import warehouse
+        from regtrail.build import warehouse
+        from regtrail.ops import publish as publishing
 
-        target = warehouse.publish()
+        target = publishing.publish()
         print(f"published {target}; beside it: " + ", ".join(str(target.parent / d) for d in warehouse.PUBLISHED_DIRS))
         return str(target)
 
@@ -144,7 +146,8 @@ def regtrail_warehouse():
     def build_failed() -> None:
         """A failed prepare, dbt or publish task: end this run's build lease (the next run need not wait for
         its time-out), then fail the run."""
-        from regtrail import buildlock, settings
+        from regtrail import settings
+        from regtrail.build import buildlock
 
         released = buildlock.release(settings.home().resolve(), buildlock.run_id())
         raise RuntimeError(f"the warehouse build failed; {'its lease was released' if released else 'no lease held'}")

@@ -1,6 +1,6 @@
-"""`python -m regtrail …`: the same command line as `regtrail …` (see regtrail/console.py and regtrail/cli)."""
+"""`python -m regtrail …`: the same command line as `regtrail …` (see regtrail/cli/console.py and regtrail/cli)."""
 
-from regtrail.console import main
+from regtrail.cli.console import main
 
 if __name__ == "__main__":
     main()

@@ -15,9 +15,9 @@ from regtrail.parsers import cac_pages, docx_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
 
 if TYPE_CHECKING:  # neither the fetching stack nor pydantic is imported by `regtrail parse`
-    from regtrail.fetch.context import Context
+    from regtrail.crawl.context import Context
+    from regtrail.crawl.sources import SourceConfig
     from regtrail.fetch.document import Document
-    from regtrail.sources import SourceConfig
 
 
 def crawl(context: Context) -> None:
@@ -38,7 +38,7 @@ def notice_urls(context: Context) -> list[str]:
 
 def discover(context: Context) -> list[str]:
     """Notice URLs found on the configured channel listing pages whose titles match the keywords."""
-    from regtrail.sources import Listing
+    from regtrail.crawl.sources import Listing
 
     listing = context.config.listing or Listing()
     found = []

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail.analyst.cli import main
+from regtrail.cli.analyst import main
 from tests.event_fixtures import (
     AR_LIST_ID,
     AR_ROWS,
@@ -141,7 +141,7 @@ def test_filing_by_a_unique_part_of_the_number(wh: Path, capsys) -> None:
 
 def test_table_output_through_the_module_entry_point(wh: Path) -> None:
     before = (wh.stat().st_mtime_ns, wh.stat().st_size)
-    out = subprocess.run([sys.executable, "-m", "regtrail.analyst", "filing", CROSS_LIST_NUMBER,
+    out = subprocess.run([sys.executable, "-m", "regtrail", "filing", CROSS_LIST_NUMBER,
                           "--warehouse", str(wh)], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert f"filing {CROSS_LIST_NUMBER}" in out.stdout and "history: 3 events" in out.stdout

@@ -21,8 +21,10 @@ import pdfplumber
 import pytest
 import yaml
 
-from regtrail import runner, settings
+from regtrail import settings
 from regtrail.analyst.db import records
+from regtrail.crawl import runner
+from regtrail.crawl.sources import config_path
 from regtrail.fetch import sniff
 from regtrail.log.events import RecordEvent, write_segment
 from regtrail.mirror import genai_fixtures, news_fixtures
@@ -30,7 +32,6 @@ from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, news_article
-from regtrail.sources import config_path
 from tests.test_dbt_models import node_statuses, run_dbt_build
 
 GENAI_CONFIG = yaml.safe_load((config_path("cac_genai")).read_text(encoding="utf-8"))
@@ -260,7 +261,7 @@ def test_ingested_wire_story_sits_next_to_the_batch_it_reports(warehouse) -> Non
         assert groups[(group, "filing_listed")][1] == "https://www.cac.gov.cn/2023-09/01/c_1695224377544009.htm"
     names = con.execute("select distinct entity_name_en from fct_timeline_events where entity_group_zh = '华为'"
                         " and event_type = 'filing_listed'").fetchall()
-    assert {"Huawei Cloud Computing Technologies Co. Ltd.", "Huawei Software Technologies Co. Ltd."} <= {
+    assert {"Huawei Cloud Computing Technologies Co., Ltd.", "Huawei Software Technologies Co., Ltd."} <= {
         n for (n,) in names}
 
 
@@ -450,9 +451,9 @@ def test_analyst_timeline_by_english_group_includes_news_approvals_and_filings(w
     con, _ = warehouse
     entities, events = queries.timeline(con, "Huawei")
     assert "Huawei" in {e["group_name"] for e in entities}
-    for entity in entities:  # the group's companies, and companies outside the seed named 华为… (romanised Huawei …)
+    for entity in entities:  # the group's companies, and companies outside the seed named 华为… (translated Huawei …)
         assert entity["group_name"] == "Huawei" or (
-            "华为" in entity["entity_name_zh"] and entity["name_en_source"] == "pinyin"), entity
+            "华为" in entity["entity_name_zh"] and entity["name_en_source"] == "translated"), entity
     kinds = {e["event_type"] for e in events}
     assert {"filing_listed", "approval_announced", "news_reported"} <= kinds
     news = [e for e in events if e["event_type"] == "news_reported"]

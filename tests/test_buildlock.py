@@ -21,14 +21,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import buildlock, publication, warehouse
+from regtrail.build import buildlock, publication, warehouse
+from regtrail.ops import publish as publishing
 from tests.event_fixtures import write_sample_log
 from tests.test_publish import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
 
 HOLD = r"""
 import sys, time
 from pathlib import Path
-from regtrail import buildlock
+from regtrail.build import buildlock
 buildlock.acquire(Path(sys.argv[1]), sys.argv[2], process_bound=sys.argv[3] == "1")
 print("held", flush=True)
 time.sleep(float(sys.argv[4]))
@@ -37,7 +38,8 @@ time.sleep(float(sys.argv[4]))
 BUILD = r"""
 import os, subprocess, sys
 from pathlib import Path
-from regtrail import warehouse
+from regtrail.build import warehouse
+from regtrail.ops import publish as publishing
 home, work = Path(sys.argv[1]), Path(sys.argv[2])
 target = warehouse.prepare_build(home)
 print("prepared", flush=True)
@@ -48,7 +50,7 @@ done = subprocess.run([str(dbt), "build", "--project-dir", "dbt_project", "--pro
                       env=env, capture_output=True, text=True)
 if done.returncode:
     sys.exit("dbt build failed: " + done.stdout[-2000:])
-print("published", warehouse.publish(home, docs=False), flush=True)
+print("published", publishing.publish(home, docs=False), flush=True)
 """
 
 
@@ -125,7 +127,7 @@ def test_publish_refuses_a_build_it_cannot_trust(tmp_path_factory: pytest.TempPa
 
     def refused(match: str) -> None:
         with pytest.raises(warehouse.BuildRefused, match=match):
-            warehouse.publish(home, docs=False)
+            publishing.publish(home, docs=False)
         assert not (home / "warehouse.duckdb").exists() and build.exists()
 
     record = warehouse.read_build_record(home)
@@ -148,7 +150,7 @@ def test_publish_refuses_a_build_it_cannot_trust(tmp_path_factory: pytest.TempPa
         con.execute(f"drop table {warehouse.DBT_RUNS}")
     refused("no record of a dbt test run")
     adopt_sample_build(base, home)
-    assert counts(warehouse.publish(home, docs=False)) == FULL
+    assert counts(publishing.publish(home, docs=False)) == FULL
 
 
 def resolved_set(home: Path) -> set[Path]:
@@ -169,11 +171,12 @@ def consistent(home: Path) -> str:
 PUBLISH_LOOP = r"""
 import shutil, sys
 from pathlib import Path
-from regtrail import warehouse
+from regtrail.build import warehouse
+from regtrail.ops import publish as publishing
 home, sample = Path(sys.argv[1]), Path(sys.argv[2])
 while True:
     shutil.copy2(sample, warehouse.prepare_build(home, full_refresh=True))
-    warehouse.publish(home, docs=False)
+    publishing.publish(home, docs=False)
     print("published", flush=True)
 """
 
@@ -197,7 +200,7 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
         assert (home / "docs" / "index.html").exists() and counts(home / "warehouse.duckdb") == FULL
     assert len(stamps) > 2, "the loop published several times between kills"
     adopt_sample_build(base, home)  # the lease of a killed publisher is stale: this process takes it
-    warehouse.publish(home, docs=False)
+    publishing.publish(home, docs=False)
     consistent(home)
     assert not list((home / ".published").glob(".staging-*")) and not list((home / "build").glob("publish-*"))
     assert len([p for p in (home / ".published").iterdir() if not p.is_symlink()]) <= 2
@@ -222,11 +225,11 @@ def test_the_switch_is_one_rename(tmp_path_factory: pytest.TempPathFactory, monk
     monkeypatch.setattr(publication, "_symlink", dies_at_the_switch)
     adopt_sample_build(base, home)
     with pytest.raises(KeyboardInterrupt):
-        warehouse.publish(home, docs=False)
+        publishing.publish(home, docs=False)
     assert consistent(home) == before
     monkeypatch.undo()
     adopt_sample_build(base, home)
-    warehouse.publish(home, docs=False)
+    publishing.publish(home, docs=False)
     assert consistent(home) != before
     assert {name: os.readlink(home / name) for name in links} == links, "only `current` moves"
     assert not list((home / "build").glob("publish-*")) and not list((home / ".published").glob(".staging-*"))

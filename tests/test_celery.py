@@ -30,9 +30,10 @@ import pytest
 import s3fs
 import sqlalchemy
 
-from regtrail import airflow_env, orchestration, settings
+from regtrail import settings
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
+from regtrail.ops import airflow_env, orchestration
 from tests import services
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]

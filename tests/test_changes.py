@@ -20,8 +20,9 @@ import duckdb
 import feedparser
 import pytest
 
-from regtrail import warehouse
 from regtrail.analyst import alerts, changes
+from regtrail.build import warehouse
+from regtrail.ops import publish as publishing
 from tests.event_fixtures import DS_LIST_ID, DS_ROWS
 from tests.test_publish import _sample_build
 
@@ -74,7 +75,7 @@ def publish_build(base: Path, home: Path, without_list: str | None = None) -> Pa
         with duckdb.connect(str(build)) as con:
             con.execute("delete from fct_timeline_events where list_id = ?", [without_list])
             con.execute("delete from fct_list_batches where list_id = ?", [without_list])
-    return warehouse.publish(home, docs=False, exports=False)
+    return publishing.publish(home, docs=False, exports=False)
 
 
 @pytest.fixture(scope="module")

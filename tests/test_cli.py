@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from regtrail import settings
-from regtrail.cli import app
+from regtrail.cli.app import app
 
 REGTRAIL = Path(sys.executable).with_name("regtrail")  # the console script `pip install -e .` made
 COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo",
@@ -48,7 +48,7 @@ def test_every_command_has_help(command: str) -> None:
 
 
 def test_help_imports_no_heavy_library() -> None:
-    probe = ("import sys\nfrom regtrail.cli import app\n"
+    probe = ("import sys\nfrom regtrail.cli.app import app\n"
              "try:\n    app(['--help'], prog_name='regtrail')\nexcept SystemExit:\n    pass\n"
              f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
@@ -77,7 +77,7 @@ def test_a_crawl_whose_every_fetch_fails_exits_3_with_its_stats(tmp_path: Path) 
 
 
 def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: never the network
     seen: list[tuple[str, int]] = []

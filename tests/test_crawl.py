@@ -11,12 +11,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
+from regtrail.crawl.sources import get_sources
 from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import docx_list
-from regtrail.sources import get_sources
 from tests.test_dbt_models import run_dbt_build
 
 EXTRA = {
@@ -139,10 +140,10 @@ NOTICE_HTML = """<html><body><div class="main-title"><h1 class="title">关于发
 
 
 def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_server, monkeypatch) -> None:
-    from regtrail.fetch.context import Context, LiveTransport
+    from regtrail.crawl.context import Context, LiveTransport
+    from regtrail.crawl.sources import Source, SourceConfig
     from regtrail.fetch.fetcher import Fetcher
     from regtrail.log import archive
-    from regtrail.sources import Source, SourceConfig
     from scrapers import cac_lists
 
     pdf = b"%PDF-1.7\n% a list published as PDF\n"

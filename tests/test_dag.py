@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from regtrail import airflow_env, orchestration, settings
-from regtrail.sources import get_sources
+from regtrail import settings
+from regtrail.crawl.sources import get_sources
+from regtrail.ops import airflow_env, orchestration
 
 PROBE = """
 import json
@@ -86,12 +87,12 @@ def test_one_task_per_model_on_request(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-c", "from regtrail import settings; settings.dbt_tasks()"],
                          env={**os.environ, "REGTRAIL_DBT_TASKS": "per-node"}, capture_output=True, text=True,
                          cwd=settings.REPO_ROOT)
-    assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS must be 'models' or 'build'" in bad.stderr
+    assert bad.returncode == 1 and "REGTRAIL_DBT_TASKS='per-node': must be one of build, models" in bad.stderr
 
 
 def test_one_crawl_dag_per_schedule(monkeypatch) -> None:
     configs = {"a": "@daily", "b": "0 6 * * *", "c": "@daily", "d": None}
-    from regtrail.sources import Source, SourceConfig
+    from regtrail.crawl.sources import Source, SourceConfig
 
     monkeypatch.setattr(orchestration, "get_sources", lambda: [
         Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_lists", list_type=None, schedule=s))

@@ -309,12 +309,12 @@ def test_wrong_expected_count_fails_the_build(tmp_path):
 def test_every_table_enforces_a_contract(build, db):
     """Every table and incremental model has an enforced contract (a type for each column), and each
     not_null / check constraint it declares is a constraint of the DuckDB table, so BI tools see it.
-    dbt enforces contracts on SQL models only: the one Python model (romanised names) has data tests."""
+    dbt enforces contracts on SQL models only: the one Python model (English names) has data tests."""
     _, work, _ = build
     manifest = json.loads((work / "target" / "manifest.json").read_text(encoding="utf-8"))
     nodes = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"
              and node["config"]["materialized"] in ("table", "incremental")]
-    assert sorted(node["name"] for node in nodes if node["language"] == "python") == ["int_entity_romanised_names"]
+    assert sorted(node["name"] for node in nodes if node["language"] == "python") == ["int_entity_english_names"]
     models = {node["name"]: node for node in nodes if node["language"] == "sql"}
     assert len(models) >= 12
     uncontracted = sorted(name for name, node in models.items() if not node["config"]["contract"]["enforced"])

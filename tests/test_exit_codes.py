@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
 from regtrail.log import events
 from regtrail.mirror.hostile import docx_bomb
 from tests.fault_server import FaultServer, busy, respond

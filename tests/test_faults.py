@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from regtrail.fetch.context import Context, LiveTransport
+from regtrail.crawl.context import Context, LiveTransport
+from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.retry import retry_after_seconds
 from regtrail.fetch.sniff import decode_html, normalize_for_match
 from regtrail.log import events
-from regtrail.sources import Source, SourceConfig
 from tests.fault_server import (
     FaultServer,
     busy,

@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
+from regtrail.crawl.sources import get_sources
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.mirror.site import Site, build_site
 from regtrail.parsers import docx_list
-from regtrail.sources import get_sources
 from tests.fault_server import FaultServer, busy, corrupt_zip, reset, respond, truncated, waf_page, zip_bomb
 
 SOURCE = "cac_deep_synthesis"

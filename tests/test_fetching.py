@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from regtrail.fetch.context import Context, LiveTransport
+from regtrail.crawl.context import Context, LiveTransport
+from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import Fetcher, mirror_url
 from regtrail.log import archive, events
-from regtrail.sources import Source, SourceConfig
 from tests.fault_server import docx_bytes
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}

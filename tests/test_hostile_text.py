@@ -22,7 +22,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import dryrun, runner
+from regtrail.crawl import dryrun, runner
 from regtrail.log import records, text
 from regtrail.mirror import hostile_pages
 from regtrail.mirror.synthetic_docx import build_list_docx

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import sources
+from regtrail.crawl import sources
 from regtrail.log import records
 from tests.event_fixtures import DS, DS_BROKEN_URL, _digest_of, _document, _list_records, _Log, write_sample_log
 from tests.test_dbt_models import run_dbt_build
@@ -36,7 +36,7 @@ EXTRA = {"备案日期": "2025-03-01"}
 
 def test_the_seed_is_what_the_source_configs_announce() -> None:
     assert sources.ANNOUNCED_SEED.read_text(encoding="utf-8") == sources.announced_seed_text(), (
-        "dbt_project/seeds/announced_lists.csv is stale: run `python -m regtrail.sources`")
+        "dbt_project/seeds/announced_lists.csv is stale: run `python -m regtrail.crawl.sources`")
     assert len(CONFIG) == 37
 
 

@@ -19,11 +19,11 @@ import yaml
 from bs4 import BeautifulSoup
 
 from regtrail import settings
+from regtrail.crawl.sources import config_path
 from regtrail.fetch.fetcher import mirror_url
 from regtrail.mirror import news_fixtures
 from regtrail.mirror.server import MirrorHandle, start_mirror
 from regtrail.mirror.site import build_site, synthetic_available
-from regtrail.sources import config_path
 
 SHARED = settings.shared_dir()
 CAC_DATA = SHARED / "cac_data"
@@ -276,7 +276,7 @@ def test_cli_prints_origin_file(tmp_path: Path) -> None:
     origin_file = tmp_path / "origin"
     env = {**os.environ, "REGTRAIL_SHARED": str(SHARED)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "regtrail.mirror", "--port", "0", "--print-origin-file", str(origin_file)],
+        [sys.executable, "-m", "regtrail", "mirror", "--port", "0", "--print-origin-file", str(origin_file)],
         cwd=settings.REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -1,53 +1,210 @@
-"""Every entity findable in English and Chinese: dim_entities.name_en (seed or romanisation) and group
-names in both languages, over the published sample warehouse (tests/event_fixtures.py)."""
+"""English names an analyst accepts (regtrail.names): the translation rules, the reviewed seed of official
+names, the targets over every organisation of the real registry (../shared), and one dbt build whose
+warehouse is searched in English (the sample log plus the real rows of the organisations searched)."""
 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
+import re
+from collections import defaultdict
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from regtrail import settings
-from regtrail.analyst.cli import main
-from tests.test_publish import published_sample
+from regtrail.cli.analyst import main
+from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, Translator
+from regtrail.names.data import (
+    GROUPS_SEED,
+    OFFICIAL_SEED,
+    english_names,
+    normalise,
+    official_names,
+    shared_organisations,
+    translator,
+)
+from regtrail.names.translate import places_from_admin_codes
+from tests.event_fixtures import AR, DS, _document, _list_records, _Log, write_sample_log
+from tests.test_dbt_models import run_dbt_build
 
-MODEL = settings.REPO_ROOT / "dbt_project" / "models" / "intermediate" / "int_entity_romanised_names.py"
-SEED = settings.REPO_ROOT / "dbt_project" / "seeds" / "entity_aliases.csv"
+LEGAL_FORM_PINYIN = re.compile(r"gongsi|youxian ?zeren|youxian ?gongsi|gufen ?youxian|\bgufen\b", re.IGNORECASE)
 
-
-def _romaniser():
-    spec = importlib.util.spec_from_file_location("int_entity_romanised_names", MODEL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.romanise
-
-
-@pytest.mark.parametrize(("name", "expected"), [
-    ("北京快手科技有限公司", "Beijing Kuaishou Keji Youxian Gongsi"),
-    ("深圳市腾讯计算机系统有限公司", "Shenzhenshi Tengxun Jisuanji Xitong Youxian Gongsi"),
-    ("新壹（北京）科技有限公司", "Xinyi (Beijing) Keji Youxian Gongsi"),
-    ("上海MiniMax科技有限公司", "Shanghai MiniMax Keji Youxian Gongsi"),
-    ("重庆长安汽车股份有限公司", "Chongqing Changan Qiche Gufen Youxian Gongsi"),
-])
-def test_romanisation_in_pinyin_words(name: str, expected: str) -> None:
-    assert _romaniser()(name) == expected
-
-
-def test_a_group_chinese_name_is_written_in_english() -> None:
-    groups = [("阿里巴巴", "Alibaba"), ("华为", "Huawei")]
-    assert _romaniser()("浙江阿里巴巴某某科技有限公司", groups).startswith("Zhejiang Alibaba ")
-    assert _romaniser()("华为终端有限公司", groups) == "Huawei Zhongduan Youxian Gongsi"
+# Thirty well-known organisations of the real lists, held to reviewed English names (official where the seed
+# has the organisation's own English name, else the translation with the brand it writes in English).
+WELL_KNOWN = {
+    "深圳市腾讯计算机系统有限公司": "Shenzhen Tencent Computer Systems Co., Ltd.",
+    "北京抖音信息服务有限公司": "Beijing Douyin Information Service Co., Ltd.",
+    "小米科技有限责任公司": "Xiaomi Inc.",
+    "北京百度网讯科技有限公司": "Beijing Baidu Netcom Science and Technology Co., Ltd.",
+    "联想（北京）有限公司": "Lenovo (Beijing) Limited",
+    "上海商汤智能科技有限公司": "Shanghai SenseTime Intelligent Technology Co., Ltd.",
+    "北京快手科技有限公司": "Beijing Kuaishou Technology Co., Ltd.",
+    "广州网易计算机系统有限公司": "Guangzhou NetEase Computer System Co., Ltd.",
+    "北京智谱华章科技有限公司": "Beijing Zhipu Huazhang Technology Co., Ltd.",
+    "支付宝（杭州）数字服务技术有限公司": "Alipay (Hangzhou) Digital Service Technology Co., Ltd.",
+    "杭州深度求索人工智能基础技术研究有限公司":
+        "Hangzhou DeepSeek Artificial Intelligence Basic Technology Research Co., Ltd.",
+    "北京月之暗面科技有限公司": "Beijing Moonshot Technology Co., Ltd.",
+    "北京零一万物科技有限公司": "Beijing 01.AI Technology Co., Ltd.",
+    "维沃移动通信有限公司": "vivo Mobile Communication Co., Ltd.",
+    "OPPO广东移动通信有限公司": "Guangdong OPPO Mobile Telecommunications Corp., Ltd.",
+    "北京面壁智能科技有限责任公司": "Beijing ModelBest Intelligent Technology Co., Ltd.",
+    "蚂蚁区块链科技（上海）有限公司": "Ant Blockchain Technology (Shanghai) Co., Ltd.",
+    "滴滴出行科技有限公司": "Didi Chuxing Technology Co., Ltd.",
+    "北京爱奇艺科技有限公司": "Beijing iQIYI Science & Technology Co., Ltd.",
+    "京东方科技集团股份有限公司": "BOE Technology Group Co., Ltd.",
+    "科大讯飞股份有限公司": "iFlytek Co., Ltd.",
+    "华为云计算技术有限公司": "Huawei Cloud Computing Technologies Co., Ltd.",
+    "中兴通讯股份有限公司": "ZTE Corporation",
+    "北京金山办公软件股份有限公司": "Beijing Kingsoft Office Software Inc.",
+    "上海稀宇科技有限公司": "Shanghai Xiyu Technology Co., Ltd.",
+    "中国工商银行股份有限公司": "Industrial and Commercial Bank of China Limited",
+    "北京智源人工智能研究院": "Beijing Academy of Artificial Intelligence",
+    "中国科学院自动化研究所": "Institute of Automation, Chinese Academy of Sciences",
+    "上海任意门科技有限公司": "Shanghai Soulgate Technology Co., Ltd.",
+    "北京智者天下科技有限公司": "Beijing Zhizhe Tianxia Technology Co., Ltd.",
+}
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("names")
-    return published_sample(tmp_path_factory.getbasetemp(), home, docs=False, report=False)
+def plain() -> Translator:
+    """The seeds' places, no brand: the translation rules alone."""
+    return Translator(places_from_admin_codes([("110000", "北京市"), ("310000", "上海市"), ("440300", "深圳市"),
+                                               ("330100", "杭州市"), ("610100", "西安市"), ("320583", "昆山市"),
+                                               ("330110", "余杭区")]))
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("北京月之暗面科技有限公司", "Beijing Yuezhi Anmian Technology Co., Ltd."),
+    ("北京睿途星耀科技有限公司", "Beijing Ruitu Xingyao Technology Co., Ltd."),  # jieba's guessed word, read by twos
+    ("深圳市腾讯计算机系统有限公司", "Shenzhen Tengxun Computer System Co., Ltd."),
+    ("新壹（北京）科技有限公司", "Xinyi (Beijing) Technology Co., Ltd."),
+    ("上海MiniMax科技有限公司", "Shanghai MiniMax Technology Co., Ltd."),
+    ("杭州动悦信息技术有限公司", "Hangzhou Dongyue Information Technology Co., Ltd."),
+    ("北京某某网络科技股份有限公司", "Beijing Moumou Network Technology Co., Ltd."),
+    ("北京智能科技有限责任公司", "Beijing Intelligent Technology Co., Ltd."),
+    ("上海某某文化传媒有限公司", "Shanghai Moumou Culture Media Co., Ltd."),
+    ("西安某某电子商务有限公司", "Xi'an Moumou E-Commerce Co., Ltd."),
+    ("北京智源人工智能研究院", "Beijing Zhiyuan Artificial Intelligence Research Institute"),
+    ("同济大学", "Tongji University"),
+    ("上海人工智能创新中心", "Shanghai Artificial Intelligence Innovation Center"),
+    ("京东方科技集团股份有限公司", "Jingdongfang Technology Group Co., Ltd."),
+    ("中国工商银行股份有限公司昆山分行", "China Gongshang Bank Co., Ltd. Kunshan Branch"),
+    ("杭州市余杭区某某软件工作室", "Hangzhou Yuhang District Moumou Software Studio"),
+])
+def test_translation_place_trade_name_industry_form(plain: Translator, name: str, expected: str) -> None:
+    assert plain.translate(name) == (expected, TRANSLATED)
+
+
+def test_romanised_only_where_nothing_applies(plain: Translator) -> None:
+    assert plain.translate("朴食AI营养师") == ("Pushi AI Yingyangshi", ROMANISED)
+    assert plain.translate("北京朴食") == ("Beijing Pushi", TRANSLATED)  # the place is translated
+
+
+def test_a_brand_is_a_whole_first_word_of_the_trade_name() -> None:
+    names = translator()  # brands of the glossary and the groups seed: 京东 JD.com, 网易 NetEase, 京东方 BOE ...
+    assert names.brands["京东"] == "JD.com" and names.brands["网易"] == "NetEase"
+    assert names.translate("京东方智慧物联科技有限公司")[0] == "BOE Smart IoT Technology Co., Ltd."
+    assert "JD" not in names.translate("京东方科技集团股份有限公司")[0]
+    for name in ("北京中网易企秀科技有限公司", "中网易企秀（北京）科技有限公司"):
+        assert "NetEase" not in names.translate(name)[0], name
+    assert names.translate("杭州阿里巴巴广告有限公司")[0] == "Hangzhou Alibaba Advertising Co., Ltd."
+    assert names.translate("网易（杭州）网络有限公司")[0] == "NetEase (Hangzhou) Network Co., Ltd."
+    assert not names.translate("杭州阿里巴巴广告有限公司")[0].startswith("Hangzhou Ali ")  # 阿里: a place too
+
+
+def test_official_seed_is_reviewed_and_fixed() -> None:
+    with OFFICIAL_SEED.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["name_zh"] for row in rows] == sorted({row["name_zh"] for row in rows})  # unique, sorted
+    assert all(row["name_en"] and row["source_ref"].startswith(("http://", "https://")) for row in rows)
+    assert all(normalise(row["name_zh"]) == row["name_zh"] for row in rows)
+    official = official_names()
+    # the listed company's English name belongs to 三六零安全科技股份有限公司, not to the group's holding company
+    assert official.get("三六零科技集团有限公司") != "360 Security Technology Inc."
+    assert official["三六零安全科技股份有限公司"] == "360 Security Technology Inc."
+    with GROUPS_SEED.open(encoding="utf-8", newline="") as handle:
+        groups = list(csv.DictReader(handle))
+    for group in {row["group_id"] for row in groups}:  # every group has an entity with its official name
+        assert any(row["entity_name_zh"] in official for row in groups if row["group_id"] == group), group
+
+
+def test_every_real_organisation_named_in_english(shared: Path) -> None:
+    organisations = shared_organisations(shared)
+    names = english_names(organisations, official_names(), translator())
+    assert len(names) > 5000  # the 35 DS/AR lists and the genAI rows
+    legal_pinyin = {zh: en for zh, (en, _) in names.items() if LEGAL_FORM_PINYIN.search(en)}
+    assert not legal_pinyin
+    sources = [source for _, source in names.values()]
+    assert sources.count(ROMANISED) <= 0.05 * len(names)
+    assert set(sources) <= {OFFICIAL, TRANSLATED, ROMANISED}
+    official = official_names()
+    assert all(names[zh] == (en, OFFICIAL) for zh, en in official.items() if zh in names)
+    top = [name for name, _ in organisations.most_common(100)]
+    assert sum(names[name][1] == OFFICIAL for name in top) >= 50
+
+
+def test_thirty_well_known_organisations(shared: Path) -> None:
+    organisations = shared_organisations(shared)
+    assert len(WELL_KNOWN) == 30 and set(WELL_KNOWN) <= set(organisations)
+    names = english_names(WELL_KNOWN, official_names(), translator())
+    assert {zh: en for zh, (en, _) in names.items()} == WELL_KNOWN
+
+
+# --- one dbt build: the sample log plus the real rows of the organisations searched in English -----------
+
+SEARCHED = {  # English query -> an organisation it must find
+    "Moonshot": "北京月之暗面科技有限公司",
+    "DeepSeek": "杭州深度求索人工智能基础技术研究有限公司",
+    "BOE": "京东方智慧物联科技有限公司",
+    "Lenovo": "联想（北京）有限公司",
+    "Ant Group": "蚂蚁云通（上海）信息技术有限公司",
+    "01.AI": "北京零一万物科技有限公司",
+    "vivo": "维沃移动通信有限公司",
+    "ModelBest": "北京面壁智能科技有限责任公司",
+}
+COLUMNS = ("序号", "算法名称", None, "主体名称", "应用产品", "主要用途", "备案编号", "备注")
+
+
+def write_real_rows(home: Path, cac_data: Path, entities: set[str]) -> int:
+    """Append to the log of `home` the rows of `entities` from the real DS/AR lists, one list per batch
+    (holding only those rows); returns how many rows."""
+    batches: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for path in sorted((cac_data / "csv").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if normalise(row["主体名称"]) in entities:
+                    kind = row.get("角色") or row.get("算法类别")
+                    batches[(row["list_type"], row["batch_label"])].append(tuple(
+                        (row[c] if c else kind) or "" for c in COLUMNS))
+    log = _Log(home)
+    run = "cli-20260901T000000Z"
+    for (list_type, label), rows in sorted(batches.items()):
+        source = DS if list_type == "deep_synthesis" else AR
+        year, month = (int(part) for part in re.findall(r"\d+", label)[:2])
+        url = f"https://www.cac.gov.cn/names/{list_type}-{year}-{month:02d}.docx"
+        fetch = log.fetch_event(source, run, url, purpose="attachment", status=200, ok=True,
+                                started_at=datetime(2026, 9, 1, tzinfo=UTC), content_type="application/octet-stream",
+                                payload_digest=f"sha256:{list_type}{label}", payload_size=1000,
+                                archive_path=f"archive/names/{list_type}-{year}-{month}.warc.gz")
+        notice = f"https://www.cac.gov.cn/names/{list_type}-{year}-{month:02d}.htm"
+        _list_records(log, source, run, _document(fetch, date(year, month, 1), "month", "cac_list_docx"),
+                      rows, list_type, label, "附件", notice, f"清单（{label}）", url.rsplit("/", 1)[1], None)
+    log.write()
+    return sum(len(rows) for rows in batches.values())
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
+    work = tmp_path_factory.mktemp("names")
+    home = write_sample_log(work / "home")
+    assert write_real_rows(home, shared, set(SEARCHED.values())) >= len(SEARCHED)
+    result = run_dbt_build(home, work)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return work / "build.duckdb"
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -63,24 +220,36 @@ def cli_json(*argv: str) -> list[dict]:
 
 @pytest.mark.dbt
 def test_every_entity_has_an_english_name_and_its_source(wh: Path) -> None:
-    seed = {row["entity_name_zh"]: row["entity_name_en"] for row in csv.DictReader(SEED.open(encoding="utf-8"))
-            if row["entity_name_zh"]}
+    official = official_names()
     found = rows(wh, "select entity_name_zh, name_en, name_en_source from dim_entities order by 1")
-    assert found and all(name_en for _, name_en, _ in found)
-    romanise = _romaniser()
-    sources = set()
-    for zh, name_en, source in found:
-        sources.add(source)
-        if seed.get(zh):
-            assert (name_en, source) == (seed[zh], "seed"), zh
-        else:
-            assert source == "pinyin" and name_en.split(" ")[0] == romanise(zh).split(" ")[0], zh
-    assert sources == {"seed", "pinyin"}  # the sample has reviewed and unreviewed names
+    expected = english_names([zh for zh, _, _ in found], official, translator())
+    assert found and {zh: (en, source) for zh, en, source in found} == expected
+    assert {source for _, _, source in found} == {OFFICIAL, TRANSLATED}  # reviewed and translated names
+    assert not [en for _, en, _ in found if LEGAL_FORM_PINYIN.search(en)]
 
 
 @pytest.mark.dbt
-def test_a_romanised_name_is_searchable(wh: Path) -> None:
-    zh, name_en = rows(wh, "select entity_name_zh, name_en from dim_entities where name_en_source = 'pinyin' "
+def test_marts_share_english_names_groups_and_province(wh: Path) -> None:
+    assert rows(wh, "select count(*) from fct_filings as f join dim_entities as d on f.entity_name = d.entity_name_zh "
+                    "where f.entity_group is distinct from d.group_name")[0][0] == 0
+    assert rows(wh, "select count(*) from fct_filings where entity_group = 'Kuaishou'")[0][0] >= 1
+    assert rows(wh, "select count(*) from fct_timeline_events as t join dim_entities as d "
+                    "on t.entity_name = d.entity_name_zh where t.entity_name_en is distinct from d.name_en")[0][0] == 0
+    columns = {name for (name,) in rows(wh, "select column_name from information_schema.columns "
+                                            "where table_name = 'fct_genai_approvals'")}
+    assert {"province", "province_raw", "entity_group", "entity_name_en"} <= columns and "region" not in columns
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(("query", "organisation"), sorted(SEARCHED.items()))
+def test_an_english_search_finds_the_organisation(wh: Path, query: str, organisation: str) -> None:
+    events = cli_json("timeline", query, "--warehouse", str(wh))
+    assert organisation in {e["entity_name"] for e in events}
+
+
+@pytest.mark.dbt
+def test_a_translated_name_is_searchable(wh: Path) -> None:
+    zh, name_en = rows(wh, "select entity_name_zh, name_en from dim_entities where name_en_source = 'translated' "
                            "order by 1 limit 1")[0]
     word = max(name_en.split(" "), key=len)
     events = cli_json("timeline", word.lower(), "--warehouse", str(wh))

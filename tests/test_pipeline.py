@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import airflow_env, settings
+from regtrail import settings
 from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import Site, build_site
+from regtrail.ops import airflow_env
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -172,7 +173,7 @@ def test_changes_are_dated_by_the_regulator_never_by_the_crawl(pipeline: Pipelin
 def test_filings_and_approvals_have_a_province_from_the_code_table(pipeline: Pipeline) -> None:
     """The province is the code table's (cpca, read here from the package), by the number's first two
     digits; at least 99% of filings and approvals have one, and every one without is listed."""
-    from regtrail.admin_codes import package_table
+    from regtrail.build.admin_codes import package_table
 
     table = {r["adcode"]: r["name"] for r in package_table()}
     filings = pipeline.query("select filing_number, province from fct_filings")

@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import runner, warehouse
+from regtrail.build import warehouse
+from regtrail.crawl import runner
+from regtrail.crawl.sources import get_sources
 from regtrail.fetch.policy import REFUSED, UrlPolicy, source_hosts
 from regtrail.log import events
 from regtrail.mirror.site import Site, build_site
-from regtrail.sources import get_sources
 from tests.fault_server import FaultServer, docx_bytes, html, respond
 
 

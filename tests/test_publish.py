@@ -26,7 +26,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import airflow_env, warehouse
+from regtrail.build import warehouse
+from regtrail.ops import airflow_env
+from regtrail.ops import publish as publishing
 from tests.event_fixtures import AR_ROWS, DS, DS_ROWS, write_sample_log
 from tests.test_dbt_models import REPO_ROOT, run_dbt_build
 
@@ -91,7 +93,7 @@ def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
     """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
     write_sample_log(home)
     adopt_sample_build(base, home)
-    return warehouse.publish(home, **publish_options)
+    return publishing.publish(home, **publish_options)
 
 
 def counts(path: Path) -> tuple[int, int]:
@@ -123,7 +125,7 @@ def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
         shutil.move(home / "events" / kind / f"source={DS}", aside / kind / f"source={DS}")
     first = dbt_build(home, base / "work1")
     assert first.returncode == 0, first.stdout[-4000:]
-    published = warehouse.publish(home, docs=False)
+    published = publishing.publish(home, docs=False)
     assert counts(published) == AR_ONLY
     exports_before = (home / "exports").resolve()
 
@@ -155,7 +157,7 @@ def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
         started = time.monotonic()
         second = dbt_build(home, base / "work2")
         if second.returncode == 0:
-            warehouse.publish(home)
+            publishing.publish(home)
         seconds = time.monotonic() - started
         time.sleep(0.3)
     finally:
@@ -249,12 +251,12 @@ def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monk
 
     monkeypatch.setattr(warehouse, "generate_docs", broken_docs)
     with pytest.raises(RuntimeError, match="docs generate failed"):
-        warehouse.publish(home)
+        publishing.publish(home)
     assert (published.stat().st_ino, (home / "exports").resolve(), (home / "report").resolve()) == before
     assert warehouse.build_path(home).exists(), "the build stays for a retry"
     assert not list(warehouse.build_path(home).parent.glob("publish-*"))
     monkeypatch.undo()
-    warehouse.publish(home, docs=False)  # the retry publishes
+    publishing.publish(home, docs=False)  # the retry publishes
     assert published.stat().st_ino != before[0] and (home / "exports").resolve() != before[1]
 
 
@@ -265,7 +267,7 @@ def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_p
     adopt_sample_build(base, home)
     holder = duckdb.connect(str(warehouse.build_path(home)), config=warehouse.dbt_connect_config())  # as dbt keeps it
     try:
-        published = warehouse.publish(home)
+        published = publishing.publish(home)
     finally:
         holder.close()
     assert counts(published) == FULL
@@ -275,7 +277,7 @@ def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_p
 
 def test_publish_without_a_build_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="did dbt run"):
-        warehouse.publish(tmp_path)
+        publishing.publish(tmp_path)
 
 
 @pytest.mark.slow

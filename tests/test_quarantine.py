@@ -16,11 +16,14 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import airflow_env, runner, settings, warehouse
+from regtrail import settings
 from regtrail.analyst.db import records
+from regtrail.build import warehouse
+from regtrail.crawl import recovery, runner
 from regtrail.fetch.transport import latest_accepted
-from regtrail.log import events, quarantine, recovery
+from regtrail.log import events, quarantine
 from regtrail.mirror.site import Site, build_site
+from regtrail.ops import airflow_env
 from tests.fault_server import FaultServer
 from tests.test_incremental import snapshot
 

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
+from regtrail.crawl.source_cache import SOURCES_DIR, validated_config, validated_data
+from regtrail.crawl.sources import SourceConfigError, read_config
 from regtrail.log import events, records, records_doc
 from regtrail.log.digest import canonical_json, sha256
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
-from regtrail.source_cache import SOURCES_DIR, validated_config, validated_data
-from regtrail.sources import SourceConfigError, read_config
 
 STAGING = settings.REPO_ROOT / "dbt_project" / "models" / "staging"
 JSON_READ = re.compile(r"json_\w+\('payload', '(\w+)'\)")
@@ -132,9 +133,9 @@ def test_parse_of_a_docx_imports_only_what_parsing_needs(shared: Path) -> None:
                          capture_output=True, text=True, cwd=settings.REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
-    assert {"regtrail.dryrun", "regtrail.parsers.docx_list", "lxml.etree"} <= imported
+    assert {"regtrail.crawl.dryrun", "regtrail.parsers.docx_list", "lxml.etree"} <= imported
     heavy = {"pyarrow", "fsspec", "requests", "warcio", "bs4", "pdfplumber", "docx", "typer", "pydantic",
-             "regtrail.fetch.context"}
+             "regtrail.crawl.context"}
     assert heavy & imported == set()
 
 

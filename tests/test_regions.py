@@ -11,7 +11,7 @@ import csv
 import re
 from pathlib import Path
 
-from regtrail import admin_codes
+from regtrail.build import admin_codes
 
 
 def test_seed_is_generated_from_the_package(tmp_path: Path) -> None:

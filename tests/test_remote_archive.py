@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256

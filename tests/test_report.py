@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from bs4 import BeautifulSoup
 
-from regtrail.analyst.cli import main
+from regtrail.cli.analyst import main
 from tests.event_fixtures import CANCELLED_NUMBER
 from tests.test_publish import published_sample
 

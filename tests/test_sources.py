@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from regtrail.crawl.sources import SOURCES_DIR, SourceConfigError, config_path, load_sources
 from regtrail.mirror import site
-from regtrail.sources import SOURCES_DIR, SourceConfigError, config_path, load_sources
 
 
 def foreign_imports(sources_dir: Path) -> list[str]:

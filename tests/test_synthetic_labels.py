@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from regtrail import runner, settings
+from regtrail import settings
+from regtrail.crawl import runner
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from tests.test_dbt_models import run_dbt_build

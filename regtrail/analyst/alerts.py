@@ -10,8 +10,6 @@ notification is logged; it never fails the publish.
 from __future__ import annotations
 
 import logging
-import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import apprise
 import yaml
 
+from regtrail import settings
 from regtrail.analyst import changes
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ class Watchlist:
     @classmethod
     def load(cls, path: Path | str | None = None) -> Watchlist:
         """The watchlist at `path` (default REGTRAIL_WATCHLIST); everything when neither is set."""
-        path = path or os.environ.get("REGTRAIL_WATCHLIST", "").strip()
+        path = path or settings.ENV.watchlist
         if not path:
             return cls(everything=True)
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -101,7 +100,7 @@ def message(publication: changes.Publication, matched: list[dict], watchlist: Wa
 
 def notify_urls() -> list[str]:
     """Apprise URLs from REGTRAIL_NOTIFY (empty: alerts are off)."""
-    return [u for u in re.split(r"[\s,]+", os.environ.get("REGTRAIL_NOTIFY", "").strip()) if u]
+    return list(settings.ENV.notify)
 
 
 def after_publish(publication: changes.Publication, report: str | None = None) -> bool:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from regtrail import settings
 from regtrail.analyst import db, output, queries
 
@@ -90,18 +88,3 @@ def run_report(args, out) -> int:
 def _clock_note(clock: queries.Clock) -> str:
     parts = [f"as of {clock.as_of}" if clock.as_of else "", f"valid on {clock.valid_on}" if clock.valid_on else ""]
     return "".join(f" ({p})" for p in parts if p)
-
-
-def main(argv: list[str] | None = None, out=None) -> int:
-    """`python -m regtrail.analyst …` (an alias of the same `regtrail` commands); returns the exit code."""
-    import typer
-
-    from regtrail.cli import analyst
-
-    app = typer.Typer(name="regtrail.analyst", help=__doc__, add_completion=False, no_args_is_help=True)
-    analyst.register(app)
-    try:
-        return app(argv, prog_name="python -m regtrail.analyst", standalone_mode=False, obj={"out": out}) or 0
-    except click.exceptions.ClickException as error:
-        error.show()
-        return error.exit_code

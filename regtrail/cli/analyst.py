@@ -133,3 +133,16 @@ def _exit(run) -> None:
 
 def _out(ctx: typer.Context) -> IO[str]:
     return (ctx.obj or {}).get("out") or sys.stdout
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    """Run one analyst command in-process (`main(["timeline", "Huawei"], out=buffer)`); returns the exit code."""
+    import click
+
+    app = typer.Typer(name="regtrail", help=__doc__, add_completion=False, no_args_is_help=True)
+    register(app)
+    try:
+        return app(argv, prog_name="regtrail", standalone_mode=False, obj={"out": out}) or 0
+    except click.exceptions.ClickException as error:
+        error.show()
+        return error.exit_code

@@ -35,7 +35,7 @@ def parse(
     Without --notice: the records `regtrail ingest URL` appends for these bytes; with it, those of a crawl of
     that notice. Exit 1 when the document cannot be parsed (the crawler would record a parse failure).
     """
-    from regtrail.dryrun import run  # `regtrail parse` normally starts there directly (regtrail/console.py)
+    from regtrail.crawl.dryrun import run  # `regtrail parse` normally starts there directly (regtrail/cli/console.py)
 
     raise typer.Exit(run(file, url, notice, notice_url))
 
@@ -50,7 +50,7 @@ def crawl(
     Exit 1 when some URL failed after its retries or some document could not be parsed (404/410 are "not
     available", not failures); 3 when everything failed; 2 for an unknown source.
     """
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     _run("crawl", lambda observer: runner.crawl(sources, run_key=run_key, observer=observer))
 
@@ -61,21 +61,21 @@ def ingest(urls: Annotated[list[str], typer.Argument(help="document URLs: notice
 
     Exit 1 when some URL failed or some document could not be parsed; 3 when everything failed.
     """
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     _run("ingest", lambda observer: runner.ingest(urls, observer=observer))
 
 
 def replay(sources: SourcesArg = None) -> None:
     """Re-parse the archive with the current parsers, no network; appends only changed output."""
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     _run("replay", lambda observer: runner.replay(sources, observer=observer))
 
 
 def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, Counter]]) -> None:
     """Run `work` with a progress display; print the stats and a one-line summary; exit as `runner.outcome` says."""
-    from regtrail import runner
+    from regtrail.crawl import runner
 
     try:
         with _progress(verb) as observer:

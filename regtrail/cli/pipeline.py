@@ -28,7 +28,7 @@ def build(
     Continues from a copy of the published warehouse when it can (incremental models load only new
     segments). dbt prints its progress. Exit 1 when a model or a data test fails.
     """
-    from regtrail import warehouse
+    from regtrail.build import warehouse
 
     code = warehouse.dbt_build(full_refresh=True if full_refresh else None)
     if code:
@@ -48,11 +48,11 @@ def publish(
     """
     from rich.console import Console
 
-    from regtrail import warehouse
+    from regtrail.ops import publish as publishing
 
     with Console(stderr=True).status("publishing: exports, report, dbt docs, then one atomic swap"):
         try:
-            target = warehouse.publish(docs=docs, exports=exports, report=report)
+            target = publishing.publish(docs=docs, exports=exports, report=report)
         except (FileNotFoundError, RuntimeError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -82,7 +82,7 @@ def demo() -> None:
 
     Exit 1 when the DAG run fails (its log is printed); 75 (EX_TEMPFAIL) when another build holds the lease.
     """
-    from regtrail import demo as demo_module
+    from regtrail.ops import demo as demo_module
 
     code = demo_module.main()
     if code:

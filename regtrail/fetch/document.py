@@ -1,6 +1,6 @@
 """A fetched (or archived, or local) document handed to a source's parsing code.
 
-Kept apart from the transports so that `regtrail parse` (a dry run, regtrail/dryrun.py) can build one
+Kept apart from the transports so that `regtrail parse` (a dry run, regtrail/crawl/dryrun.py) can build one
 without importing the fetching stack.
 """
 

@@ -3,7 +3,6 @@ rate limit, size limits, and redirects followed by hand so that every hop is che
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from regtrail.fetch.policy import REFUSED, UrlPolicy, allowed_private_hosts
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 TOTAL_TIMEOUT = 300.0
-MAX_BODY_BYTES = 100 * 1024 * 1024
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
@@ -40,20 +38,14 @@ def canonical_url(fetched: str, origin: str | None) -> str:
     return fetched
 
 
-def env_float(name: str, default: float) -> float:
-    """A float setting from the environment (unset or empty gives `default`)."""
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else default
-
-
 def mirror_rate_limit() -> float:
     """Requests per second per host in mirror mode (`REGTRAIL_MIRROR_RATE_LIMIT`; default 0 = unlimited)."""
-    return env_float("REGTRAIL_MIRROR_RATE_LIMIT", 0.0)
+    return settings.ENV.mirror_rate_limit
 
 
 def max_body_bytes() -> int:
     """Largest body accepted (`REGTRAIL_MAX_BODY_BYTES`, default 100 MiB); larger downloads are aborted."""
-    return int(env_float("REGTRAIL_MAX_BODY_BYTES", MAX_BODY_BYTES))
+    return settings.ENV.max_body_bytes
 
 
 @dataclass

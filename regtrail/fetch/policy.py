@@ -16,15 +16,14 @@ A refused URL is never requested: the context records a failed fetch event with 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from regtrail.sources import SourceConfig
+from regtrail import settings
 
 REFUSED = "refused_by_policy"
 _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.I)
@@ -32,13 +31,15 @@ _URL = re.compile(r"^https?://[^\s\"'<>]+$", re.I)
 
 def allowed_private_hosts() -> frozenset[str]:
     """`REGTRAIL_ALLOW_PRIVATE_HOSTS`: hosts (or host:port) fetched although their address is not public."""
-    return frozenset(h.strip().lower() for h in os.environ.get("REGTRAIL_ALLOW_PRIVATE_HOSTS", "").split(",")
-                     if h.strip())
+    return frozenset(h.lower() for h in settings.ENV.allow_private_hosts)
 
 
-def source_hosts(config: SourceConfig | Mapping[str, Any]) -> frozenset[str]:
-    """The hosts a source may fetch: its `allowed_hosts`, else the hosts of every URL its configuration names."""
-    if isinstance(config, SourceConfig):
+def source_hosts(config: Any) -> frozenset[str]:
+    """The hosts a source may fetch: its `allowed_hosts`, else the hosts of every URL its configuration names.
+
+    `config` is a source's validated config (anything with `model_dump`) or its plain mapping.
+    """
+    if hasattr(config, "model_dump"):
         config = config.model_dump()
     declared = config.get("allowed_hosts")
     if declared:

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from regtrail import settings
 from regtrail.fetch.document import Document, header
-from regtrail.fetch.fetcher import Fetcher, RawResponse, env_float
+from regtrail.fetch.fetcher import Fetcher, RawResponse
 from regtrail.fetch.policy import REFUSED, UrlPolicy, allowed_private_hosts
 from regtrail.fetch.retry import retry_after_seconds
 from regtrail.fetch.robots import RobotsAnswer, RobotsCache
@@ -140,7 +141,7 @@ class LiveTransport:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.max_unzipped = max_unzipped if max_unzipped is not None else int(
-            env_float("REGTRAIL_MAX_UNZIPPED_BYTES", MAX_UNZIPPED_BYTES))
+            settings.ENV.max_unzipped_bytes)
         self.obey_robots = obey_robots
         self._robots: RobotsCache | None = None
         self._before: list[FetchResult] = []

@@ -12,7 +12,6 @@ is one PUT, which is atomic (an object is visible whole or not at all), so no re
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -28,7 +27,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
+from regtrail import settings
+from regtrail.log import diskfull
 from regtrail.log.digest import canonical_json, sha256, stable_id
+
+UnreadableHandler = Callable[..., list[Any]]
+on_unreadable: UnreadableHandler | None = None
+"""Called as `on_unreadable(root, kinds, source, thorough=True)` when a read fails; returns what it moved aside.
+`regtrail.log.quarantine` registers itself here when imported (every reader of the log imports it), so this
+module never imports the quarantine."""
 
 log = logging.getLogger("regtrail")
 
@@ -209,16 +216,10 @@ def is_url(root: Root) -> bool:
     return isinstance(root, str) and "://" in root and not root.startswith("file://")
 
 
-def storage_options() -> dict[str, Any]:
-    """fsspec storage options from `REGTRAIL_STORAGE_OPTIONS` (a JSON object; empty when unset)."""
-    raw = os.environ.get("REGTRAIL_STORAGE_OPTIONS", "").strip()
-    return json.loads(raw) if raw else {}
-
-
 def filesystem(root: Root) -> tuple[fsspec.AbstractFileSystem, str]:
     """The fsspec filesystem holding `root` and the root's path on it."""
     if is_url(root):
-        return url_to_fs(str(root), **storage_options())
+        return url_to_fs(str(root), **settings.storage_options())
     return fsspec.filesystem("file"), str(Path(root).resolve())
 
 
@@ -254,9 +255,9 @@ def segment_files(root: Root, kind: str, source: str | None = None) -> list[Path
 def read_events(root: Root, kind: str, source: str | None = None, columns: list[str] | None = None) -> pa.Table:
     """All events of `kind` as one Arrow table (empty table with the schema when none).
 
-    A segment that cannot be read is moved to the quarantine (`quarantine.quarantine_unreadable`, which
-    records a log event naming it) and the rest is read: one damaged file never stops a crawl, a replay or
-    a build.
+    A segment that cannot be read is handed to `on_unreadable` (`quarantine.quarantine_unreadable`, registered
+    when `regtrail.log.quarantine` is imported: it moves the segment aside and records a log event naming it)
+    and the rest is read: one damaged file never stops a crawl, a replay or a build.
     """
     schema = KINDS[kind]
     files = segment_files(root, kind, source)
@@ -271,9 +272,7 @@ def read_events(root: Root, kind: str, source: str | None = None, columns: list[
             dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
         return dataset.to_table(columns=columns)
     except (pa.ArrowException, OSError):
-        from regtrail.log.quarantine import quarantine_unreadable  # it reads and writes events itself
-
-        if not quarantine_unreadable(root, [kind], source, thorough=True):
+        if on_unreadable is None or not on_unreadable(root, [kind], source, thorough=True):
             raise
         return read_events(root, kind, source, columns)
 
@@ -299,11 +298,12 @@ def write_atomically(location: Root, write: Callable[[BinaryIO], None]) -> Path 
         final = Path(location)
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with open(temp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
+        with diskfull.writing(final, partial=temp):
+            with open(temp, "wb") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, final)
         return final
     fs, path = filesystem(location)
     if is_object_store(fs):

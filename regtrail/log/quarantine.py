@@ -140,3 +140,6 @@ def record_restored(root: Root, source: str, pending: list[dict[str, Any]], *, r
                                     identity=quarantine["event_id"], run_key=run_key).row())
     if rows:
         events.write_segment(root, "log", source, rows)
+
+
+events.on_unreadable = quarantine_unreadable

@@ -105,7 +105,7 @@ def start_mirror(site: Site | None = None, host: str = "127.0.0.1", port: int = 
     if site is None:
         site = build_site(settings.shared_dir())
     log = RequestLog()
-    verbose = os.environ.get("REGTRAIL_MIRROR_VERBOSE", "") == "1"
+    verbose = settings.ENV.mirror_verbose
     server = ThreadingHTTPServer((host, port), _make_handler(site, log, verbose))
     server.daemon_threads = True
     name = f"regtrail-mirror-{server.server_address[1]}"

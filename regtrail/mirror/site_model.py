@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from regtrail.sources import SOURCES_DIR, config_path, source_config
-from regtrail.sources import load_sources as load_source_registry
+from regtrail.crawl.sources import SOURCES_DIR, config_path, source_config
+from regtrail.crawl.sources import load_sources as load_source_registry
 
 HOST = "www.cac.gov.cn"
 DOWNLOAD_PATH = "/cms/pub/interact/downloadfile.jsp"

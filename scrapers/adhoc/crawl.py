@@ -1,7 +1,7 @@
 """One-off documents: `regtrail ingest URL...` through the same fetcher and archive.
 
-Nothing is crawled on a schedule. `regtrail.runner.ingest` fetches each URL under this source's name and
-hands the document to the source that accepts it (`regtrail.sources.handle_document`): CAC notice pages
+Nothing is crawled on a schedule. `regtrail.crawl.runner.ingest` fetches each URL under this source's name and
+hands the document to the source that accepts it (`regtrail.crawl.sources.handle_document`): CAC notice pages
 (algorithm lists or generative-AI lists), list attachments, news articles.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from regtrail.fetch.context import Context
+    from regtrail.crawl.context import Context
 
 
 def crawl(context: Context) -> None:

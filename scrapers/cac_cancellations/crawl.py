@@ -15,7 +15,7 @@ from regtrail.parsers import cancellation_notice as parser
 from regtrail.parsers.cancellation_notice import CancellationNotice, CancellationParseError, ListedNotice
 
 if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.fetch.context import Context
+    from regtrail.crawl.context import Context
     from regtrail.fetch.document import Document
 
 

@@ -14,14 +14,14 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from regtrail.crawl.sources import SourceConfig, source_config
 from regtrail.log import records
 from regtrail.parsers import cac_pages, genai_list
 from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
-from regtrail.sources import SourceConfig, source_config
 from scrapers import cac_lists
 
 if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.fetch.context import Context
+    from regtrail.crawl.context import Context
     from regtrail.fetch.document import Document
 
 LIST_TYPE = "genai_service"

@@ -17,13 +17,13 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from regtrail.crawl.sources import Outlet, source_config
 from regtrail.log import records
 from regtrail.parsers import cac_pages, news_article
 from regtrail.parsers.news_article import FeedEntry, NewsParseError
-from regtrail.sources import Outlet, source_config
 
 if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.fetch.context import Context
+    from regtrail.crawl.context import Context
     from regtrail.fetch.document import Document
 
 

@@ -1,8 +1,8 @@
 -- One row per organisation (normalised Chinese name) that appears in a filing list, a generative-AI
--- list or a cancellation notice. English name, aliases and corporate group come from the reviewed
--- seed entity_aliases, else a romanisation of the Chinese name (int_entity_romanised_names, Hanyu
--- Pinyin), `name_en_source` saying which; a renamed company keeps one row per name. province/city/district:
--- where most of its filing numbers' administrative codes and generative-AI 属地 place it.
+-- list or a cancellation notice. English name from int_entity_english_names (the reviewed seed
+-- entity_names_official, else a translation, else pinyin; `name_en_source` says which); aliases and
+-- corporate group from the reviewed seed entity_aliases; a renamed company keeps one row per name.
+-- province/city/district: where most of its filing numbers' administrative codes and generative-AI 属地 place it.
 with
 
 versions as (
@@ -29,9 +29,9 @@ notice_cancellations as (
 
 ),
 
-romanised as (
+english as (
 
-    select * from {{ ref('int_entity_romanised_names') }}
+    select * from {{ ref('int_entity_english_names') }}
 
 ),
 
@@ -160,8 +160,8 @@ final as (
     select
         {{ surrogate_key(['all_names.entity_name']) }} as entity_id,
         all_names.entity_name as entity_name_zh,
-        coalesce(seed.entity_name_en, romanised.name_pinyin) as name_en,
-        case when seed.entity_name_en is not null then 'seed' else 'pinyin' end as name_en_source,
+        english.name_en,
+        english.name_en_source,
         case
             when seed.aliases is null then {{ empty_string_list() }}
             else string_split(seed.aliases, '|')
@@ -197,8 +197,8 @@ final as (
     left join entity_regions
         on all_names.entity_name = entity_regions.entity_name
             and entity_regions.rank = 1
-    left join romanised
-        on all_names.entity_name = romanised.entity_name
+    left join english
+        on all_names.entity_name = english.entity_name
 
 )
 

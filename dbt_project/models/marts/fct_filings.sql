@@ -128,6 +128,18 @@ regions as (
 
 ),
 
+-- the corporate group of an organisation, as in the other marts (seed entity_aliases)
+entity_groups as (
+
+    select
+        entity_name_zh,
+        min(group_name_en) as entity_group
+    from {{ ref('entity_aliases') }}
+    where entity_name_zh is not null
+    group by entity_name_zh
+
+),
+
 listed as (
 
     select
@@ -136,6 +148,7 @@ listed as (
         latest.role,
         latest.algorithm_category,
         latest.entity_name,
+        entity_groups.entity_group,
         latest.products,
         latest.purpose,
         latest.remark,
@@ -178,6 +191,8 @@ listed as (
         on latest.filing_number = cancellations.filing_number
     left join regions
         on {{ filing_number_region('latest.filing_number') }} = regions.region_ref
+    left join entity_groups
+        on latest.entity_name = entity_groups.entity_name_zh
 
 ),
 
@@ -190,6 +205,7 @@ notice_only as (
         case when notices.role not like '%类' then notices.role end as role,
         case when notices.role like '%类' then notices.role end as algorithm_category,
         notices.entity_name,
+        entity_groups.entity_group,
         notices.products,
         cast(null as varchar) as purpose,
         cast(null as varchar) as remark,
@@ -226,6 +242,8 @@ notice_only as (
     from {{ ref('int_filing_cancellations') }} as notices
     left join regions
         on {{ filing_number_region('notices.filing_number') }} = regions.region_ref
+    left join entity_groups
+        on notices.entity_name = entity_groups.entity_name_zh
     where notices.filing_number not in (
             select listed_versions.filing_number from {{ ref('int_filing_versions') }} as listed_versions
         )

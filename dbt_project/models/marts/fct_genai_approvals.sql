@@ -2,7 +2,9 @@
 -- (approval_kind 'filing'), an application registered locally ('registration') or an on-device 手机端侧
 -- service ('ondevice'), from the first list that shows it (a yearly summary never adds one). Rows are
 -- kept as printed; `quirks` and `is_late_registration` say what is irregular about them, and
--- `is_synthetic` marks rows of lists the mirror invented (never true with the real data).
+-- `is_synthetic` marks rows of lists the mirror invented (never true with the real data). The 属地 is
+-- resolved to a province (int_region_codes) as in the other marts; the organisation's English name is
+-- dim_entities' (int_entity_english_names), its group the seed entity_aliases'.
 with
 
 approvals as (
@@ -15,10 +17,22 @@ entities as (
 
     select
         entity_name_zh,
-        entity_name_en,
         group_name_en
     from {{ ref('entity_aliases') }}
     where entity_name_zh is not null
+
+),
+
+english as (
+
+    select * from {{ ref('int_entity_english_names') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('int_region_codes') }}
+    where ref_kind = 'province_name'
 
 ),
 
@@ -28,11 +42,13 @@ final as (
         approvals.genai_number,
         approvals.approval_kind,
         approvals.seq,
-        approvals.region,
+        regions.province_code,
+        regions.province,
+        approvals.region as province_raw,
         approvals.model_name,
         approvals.entity_name,
         approvals.entity_name_raw,
-        entities.entity_name_en,
+        english.name_en as entity_name_en,
         entities.group_name_en as entity_group,
         approvals.scenario,
         approvals.approved_date,
@@ -53,7 +69,11 @@ final as (
     from approvals
     left join entities
         on approvals.entity_name = entities.entity_name_zh
-    qualify row_number() over (partition by approvals.genai_number order by entities.entity_name_en) = 1
+    left join english
+        on approvals.entity_name = english.entity_name
+    left join regions
+        on approvals.region = regions.region_ref
+    qualify row_number() over (partition by approvals.genai_number order by entities.group_name_en) = 1
 
 )
 

@@ -1,8 +1,9 @@
 -- One row per event on the timeline: the union of the event models in intermediate/timeline/
 -- (filing_listed, filing_changed, filing_cancelled, approval_announced, news_reported; each model
 -- says how its events are dated), joined to the reviewed seed entity_aliases, so "everything about
--- Huawei" is one WHERE on entity_group (or the Chinese or English name), and to the province/city/
--- district of the filing number's administrative code or the approval's 属地 (int_region_codes).
+-- Huawei" is one WHERE on entity_group (or the Chinese or English name, int_entity_english_names),
+-- and to the province/city/district of the filing number's administrative code or the approval's 属地
+-- (int_region_codes).
 -- A change or 已注销 first shown by a list is dated by that list's publication (or the 备注 month),
 -- never by the crawl; event_date_earliest / event_date_latest bound when it took effect.
 -- Incremental: a run recomputes every event of the filings whose history or cancellation notices
@@ -70,12 +71,17 @@ entities as (
 
     select
         entity_name_zh,
-        entity_name_en,
         group_id,
         group_name_en,
         group_name_zh
     from {{ ref('entity_aliases') }}
     where entity_name_zh is not null
+
+),
+
+english as (
+
+    select * from {{ ref('int_entity_english_names') }}
 
 ),
 
@@ -111,7 +117,7 @@ final as (
         unioned.event_date,
         unioned.event_type,
         unioned.entity_name,
-        coalesce(entities.entity_name_en, groups.group_name_en) as entity_name_en,
+        coalesce(english.name_en, groups.group_name_en) as entity_name_en,
         coalesce(entities.group_name_en, groups.group_name_en) as entity_group,
         coalesce(entities.group_name_zh, groups.group_name_zh) as entity_group_zh,
         unioned.filing_number,
@@ -141,6 +147,8 @@ final as (
     from unioned
     left join entities
         on unioned.entity_name = entities.entity_name_zh
+    left join english
+        on unioned.entity_name = english.entity_name
     left join groups
         on unioned.group_id = groups.group_id
     left join approval_regions

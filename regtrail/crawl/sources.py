@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from regtrail.source_cache import SOURCES_DIR
+from regtrail.settings import REPO_ROOT, SOURCES_DIR
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, several times faster
 
@@ -229,7 +229,7 @@ def handle_document(context: Any, document: Any) -> bool:
     return False
 
 
-ANNOUNCED_SEED = SOURCES_DIR.parent / "dbt_project" / "seeds" / "announced_lists.csv"
+ANNOUNCED_SEED = REPO_ROOT / "dbt_project" / "seeds" / "announced_lists.csv"
 ANNOUNCED_COLUMNS = ("list_id", "list_type", "batch_label", "source", "notice_url", "published", "expected_count")
 
 
@@ -267,6 +267,6 @@ def announced_seed_text(sources: dict[str, Source] | None = None) -> str:
     return out.getvalue()
 
 
-if __name__ == "__main__":  # python -m regtrail.sources: rewrite the seed after editing a source.yml
+if __name__ == "__main__":  # python -m regtrail.crawl.sources: rewrite the seed after editing a source.yml
     ANNOUNCED_SEED.write_text(announced_seed_text(), encoding="utf-8")
     print(f"wrote {ANNOUNCED_SEED}")

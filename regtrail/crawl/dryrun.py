@@ -32,7 +32,7 @@ from regtrail.log.records import ParseFailure, Record
 from regtrail.log.text import clean_key
 
 if TYPE_CHECKING:
-    from regtrail.sources import SourceConfig
+    from regtrail.crawl.sources import SourceConfig
 
 log = logging.getLogger("regtrail")
 
@@ -74,7 +74,7 @@ class DryRunContext:
 def _context(source: str | None = None, list_type: str | None = None) -> DryRunContext:
     """A dry-run context with the config of `source`, or of the source crawling lists of `list_type` (only
     that source's YAML is parsed)."""
-    from regtrail.source_cache import SOURCES_DIR, validated_config
+    from regtrail.crawl.source_cache import SOURCES_DIR, validated_config
 
     if source is None:
         line = f"\nlist_type: {list_type}\n"
@@ -237,7 +237,7 @@ def run(path: Path, url: str | None = None, notice: Path | None = None, notice_u
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`regtrail parse` without the Typer application (see regtrail/console.py); the same options."""
+    """`regtrail parse` without the Typer application (see regtrail/cli/console.py); the same options."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="regtrail parse", description=__doc__.splitlines()[0])

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from regtrail import settings
-from regtrail.fetch.context import ArchiveTransport, Context, LiveTransport, Transport
+from regtrail.crawl import recovery
+from regtrail.crawl.context import ArchiveTransport, Context, LiveTransport, Transport
+from regtrail.crawl.sources import Source, get_sources, handle_document
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import source_hosts
-from regtrail.log import events, quarantine, recovery
+from regtrail.log import events, quarantine
 from regtrail.log.events import Root
-from regtrail.sources import Source, get_sources, handle_document
 
 log = logging.getLogger("regtrail")
 
@@ -166,7 +167,7 @@ def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | No
             document = context.fetch(url, purpose="document", expect="any")
             if document is not None and not handle_document(context, document):
                 context.fail(document, f"no source parses this {document.detected_type} document",
-                             parser="regtrail.sources", parser_version="1")
+                             parser="regtrail.crawl.sources", parser_version="1")
     finally:
         context.flush()
     return {source.name: context.stats}

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from regtrail.fetch.fetcher import env_float
+from regtrail import settings
+from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.policy import source_hosts
 from regtrail.fetch.sniff import detect_type, is_synthetic
 from regtrail.fetch.transport import (
@@ -41,18 +42,16 @@ from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
 from regtrail.log.records import ParseFailure, Record
 from regtrail.log.text import clean_key
-from regtrail.sources import Source, SourceConfig
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
 
 log = logging.getLogger("regtrail")
 
-FLUSH_SECONDS = 30.0
 
 
 def flush_seconds() -> float:
     """How often buffered events are written during a crawl (`REGTRAIL_FLUSH_SECONDS`, default 30)."""
-    return env_float("REGTRAIL_FLUSH_SECONDS", FLUSH_SECONDS)
+    return settings.ENV.flush_seconds
 
 
 @dataclass

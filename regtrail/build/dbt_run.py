@@ -23,8 +23,7 @@ DBT_DIR = settings.REPO_ROOT / "dbt_project"
 def dbt_env(home: Path | None = None) -> dict[str, str]:
     """The environment of a dbt process: the build file, the log root, no telemetry."""
     home = home or settings.home()
-    build_db = os.environ.get("REGTRAIL_BUILD_DB") or str(home / "build" / "warehouse.duckdb")
-    return {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_BUILD_DB": build_db,
+    return {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_BUILD_DB": str(settings.build_db(home)),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", **settings.log_env()}
 
 

@@ -33,13 +33,11 @@ def airflow_environ(home: Path | None = None) -> dict[str, str]:
 
 def apply(home: Path | None = None) -> dict[str, str]:
     """Set those variables in this process (existing values win) and return the effective ones."""
-    for key, value in airflow_environ(home).items():
-        os.environ.setdefault(key, value)
-    return {k: os.environ[k] for k in airflow_environ(home)}
+    return {key: os.environ.setdefault(key, value) for key, value in airflow_environ(home).items()}
 
 
 def main() -> None:
-    """`python -m regtrail.airflow_env`: print the variables as shell `export` lines (for `eval`)."""
+    """`python -m regtrail.ops.airflow_env`: print the variables as shell `export` lines (for `eval`)."""
     import shlex
 
     for key, value in airflow_environ().items():

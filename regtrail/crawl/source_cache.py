@@ -1,6 +1,6 @@
 """A source's validated config without importing pydantic: what `regtrail parse` reads.
 
-`regtrail.sources` validates a `source.yml` (pydantic); the validated form is kept as JSON in the
+`regtrail.crawl.sources` validates a `source.yml` (pydantic); the validated form is kept as JSON in the
 source's `__pycache__/`, named by the digest of the YAML's and the models' bytes, so a changed YAML
 or model is validated again and a stale cache is never read. The dry run reads that JSON as read-only attribute objects
 with the model's field names, so its start-up does not pay pydantic's import (about 0.25 s).
@@ -17,9 +17,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import scrapers
+from regtrail.settings import SOURCES_DIR
 
-SOURCES_DIR = Path(scrapers.__file__).resolve().parent
+__all__ = ["SOURCES_DIR", "validated_config", "validated_data"]
 _MODELS = Path(__file__).with_name("sources.py")
 """The pydantic models that validate a source.yml: a change to them (a new defaulted field) invalidates the cache."""
 
@@ -56,7 +56,7 @@ def validated_data(name: str, sources_dir: Path = SOURCES_DIR) -> dict[str, Any]
         return json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    from regtrail.sources import read_config
+    from regtrail.crawl.sources import read_config
 
     data = read_config(path).model_dump(mode="json")
     try:
@@ -71,5 +71,5 @@ def validated_data(name: str, sources_dir: Path = SOURCES_DIR) -> dict[str, Any]
 
 
 def validated_config(name: str, sources_dir: Path = SOURCES_DIR) -> Any:
-    """The validated config of one source, read-only attributes named as in `regtrail.sources.SourceConfig`."""
+    """The validated config of one source, read-only attributes named as in `regtrail.crawl.sources.SourceConfig`."""
     return _frozen(validated_data(name, sources_dir))

@@ -3,14 +3,13 @@ the rule that decides whether a crawl run updates the event-log Asset."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from regtrail import settings
-from regtrail.sources import get_sources
+from regtrail.crawl.sources import get_sources
 
 WAREHOUSE_DAG = "regtrail_warehouse"
 CRAWL_PREFIX = "regtrail_crawl_"
@@ -45,7 +44,7 @@ def new_record_events(stats: Mapping[str, Mapping[str, Any] | None]) -> dict[str
 def warehouse_task_args() -> dict[str, Any]:
     """Default arguments of the warehouse DAG's tasks: `REGTRAIL_WAREHOUSE_QUEUE` pins them (prepare, dbt,
     publish) to the workers serving that queue, whose disk holds the build file (CeleryExecutor)."""
-    queue = os.environ.get("REGTRAIL_WAREHOUSE_QUEUE", "").strip()
+    queue = settings.ENV.warehouse_queue
     return {"queue": queue} if queue else {}
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import psutil
 from filelock import FileLock
 
-DEFAULT_TTL = 7200.0
+from regtrail import settings
+
 POLL_SECONDS = 0.5
 
 
@@ -64,20 +65,19 @@ def _mutex(root: Path) -> FileLock:
 
 
 def ttl() -> float:
-    return float(os.environ.get("REGTRAIL_BUILD_LOCK_TTL", "") or DEFAULT_TTL)
+    return settings.ENV.build_lock_ttl
 
 
 def default_wait() -> float:
-    return float(os.environ.get("REGTRAIL_BUILD_LOCK_WAIT", "") or 0)
+    return settings.ENV.build_lock_wait
 
 
 def run_id() -> str:
     """This build's run: `REGTRAIL_BUILD_RUN`, else the Airflow DAG run executing this task, else this process."""
-    if os.environ.get("REGTRAIL_BUILD_RUN"):
-        return os.environ["REGTRAIL_BUILD_RUN"]
-    dag, run = os.environ.get("AIRFLOW_CTX_DAG_ID"), os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
-    if dag and run:
-        return f"{dag}/{run}"
+    if settings.ENV.build_run:
+        return settings.ENV.build_run
+    if airflow := settings.airflow_run():
+        return airflow
     return f"{socket.gethostname()}/pid{os.getpid()}"
 
 
@@ -135,7 +135,7 @@ def _acquire(root: Path, run: str, *, process_bound: bool, wait: float | None) -
                 f"another warehouse build holds {lease_path(root)}: {current.describe()}; this run ({run}) "
                 f"{'waited ' + format(wait, '.0f') + ' s and ' if wait else ''}gives up (REGTRAIL_BUILD_LOCK_WAIT "
                 "sets how long to wait; the lease ends when that build publishes or fails, "
-                "`python -m regtrail.buildlock release` ends it by hand)")
+                "`python -m regtrail.build.buildlock release` ends it by hand)")
         time.sleep(POLL_SECONDS)
 
 
@@ -168,10 +168,8 @@ def _write(root: Path, lease: Lease) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m regtrail.buildlock [status|release]`: show or end the lease of REGTRAIL_HOME."""
+    """`python -m regtrail.build.buildlock [status|release]`: show or end the lease of REGTRAIL_HOME."""
     import sys
-
-    from regtrail import settings
 
     command = (argv if argv is not None else sys.argv[1:]) or ["status"]
     root = settings.home()

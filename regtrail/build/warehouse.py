@@ -26,12 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
-from regtrail import buildlock, dbt_run, publication, settings
-from regtrail.log import events, quarantine
+from regtrail import settings
+from regtrail.build import buildlock, dbt_run, publication
+from regtrail.log import diskfull, events, quarantine
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     # Bound to this process unless the build runs as Airflow tasks, which may be separate processes.
     lease = buildlock.acquire(root, run or buildlock.run_id(),
-                              process_bound=not os.environ.get("AIRFLOW_CTX_DAG_RUN_ID"))
+                              process_bound=not settings.in_airflow_task())
     # dbt reads the segment folders as they are: move unreadable segments aside first
     for moved in quarantine.quarantine_unreadable(settings.log_root(), run_key=f"build:{lease.run}"):
         log.warning("the build goes on without %s (unreadable; replay restores record events)", moved)
@@ -91,7 +94,8 @@ def prepare_build(root: Path | None = None, *, full_refresh: bool | None = None,
         # Inspect the copy, never the published file: a DuckDB connection opened here with another
         # configuration than a reader's in the same process (a BI client, say) would break that reader.
         partial = path.with_name(path.name + ".copying")
-        shutil.copyfile(published, partial)
+        with diskfull.writing(partial, partial=partial):
+            shutil.copyfile(published, partial)
         reason = incremental_blocker(partial, fingerprint)
         if reason:
             partial.unlink()
@@ -152,7 +156,10 @@ def build_fingerprint() -> str:
         files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
     for path in files:
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin"):  # pypinyin: int_entity_romanised_names
+    names = Path(find_spec("regtrail.names").origin).parent  # int_entity_english_names runs regtrail.names
+    for path in sorted(names.glob("*.py")):
+        digest.update(f"regtrail/names/{path.name}".encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("duckdb", "dbt-duckdb", "dbt-core", "pypinyin", "jieba"):
         digest.update(f"{package}=={metadata.version(package)}\0".encode())
     return "sha256:" + digest.hexdigest()
 
@@ -199,17 +206,42 @@ def check_build(con: duckdb.DuckDBPyConnection, record: dict | None, fingerprint
         raise BuildRefused("models were built after the last test run: the build file is untested")
 
 
-def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True, report: bool = True,
-            feeds: bool = True) -> Path:
+class Outputs(Protocol):
+    """What a publication derives from the build besides the warehouse, exports and docs.
+
+    Supplied by the caller (`regtrail.ops.publish` passes the analyst's: changes, report, feeds, alerts), so
+    the build never imports the analyst.
+    """
+
+    def changes(self, con: duckdb.DuckDBPyConnection, root: Path, stamp: str, now: datetime,
+                fingerprint: str) -> Any:
+        """What this publication adds to the previous ones (written into the build before the switch)."""
+
+    def record(self, added: Any) -> None:
+        """Record `added` in the log, after the switch."""
+
+    def summary(self, added: Any) -> str:
+        """One line saying what `added` holds."""
+
+    def report(self, con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        """Write the HTML report into `folder`."""
+
+    def feeds(self, con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        """Write the Atom feeds into `folder`."""
+
+    def after_publish(self, added: Any, report: str | None) -> None:
+        """Notify after a committed publication; never raises."""
+
+
+def publish(root: Path | None = None, *, outputs: Outputs, docs: bool = True, exports: bool = True,
+            report: bool = True, feeds: bool = True) -> Path:
     """Check the build, stage the warehouse and every published folder, then switch them in at once.
 
-    What this publication adds to the previous ones goes into the build first (`analyst.changes`) and
-    is recorded in the log after the switch; the watchlist alert follows (`analyst.alerts`, never failing
+    What this publication adds to the previous ones goes into the build first (`outputs.changes`) and
+    is recorded in the log after the switch; the alert follows (`outputs.after_publish`, never failing
     the publish). Holds the build lease of `root` (see `buildlock`) and ends it on success. Returns the
     warehouse path.
     """
-    from regtrail.analyst import alerts, changes
-
     root = (root or settings.home()).resolve()
     source = build_path(root)
     if not source.exists():
@@ -228,27 +260,33 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
                 check_build(con, record, fingerprint)
                 con.execute(f"create or replace table {BUILD_INFO} as "
                             "select ? as fingerprint, ? as published, ? as run", [fingerprint, stamp, run])
-                added = changes.compute(con, root, stamp, now, fingerprint)  # what this publication adds
+                added = outputs.changes(con, root, stamp, now, fingerprint)  # what this publication adds
                 con.execute("CHECKPOINT")
                 for name, stager in STAGERS.items():
                     if wanted.get(name, True) and stager.uses_connection:
-                        stager.stage(con, source, stage / name, root, stamp)
+                        with diskfull.writing(stage / name):
+                            stager.stage(outputs, con, source, stage / name, root, stamp)
             if _wal(source).exists() and _wal(source).stat().st_size:
                 raise RuntimeError(f"{_wal(source)} still holds changes after CHECKPOINT; not publishing")
             for name, stager in STAGERS.items():
                 if wanted.get(name, True) and not stager.uses_connection:
-                    stager.stage(None, source, stage / name, root, stamp)
+                    with diskfull.writing(stage / name):
+                        stager.stage(outputs, None, source, stage / name, root, stamp)
             publication.carry_forward(root, stage, tuple(n for n in publication.PUBLISHED if not (stage / n).exists()))
             os.replace(source, stage / publication.WAREHOUSE)
             _wal(root / publication.WAREHOUSE).unlink(missing_ok=True)  # never replayed onto the new file
             publication.switch(root, stage, stamp)  # the commit point
-            changes.record(added)
+            outputs.record(added)
+        except Exception as exc:
+            if diskfull.is_disk_full(exc) and not isinstance(exc, diskfull.DiskFull):
+                raise diskfull.DiskFull(source, exc) from exc
+            raise
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         _record_path(root).unlink(missing_ok=True)
         buildlock.release(root, run)
-    log.info("publication %s: %s", stamp, changes.summary_line(added.counts))
-    alerts.after_publish(added, str(root / "report" / "index.html") if report else None)
+    log.info("publication %s: %s", stamp, outputs.summary(added))
+    outputs.after_publish(added, str(root / "report" / "index.html") if report else None)
     return root / publication.WAREHOUSE
 
 
@@ -256,21 +294,19 @@ def publish(root: Path | None = None, *, docs: bool = True, exports: bool = True
 class Stager:
     """Writes one published folder from the build: with the open build connection, or from the file."""
 
-    stage: Callable[[duckdb.DuckDBPyConnection | None, Path, Path, Path, str], object]
+    stage: Callable[[Outputs, duckdb.DuckDBPyConnection | None, Path, Path, Path, str], object]
     uses_connection: bool
 
 
-def _stage_exports(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+def _stage_exports(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
     export_marts(con, folder, stamp)
 
 
-def _stage_report(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
-    from regtrail.analyst import report as report_module
-
-    report_module.write_report(con, folder / "index.html")
+def _stage_report(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    outputs.report(con, folder)
 
 
-def _stage_docs(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+def _stage_docs(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
     # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
     # (`airflow dags test` runs every task in one process), and a second process cannot open it.
     copy = folder.parent / "docs-db" / source.name
@@ -282,10 +318,8 @@ def _stage_docs(con, source: Path, folder: Path, root: Path, stamp: str) -> None
         shutil.rmtree(copy.parent, ignore_errors=True)
 
 
-def _stage_feeds(con, source: Path, folder: Path, root: Path, stamp: str) -> None:
-    from regtrail.analyst import feeds as feeds_module
-
-    feeds_module.write_feeds(con, folder)
+def _stage_feeds(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
+    outputs.feeds(con, folder)
 
 
 # One entry per folder in publication.PUBLISHED, in the order they are staged.

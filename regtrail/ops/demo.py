@@ -18,7 +18,9 @@ import duckdb
 from rich.console import Console
 from rich.status import Status
 
-from regtrail import airflow_env, buildlock, orchestration, settings
+from regtrail import settings
+from regtrail.build import buildlock
+from regtrail.ops import airflow_env, orchestration
 
 BIN = Path(sys.executable).parent
 LOCKED = 75  # EX_TEMPFAIL: another build holds the lease; try again when it has published
@@ -33,7 +35,7 @@ def mirror_running() -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory() as tmp:
         origin_file = Path(tmp) / "origin"
-        proc = subprocess.Popen([sys.executable, "-m", "regtrail.mirror", "--port", "0",
+        proc = subprocess.Popen([sys.executable, "-m", "regtrail", "mirror", "--port", "0",
                                  "--print-origin-file", str(origin_file)], cwd=settings.REPO_ROOT)
         try:
             for _ in range(200):

@@ -1,7 +1,7 @@
 """The `regtrail` console script (and `python -m regtrail`).
 
 `regtrail parse FILE` starts without the Typer application: Typer loads pydantic and click (about 0.1-0.2 s
-of imports, more than reading a list takes), so `parse` goes straight to regtrail.dryrun, which imports
+of imports, more than reading a list takes), so `parse` goes straight to regtrail.crawl.dryrun, which imports
 only what parsing the file needs. Every other command, and `parse --help`, goes to regtrail.cli.
 """
 
@@ -14,9 +14,9 @@ def main() -> None:
     """Entry point of the `regtrail` console script."""
     args = sys.argv[1:]
     if args[:1] == ["parse"] and not {"-h", "--help"} & set(args):
-        from regtrail.dryrun import main as parse_main
+        from regtrail.crawl.dryrun import main as parse_main
 
         sys.exit(parse_main(args[1:]))
-    from regtrail.cli import main as cli_main
+    from regtrail.cli.app import main as cli_main
 
     cli_main()

@@ -2,7 +2,7 @@
 
 `cpca` 0.5.5 ships `resources/adcodes.csv`: 3,511 Chinese administrative divisions (provinces,
 prefecture-level cities, districts and counties) with 12-digit codes (all ending in 000000), names
-and coordinates. `python -m regtrail.admin_codes` writes it to `dbt_project/seeds/admin_codes.csv`
+and coordinates. `python -m regtrail.build.admin_codes` writes it to `dbt_project/seeds/admin_codes.csv`
 with 6-digit codes, sorted, so the warehouse never needs the package at build time and a change of
 the table is a reviewable diff; `--check` exits 1 when the seed differs from the installed package.
 The file is read through the distribution's metadata, without importing cpca (which loads pandas).
@@ -17,8 +17,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from regtrail import settings
+
 PACKAGE, VERSION, RESOURCE = "cpca", "0.5.5", "cpca/resources/adcodes.csv"
-SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "admin_codes.csv"
+SEED = settings.REPO_ROOT / "dbt_project" / "seeds" / "admin_codes.csv"
 COLUMNS = ["adcode", "name", "longitude", "latitude"]
 
 

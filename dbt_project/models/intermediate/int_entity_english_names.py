@@ -1,0 +1,38 @@
+"""One row per organisation name: its English name and where that comes from (regtrail.names).
+
+`official` from the reviewed seed entity_names_official; else `translated` (place + trade name in pinyin
+words, jieba-segmented + industry words of the glossary + legal form, e.g. 北京月之暗面科技有限公司 ->
+Beijing Moonshot Technology Co., Ltd.); `romanised` (pinyin only) where no glossary word, form, place or
+brand applies. Places come from the seed admin_codes, brands from regtrail.names.glossary.BRANDS and the
+group names of the seed entity_aliases.
+
+A Python model: dbt cannot enforce a contract on it; dim_entities, which exposes the result, is
+contracted (name_en not null).
+"""
+
+import pyarrow as pa
+
+from regtrail.names import Translator, places_from_admin_codes, provinces_from_admin_codes
+from regtrail.names.glossary import BRANDS
+from regtrail.names.translate import OFFICIAL
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    official = dict(dbt.ref("entity_names_official").project("name_zh, name_en").fetchall())
+    groups = dbt.ref("entity_aliases").project("group_name_zh, group_name_en").distinct().fetchall()
+    codes = dbt.ref("admin_codes").project("cast(adcode as varchar), name").fetchall()
+    translator = Translator(places_from_admin_codes(codes), {**BRANDS, **dict(groups)},
+                            provinces_from_admin_codes(codes))
+    names = set()
+    upstreams = (dbt.ref("int_filing_versions"), dbt.ref("int_genai_approvals"), dbt.ref("int_filing_cancellations"))
+    for upstream in upstreams:  # the names dim_entities lists
+        rows = upstream.filter("entity_name is not null").project("entity_name").distinct().fetchall()
+        names.update(row[0] for row in rows)
+    ordered = sorted(names)
+    english = [(official[name], OFFICIAL) if official.get(name) else translator.translate(name) for name in ordered]
+    return pa.table({
+        "entity_name": pa.array(ordered, pa.string()),
+        "name_en": pa.array([name for name, _ in english], pa.string()),
+        "name_en_source": pa.array([source for _, source in english], pa.string()),
+    })

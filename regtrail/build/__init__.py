@@ -1,0 +1,1 @@
+"""Building and publishing the warehouse: dbt, the build lock, the atomic publication."""

@@ -1,0 +1,1 @@
+"""Crawling: source configs and registry, the crawl context, the runner, the dry run, replay recovery."""

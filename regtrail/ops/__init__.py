@@ -1,0 +1,1 @@
+"""Operating: the Airflow DAG factory, its environment, the end-to-end demo."""
