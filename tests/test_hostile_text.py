@@ -99,6 +99,10 @@ def test_control_characters_and_escape_sequences_never_reach_a_record(value: str
     assert filing.extra == {filing.algorithm_name: filing.algorithm_name}
 
 
+def test_an_unterminated_escape_string_loses_its_introducer_not_the_text_after_it() -> None:
+    assert _filing(remark="变更\x1b]0;内容：新增产品").remark == "变更0;内容：新增产品"
+
+
 def test_tab_and_newline_stay_line_ends_are_one_newline_and_text_is_nfc() -> None:
     filing = _filing(remark="变更\t内容\r\n第二行\r第三行", entity_name="Cafe\u0301 Ltd")
     assert filing.remark == "变更\t内容\n第二行\n第三行"

@@ -1,7 +1,8 @@
 """The text boundary of the record contract: every string a record holds passes `clean` (records.py calls it).
 
 - Terminal escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \\`, their one-byte C1 forms, and
-  two-byte `ESC X`) are removed whole; then every remaining control character: C0 except tab and newline,
+  two-byte `ESC X`) are removed whole (an OSC string without its terminator loses only its introducer: the
+  text after it stays); then every remaining control character: C0 except tab and newline,
   DEL, C1 (U+0080–U+009F), lone surrogates and the XML non-characters U+FFFE/U+FFFF. CR LF and a lone CR
   become a newline. What is left is valid in XML 1.0, JSON, Parquet and a terminal.
 - Unicode NFC.
@@ -32,7 +33,7 @@ KEY_CAP = 2_000
 
 _ESCAPES = re.compile(
     r"(?:\x1b\[|\x9b)[\x20-\x3f]*[\x40-\x7e]?"  # CSI: parameters, intermediates, final byte
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS, SOS, PM, APC
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC, DCS, SOS, PM, APC
     r"|\x1b[\x20-\x7e]?"  # any other escape and the byte it introduces
 )
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
