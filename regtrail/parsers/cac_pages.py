@@ -8,6 +8,7 @@ from datetime import date, datetime
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from regtrail.log.text import http_url
+from regtrail.parsers.errors import ParseError
 from regtrail.parsers.notice_scan import scan_notice
 
 PARSER_NAME = "cac_pages"
@@ -19,8 +20,10 @@ _LABEL_MAX = 12  # a label paragraph (`附件2：`) holds at most this many char
 _BATCH = re.compile(r"[（(]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*[）)]")
 
 
-class PageParseError(ValueError):
+class PageParseError(ParseError):
     """A page that does not have the structure we rely on."""
+
+    parser_module = __name__
 
 
 @dataclass

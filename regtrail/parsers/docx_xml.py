@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from regtrail.parsers.errors import ParseError
+
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
 _OFFICE_DOCUMENT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
@@ -95,9 +97,13 @@ _LABEL_RE = re.compile(r"^附件[0-9]*[:：]?$")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
-class ListParseError(ValueError):
+class ListParseError(ParseError):
     """The bytes are not a CAC list attachment that can be read (the message says why)."""
+
+    parser_module = "regtrail.parsers.docx_list"
 
 
 class DocumentTooLarge(ListParseError):
     """Refused for what reading it would cost (inflated size, element count): no other parser should try it."""
+
+    final = True

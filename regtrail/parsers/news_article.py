@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from regtrail.log.text import http_url
+from regtrail.parsers.errors import ParseError
 from regtrail.parsers.html_text import text_prefixes
 
 PARSER_NAME = "news_article"
@@ -36,8 +37,10 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
                                         "dec"), 1)}
 
 
-class NewsParseError(ValueError):
+class NewsParseError(ParseError):
     """A page that does not look like a news article."""
+
+    parser_module = __name__
 
 
 @dataclass
