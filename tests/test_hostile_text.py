@@ -114,14 +114,15 @@ def test_filing_numbers_typed_differently_are_one_identity_and_keep_their_printe
     for name, typed in _variants(number).items():
         filing = _filing(filing_number=typed)
         assert filing.filing_number == number, name
-        assert filing.raw["filing_number"] == text.clean(typed), name
+        assert filing.filing_number_raw == text.clean(typed), name
         again = records.record("filing", filing.payload())
         assert again.payload() == filing.payload(), name  # a stored payload reads back unchanged
         cancellation = records.FilingCancellation(row_index=1, seq=None, algorithm_name=None, role=None,
                                                   entity_name=None, products=None, filing_number=typed,
                                                   cancelled_text=None, notice_id="1", notice_title="公告")
         assert cancellation.filing_number == number, name
-    assert "raw" not in _filing(filing_number=number).payload()
+        assert cancellation.filing_number_raw == text.clean(typed), name
+    assert "filing_number_raw" not in _filing(filing_number=number).payload()
 
 
 def test_every_format_and_space_character_leaves_an_identifier() -> None:
@@ -139,7 +140,7 @@ def test_genai_numbers_are_identifiers_too() -> None:
                                     model_name="文心一言", entity_name="北京百度网讯科技有限公司", number=typed,
                                     filed_text=None, filed_date=None, list_id="genai_service:2023年", list_type="genai",
                                     period="2023年", is_summary=False, notice_url="https://www.cac.gov.cn/x.htm")
-    assert row.number == number and row.raw == {"number": text.clean(typed)}
+    assert row.number == number and row.number_raw == text.clean(typed)
 
 
 def test_a_million_character_cell_is_capped_and_the_record_says_so() -> None:
@@ -156,12 +157,12 @@ def test_a_million_character_cell_is_capped_and_the_record_says_so() -> None:
 
 
 def test_real_lists_pass_the_boundary_unchanged(shared: Path) -> None:
-    """Every record of the 35 real lists keeps its payload shape: nothing cleaned into `raw`, nothing cut."""
+    """Every record of the 35 real lists keeps its payload shape: no printed form differs, nothing is cut."""
     files = sorted((shared / "original_docx").glob("*.docx"))
     assert files
     for path in files:
         for line in dryrun.parse_file(path):
-            assert "raw" not in line and "truncated_fields" not in line, (path.name, line)
+            assert not [k for k in line if k.endswith("_raw") or k == "truncated_fields"], (path.name, line)
 
 
 def test_a_drifting_list_parses_into_clean_records_keyed_by_identity(shared: Path, tmp_path: Path) -> None:
@@ -180,8 +181,8 @@ def test_a_drifting_list_parses_into_clean_records_keyed_by_identity(shared: Pat
     filings = [line for line in dryrun.parse_file(path) if line["record_type"] == "filing"]
     assert [f["filing_number"] for f in filings] == [r["备案编号"] for r in rows]
     assert [f["record_key"] for f in filings] == [r["备案编号"] for r in rows]
-    assert filings[1]["raw"]["filing_number"] == variants[0]
-    assert "\u00a0" in filings[2]["raw"]["filing_number"]
+    assert filings[1]["filing_number_raw"] == variants[0]
+    assert "\u00a0" in filings[2]["filing_number_raw"]
     assert filings[3]["algorithm_name"].startswith(rows[3]["算法名称"])
     assert not FORBIDDEN & set(filings[3]["algorithm_name"])
     assert filings[4]["truncated_fields"] == ["products"] and len(filings[4]["products"]) == text.DEFAULT_CAP
@@ -189,7 +190,7 @@ def test_a_drifting_list_parses_into_clean_records_keyed_by_identity(shared: Pat
         assert {k: filings[good][k] for k in ("algorithm_name", "entity_name", "products", "purpose")} == {
             "algorithm_name": rows[good]["算法名称"], "entity_name": rows[good]["主体名称"],
             "products": rows[good]["应用产品"], "purpose": rows[good]["主要用途"]}
-        assert "raw" not in filings[good] and "truncated_fields" not in filings[good]
+        assert "filing_number_raw" not in filings[good] and "truncated_fields" not in filings[good]
 
 
 # ---------------------------------------------------------------------------------------------- linear parsing

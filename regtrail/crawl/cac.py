@@ -172,12 +172,15 @@ def emit_list(context: Context, notice: Notice, attachment: Attachment, document
     published, precision = publication_date(notice, batch_label)
     if parsed.unknown_columns:
         context.stats["unknown_columns"] += len(parsed.unknown_columns)
+    leftovers = {"leftover_rows": parsed.leftovers} if parsed.leftovers else {}
+    if parsed.leftovers:
+        context.stats["leftover_rows"] += len(parsed.leftovers)
     publication = records.ListPublication(
         list_id=list_id, list_type=list_type, batch_label=batch_label, title=parsed.title,
         attachment_label=parsed.attachment_label or attachment.label, row_count=len(parsed.rows),
         expected_count=expected_count(configs, notice.url, batch_label, list_type),
         notice_url=notice.url, notice_title=notice.title, attachment_url=attachment.url,
-        file_name=attachment.file_name, header=parsed.header, unknown_columns=parsed.unknown_columns,
+        file_name=attachment.file_name, header=parsed.header, unknown_columns=parsed.unknown_columns, **leftovers,
     )
     context.emit(publication, list_id, document=document, parser=docx_list, published_at=published,
                  published_precision=precision)

@@ -60,7 +60,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         broken = stats["crawl_errors"] + stats["config_errors"]
         total.update(documents=stats["documents"], failed=failed, unparsed=unparsed, broken=broken,
                      gone=stats["not_available_urls"], missing=stats["not_in_archive"],
-                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"])
+                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"],
+                     leftovers=stats["leftover_rows"])
         if stats["config_errors"]:
             failing.append(f"{name}: invalid source.yml")
         elif stats["crawl_errors"]:
@@ -78,6 +79,8 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         line += f", {total['quarantined']} unreadable segment(s) moved to the quarantine (see `regtrail replay`)"
     if total["recovered"]:
         line += f", {total['recovered']} fetch event(s) of quarantined segments recovered from the archive"
+    if total["leftovers"]:
+        line += f", {total['leftovers']} list row(s) without a valid 备案编号 kept out of the filings (leftover_rows)"
     if total["broken"]:
         line += f", {total['broken']} source(s) broken (invalid source.yml or an error in its crawl)"
     if not (total["failed"] or total["unparsed"] or total["broken"]):

@@ -56,9 +56,6 @@ class Record:
 
     synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents; set by "
                           "Context.emit from the document's mark).", optional=True)
-    raw: dict[str, str] = doc("Identifier fields as the document printed them (controls removed, NFC), by field "
-                              "name, where the identity form differs (full-width digits, spaces, zero-width "
-                              "characters).", optional=True)
     truncated_fields: list[str] = doc("Fields cut to their cap by the text boundary (the archived document keeps "
                                       "the whole text).", optional=True)
     record_type: ClassVar[str]
@@ -79,9 +76,8 @@ class Record:
 
     def _text_boundary(self) -> None:
         """Every string through the text boundary (regtrail/log/text.py): cleaned, identifiers in their identity
-        form (the printed form kept in `raw`), cut to the field's cap (named in `truncated_fields`). Idempotent:
+        form (the printed form kept in `<field>_raw`), cut to the field's cap (named in `truncated_fields`). Idempotent:
         a payload read back, or a record copied with `dataclasses.replace`, comes out the same."""
-        raw: dict[str, str] = {}
         truncated: set[str] = set()
         for name, limit, is_identifier in _boundary_plan(type(self)):
             value = getattr(self, name)
@@ -94,15 +90,13 @@ class Record:
                 continue
             if is_identifier and type(cleaned) is str:
                 identity, identity_cut = text.cap(text.identifier(cleaned), text.IDENTIFIER_CAP)
-                if identity != cleaned:
-                    raw[name] = cleaned
+                if identity != cleaned and getattr(self, f"{name}_raw") in (ABSENT, None):
+                    setattr(self, f"{name}_raw", cleaned)  # the printed form, unless the parser kept it already
                 cleaned, cut = identity, cut or identity_cut
             if cut:
                 truncated.add(name)
             if cleaned is not value:
                 setattr(self, name, cleaned)
-        if raw:
-            self.raw = {**(self.raw if self.raw is not ABSENT else {}), **raw}
         if truncated:
             self.truncated_fields = sorted(truncated | set(self.truncated_fields if self.truncated_fields
                                                            is not ABSENT else ()))
@@ -123,7 +117,12 @@ class Record:
 def _boundary_plan(cls: type[Record]) -> tuple[tuple[str, int, bool], ...]:
     """(field, cap, is identifier) for every field of a record type, read once."""
     if "_plan" not in cls.__dict__:
-        cls._plan = tuple((f.name, text.cap_for(f.name), bool(f.metadata.get("identifier"))) for f in fields(cls))
+        plan = tuple((f.name, text.cap_for(f.name), bool(f.metadata.get("identifier"))) for f in fields(cls))
+        names = {name for name, _, _ in plan}
+        missing = [f"{name}_raw" for name, _, identifier in plan if identifier and f"{name}_raw" not in names]
+        if missing:
+            raise ContractError(f"{cls.record_type}: an identifier needs its optional raw field: {', '.join(missing)}")
+        cls._plan = plan
     return cls._plan
 
 
@@ -171,6 +170,10 @@ class ListPublication(Record):
     header: list[str] = doc("Header cells of the table as printed.", factory=list)
     unknown_columns: list[str] = doc("Header cells that map to no field (their values go to `extra`).",
                                      factory=list)
+    leftover_rows: list[dict[str, Any]] = doc(
+        "Table rows with text but no valid 备案编号 (a totals footer, a note), not emitted as filings: "
+        "`{table_row, text, reason}` (`text` cut at 2,000 characters, then `text_length` gives its length); "
+        "left out when there are none.", optional=True)
 
 
 @dataclass(kw_only=True)
@@ -188,7 +191,8 @@ class Filing(Record):
     entity_name: str = doc("主体名称.")
     products: str = doc("应用产品.")
     purpose: str = doc("主要用途.")
-    filing_number: str = doc("备案编号.", identifier=True)
+    filing_number: str = doc("备案编号 (NFKC, whitespace and format characters removed).", identifier=True)
+    filing_number_raw: str = doc("备案编号 as printed, when it differs from `filing_number`.", optional=True)
     remark: str = doc("备注 (changes, `已注销`).")
     extra: dict[str, str] = doc("Values of columns outside the known header, by header text.", factory=dict)
     list_type: str = doc("`deep_synthesis` or `algo_recommendation`.")
@@ -240,7 +244,8 @@ class GenaiFiling(Record):
     region: str | None = doc("属地.")
     model_name: str | None = doc("模型名称 / 应用名称.")
     entity_name: str | None = doc("备案单位 / 登记单位.")
-    number: str | None = doc("备案号 or 上线编号.", identifier=True)
+    number: str | None = doc("备案号 or 上线编号 (NFKC, whitespace and format characters removed).", identifier=True)
+    number_raw: str = doc("备案号 or 上线编号 as printed, when it differs from `number`.", optional=True)
     filed_text: str | None = doc("备案时间 / 登记时间 as printed.")
     filed_date: str | None = doc("The same as an ISO date, when it reads as one.")
     scenario: str | None = doc("Use scenario (on-device table).", default=None)
@@ -294,7 +299,8 @@ class FilingCancellation(Record):
     role: str | None = doc("角色.")
     entity_name: str | None = doc("主体名称.")
     products: str | None = doc("应用产品.")
-    filing_number: str | None = doc("备案编号.", identifier=True)
+    filing_number: str | None = doc("备案编号 (NFKC, whitespace and format characters removed).", identifier=True)
+    filing_number_raw: str = doc("备案编号 as printed, when it differs from `filing_number`.", optional=True)
     cancelled_text: str | None = doc("注销时间 as printed.")
     notice_id: str = doc("The notice.")
     notice_title: str = doc("Its title.")

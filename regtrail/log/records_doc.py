@@ -33,8 +33,9 @@ def render_section() -> str:
              "Every string passes the text boundary (`regtrail/log/text.py`) when the record is constructed: "
              "escape sequences and control characters (C0 but tab and newline, DEL, C1) removed, NFC; fields "
              "marked *Identifier* are also NFKC with whitespace and format characters removed, the printed form "
-             f"kept in `raw`; each string is cut to {DEFAULT_CAP:,} characters (`body`: {BODY_CAP:,}, identifiers: "
-             f"{IDENTIFIER_CAP}) and the record names what was cut in `truncated_fields`.", ""]
+             f"kept in the optional `<field>_raw` when it differs; each string is cut to {DEFAULT_CAP:,} characters "
+             f"(`body`: {BODY_CAP:,}, identifiers: {IDENTIFIER_CAP}) and the record names what was cut in "
+             "`truncated_fields`.", ""]
     for record_type, record in RECORD_TYPES.items():
         lines += [f"### `{record_type}`", f"{record.summary} Key (`record_key`): {record.key}.", "",
                   "| field | type | meaning |", "|---|---|---|"]

@@ -9,7 +9,7 @@
 - Identifiers (filing numbers, 备案号/上线编号): NFKC (full-width digits and letters become ASCII), then every
   whitespace character (NBSP and the ideographic space included) and every format character (category Cf:
   zero-width space and joiners, BOM, soft hyphen, ...) removed. The record keeps the cleaned form as printed
-  in its `raw` map when it differs.
+  in the identifier's `<field>_raw` field when it differs (unless the parser filled it).
 - Each string is cut to a cap (`cap_for`); the record lists what was cut in `truncated_fields` (the archived
   document keeps the whole text).
 
