@@ -8,20 +8,18 @@ export REGTRAIL_HOME ?= $(CURDIR)/data
 
 venv: $(VENV)/.installed
 
-# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt): with uv
-# when it is on PATH (46 s against pip's 903 s on a loaded machine: docs/operating.md), with pip otherwise.
-# Each phase says what it does; the installer shows its progress.
-UV := $(shell command -v uv 2>/dev/null)
+# The project itself, editable, with its pinned dependencies (pyproject.toml reads requirements*.txt), installed with
+# uv (uv on PATH, else uv bootstrapped into the venv by pip: 46 s against pip's 903 s on a loaded machine, see
+# docs/operating.md); pip does the install itself only if uv fails. Each phase says what it does.
 $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constraints.txt
 	@echo '== make venv: creating $(VENV)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-ifneq ($(UV),)
-	@echo '== make venv: installing regtrail (editable) and its pinned dependencies with $(UV)'
-	$(UV) pip install --python $(BIN)/python $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) -e '.[dev]' -c constraints.txt
-else
-	@echo '== make venv: installing regtrail (editable) and its pinned dependencies with pip (2-3 minutes; with uv on PATH, seconds)'
-	$(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]' -c constraints.txt
-endif
+	@command -v uv >/dev/null || test -x $(BIN)/uv || { echo '== make venv: bootstrapping uv into $(VENV) with pip'; \
+	  $(BIN)/pip install --disable-pip-version-check --progress-bar off "$$(grep '^uv==' requirements-dev.txt)"; }
+	@echo '== make venv: installing regtrail (editable) and its pinned dependencies with uv'
+	$$(command -v uv || echo $(BIN)/uv) pip install --python $(BIN)/python $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) \
+	  -e '.[dev]' -c constraints.txt || { echo '== make venv: uv failed; installing with pip (2-3 minutes)'; \
+	  $(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]' -c constraints.txt; }
 	@echo '== make venv: done ($(BIN)/regtrail)'
 	touch $@
 
