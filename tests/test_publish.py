@@ -9,7 +9,6 @@ runs a full `dbt build` of the whole log and publishes. Expectations come from t
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from regtrail.build import warehouse
 from regtrail.ops import airflow_env
 from regtrail.ops import publish as publishing
 from tests.event_fixtures import AR_ROWS, DS, DS_ROWS, write_sample_log
-from tests.test_dbt_models import REPO_ROOT, run_dbt_build
+from tests.support.warehouse import REPO_ROOT, dbt_build, sample_build
 
 pytestmark = pytest.mark.dbt
 
@@ -63,23 +62,9 @@ print(json.dumps({"seen": seen, "errors": errors, "final": list(con.execute(sys.
 """
 
 
-def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
-    """`dbt build` of the event log in `home` into its build file (`home/build/warehouse.duckdb`)."""
-    work.mkdir(parents=True, exist_ok=True)
-    target = warehouse.prepare_build(home)
-    result = run_dbt_build(home, work)
-    if (work / "build.duckdb").exists():
-        os.replace(work / "build.duckdb", target)
-    return result
-
-
-@functools.cache
 def _sample_build(base: Path) -> Path:
-    """One dbt build of the whole sample log per test session (copied by `published_sample`)."""
-    home = write_sample_log(base / "sample-home")
-    result = dbt_build(home, base / "sample-work")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return warehouse.build_path(home)
+    """The session's one build of the whole sample log (copied by `published_sample`)."""
+    return sample_build(base).path
 
 
 def adopt_sample_build(base: Path, home: Path) -> Path:
