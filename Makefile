@@ -26,7 +26,7 @@ test: lint docs
 
 test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or Celery
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m 'not slow and not dbt and not celery'
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m 'not slow and not dbt and not celery'
 
 docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
