@@ -28,8 +28,10 @@ WAREHOUSE = Asset("regtrail-warehouse", uri=f"file://{ENV['REGTRAIL_HOME']}/ware
 def _crawl(source: str, run_id: str) -> dict:
     from regtrail.crawl import runner
 
-    stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]
+    stats = runner.crawl([source], run_key=f"regtrail_cac:{run_id}")[source]  # an invalid source.yml raises here
     print(f"{source}: {dict(stats)}")
+    if stats["crawl_errors"]:
+        raise RuntimeError(f"{source}: its crawl raised an error (see the traceback above); what it fetched is kept")
     return dict(stats)
 
 
@@ -43,6 +45,7 @@ def crawl_dag(dag_id: str, schedule: str, sources: list[str]):
         start_date=orchestration.START_DATE,
         catchup=False,
         max_active_runs=1,
+        default_args=orchestration.crawl_task_args(),
         tags=["regtrail", "crawl"],
         doc_md=__doc__,
     )

@@ -48,6 +48,13 @@ def _int(raw: str) -> int:
     return value
 
 
+def _positive(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
 def _flag(raw: str) -> bool:
     lowered = raw.lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -78,8 +85,8 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
-TYPE_NAMES = {_text: "text", _float: "number ≥ 0", _int: "integer ≥ 0", _flag: "flag", _words: "list",
-              _json_object: "JSON object"}
+TYPE_NAMES = {_text: "text", _float: "number ≥ 0", _positive: "number > 0", _int: "integer ≥ 0", _flag: "flag",
+              _words: "list", _json_object: "JSON object"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,9 @@ class Env:
                              "accepted; a larger download is aborted.", "104857600 (100 MiB)")
     max_unzipped_bytes = Setting("REGTRAIL_MAX_UNZIPPED_BYTES", _int, 512 * 1024 * 1024, "Largest unpacked "
                                  "size of a ZIP (DOCX) attachment.", "536870912 (512 MiB)")
+    fetch_deadline = Setting("REGTRAIL_FETCH_DEADLINE", _positive, 300.0, "Wall-clock seconds one request may take, "
+                             "connect, headers and body together; a request still running then is cut and recorded "
+                             "as a `timeout` fetch event.")
     flush_seconds = Setting("REGTRAIL_FLUSH_SECONDS", _float, 30.0, "How often a crawl writes its buffered "
                             "events.")
     build_db = Setting("REGTRAIL_BUILD_DB", _text, "", "The file dbt builds into before publication.",
@@ -145,6 +155,10 @@ class Env:
                         "dbt: one `dbt build` task, or one task per model.")
     full_refresh = Setting("REGTRAIL_FULL_REFRESH", _flag, False, "Build the warehouse from scratch instead of "
                            "from the published one.")
+    crawl_task_timeout_hours = Setting("REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS", _positive, 6.0, "Hours an Airflow "
+                                       "crawl task may run before Airflow stops it.")
+    build_task_timeout_hours = Setting("REGTRAIL_BUILD_TASK_TIMEOUT_HOURS", _positive, 2.0, "Hours a warehouse "
+                                       "DAG task (prepare, dbt, publish) may run before Airflow stops it.")
     warehouse_queue = Setting("REGTRAIL_WAREHOUSE_QUEUE", _text, "", "Celery queue of the warehouse DAG's tasks "
                               "(unset: the default queue).", "unset")
     notify = Setting("REGTRAIL_NOTIFY", _words, (), "Apprise URLs notified after a publication that changed "
@@ -239,6 +253,21 @@ def dbt_tasks() -> str:
 def full_refresh() -> bool:
     """Build the warehouse from scratch instead of from the published one (`REGTRAIL_FULL_REFRESH`)."""
     return ENV.full_refresh
+
+
+def fetch_deadline() -> float:
+    """Wall-clock seconds one request may take, connect, headers and body together (`REGTRAIL_FETCH_DEADLINE`)."""
+    return ENV.fetch_deadline
+
+
+def crawl_task_timeout_hours() -> float:
+    """Hours an Airflow crawl task may run (`REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS`)."""
+    return ENV.crawl_task_timeout_hours
+
+
+def build_task_timeout_hours() -> float:
+    """Hours a warehouse DAG task may run (`REGTRAIL_BUILD_TASK_TIMEOUT_HOURS`)."""
+    return ENV.build_task_timeout_hours
 
 
 def airflow_run() -> str | None:

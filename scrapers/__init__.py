@@ -1,1 +1,1 @@
-"""Sources: one folder per source (`source.yml` + `crawl.py`); `cac_lists` is the shared crawl of CAC list notices."""
+"""Sources: one folder per source (`source.yml` + `crawl.py`), each importing only `regtrail.crawl.api`."""

@@ -183,6 +183,10 @@ DS_OBSERVED = datetime(2025, 6, 2, 1, 20, 0, tzinfo=UTC)
 REPLAY_OBSERVED = AR_OBSERVED  # replay re-parses the archived bytes; observed_at stays the fetch time
 
 
+DS_TOTALS_FOOTER = {"table_row": 6, "text": "合计 | 共计5项", "reason": "no 备案编号"}
+"""The totals footer of the 2023年8月 deep-synthesis list: a leftover row, not a filing."""
+
+
 def _digest_of(label: str) -> str:
     return sha256(label.encode("utf-8"))
 
@@ -295,6 +299,7 @@ def _list_records(
     file_name: str,
     expected_count: int | None,
     parser_version: str = "1",
+    leftover_rows: list[dict] | None = None,
 ) -> None:
     list_id = f"{list_type}:{batch_label}"
     title_prefix = (
@@ -306,6 +311,7 @@ def _list_records(
         attachment_label=attachment_label, row_count=len(rows), expected_count=expected_count,
         notice_url=notice_url, notice_title=notice_title, attachment_url=document["url"], file_name=file_name,
         header=["序号", "算法名称", kind, "主体名称", "应用产品", "主要用途", "备案编号", "备注"],
+        **({"leftover_rows": leftover_rows} if leftover_rows else {}),
     )
     log.record_event(source, run_key, publication, list_id, document, parser_version)
     for index, row in enumerate(rows, start=1):
@@ -421,6 +427,7 @@ def write_sample_log(
         DS_NOTICE_TITLE,
         DS_FILE_NAME,
         ds_expected_count,
+        leftover_rows=[DS_TOTALS_FOOTER],
     )
     broken_doc = _document(ds_broken_fetch, date(2023, 6, 20), "day", "cac_list_docx")
     log.record_event(

@@ -101,6 +101,36 @@ def oversize(size: int, *, declare: bool) -> Reply:
     return reply
 
 
+def _drip(handler: BaseHTTPRequestHandler, data: bytes, interval: float, limit: int) -> None:
+    """Write `data` then one byte every `interval` s, up to `limit` bytes, until the client goes away."""
+    handler.close_connection = True
+    try:
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        for _ in range(limit):
+            time.sleep(interval)
+            handler.wfile.write(b"a")
+            handler.wfile.flush()
+    except OSError:
+        pass  # the client closed the connection
+
+
+def trickle_body(interval: float, limit: int = 100_000) -> Reply:
+    """Headers at once (a large Content-Length), then the body one byte every `interval` seconds."""
+    def reply(handler: BaseHTTPRequestHandler) -> None:
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {limit}\r\n"
+                "\r\n<html><body>")
+        _drip(handler, head.encode(), interval, limit)
+    return reply
+
+
+def trickle_headers(interval: float, limit: int = 100_000) -> Reply:
+    """The status line, then one header value growing by one byte every `interval` seconds (never ends)."""
+    def reply(handler: BaseHTTPRequestHandler) -> None:
+        _drip(handler, b"HTTP/1.1 200 OK\r\nX-Slow: ", interval, limit)
+    return reply
+
+
 def redirect(location: str, status: int = 302) -> Reply:
     return respond(status, b"", {"Location": location})
 

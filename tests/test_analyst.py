@@ -136,7 +136,7 @@ def test_filing_by_a_unique_part_of_the_number(wh: Path, capsys) -> None:
     assert [e["list_id"] for e in document["history"] if e["event_type"] == "filing_listed"] == [
         AR_LIST_ID, DS_LIST_ID]
     code, _ = cli("filing", "网信算备", "--warehouse", str(wh))
-    assert code == 1 and "filings match" in capsys.readouterr().err
+    assert code == 1 and "filing or approval numbers contain" in capsys.readouterr().err
 
 
 def test_table_output_through_the_module_entry_point(wh: Path) -> None:

@@ -17,11 +17,10 @@ from regtrail import settings
 ROOT = settings.REPO_ROOT
 TOP_LEVEL = ("regtrail", "scrapers")
 
-# Known package edges that still close a cycle, and framework modules that still import a source, each until
-# the work that removes it lands. Empty is the goal.
-# The dry run routes documents to the sources by hand (issue 21, "one door for parse").
-ALLOWED_CYCLE_EDGES: set[tuple[str, str]] = {("regtrail.crawl", "scrapers")}
-ALLOWED_FRAMEWORK_TO_SOURCES: set[str] = {"regtrail.crawl.dryrun"}
+# Known package edges that would close a cycle, and framework modules that would import a source: none. The
+# framework loads a source's module by the name its `source.yml` gives (importlib), as a plugin.
+ALLOWED_CYCLE_EDGES: set[tuple[str, str]] = set()
+ALLOWED_FRAMEWORK_TO_SOURCES: set[str] = set()
 
 
 def modules(root: Path = ROOT) -> dict[str, Path]:

@@ -140,11 +140,11 @@ NOTICE_HTML = """<html><body><div class="main-title"><h1 class="title">关于发
 
 
 def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_server, monkeypatch) -> None:
+    from regtrail.crawl import cac
     from regtrail.crawl.context import Context, LiveTransport
     from regtrail.crawl.sources import Source, SourceConfig
     from regtrail.fetch.fetcher import Fetcher
     from regtrail.log import archive
-    from scrapers import cac_lists
 
     pdf = b"%PDF-1.7\n% a list published as PDF\n"
     broken = b"PK\x03\x04word/document.xml truncated"
@@ -155,11 +155,13 @@ def test_unparseable_attachments_are_archived_and_recorded(home: Path, http_serv
         "/www.cac.gov.cn/cms/pub/interact/downloadfile.jsp?filepath=/u/2&fText=broken.docx":
             lambda _: (200, {}, broken),
     })
-    config = SourceConfig(name="cac_deep_synthesis", title="DS", module="scrapers.cac_lists",
+    config = SourceConfig(name="cac_deep_synthesis", title="DS", module="scrapers.cac_deep_synthesis.crawl",
                           list_type="deep_synthesis")
     source = Source(config.name, config)
     ctx = Context(source, "t", home, LiveTransport(Fetcher(mirror=origin)))
-    cac_lists.crawl_notice(ctx, "https://www.cac.gov.cn/n.htm")
+    page = ctx.fetch("https://www.cac.gov.cn/n.htm", purpose="notice")
+    assert page is not None
+    cac.handle_notice(ctx, page)
     ctx.flush()
     records = events.read_events(home, "records").to_pylist()
     failures = {json.loads(r["payload"])["detected_type"]: r for r in records if r["record_type"] == "parse_failure"}

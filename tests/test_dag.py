@@ -24,6 +24,8 @@ def shape(dag):
         "outlets": {t.task_id: [getattr(o, "name", str(o)) for o in t.outlets] for t in dag.tasks if t.outlets},
         "dbt_executables": sorted({str(t.dbt_executable_path) for t in dag.tasks if hasattr(t, "dbt_executable_path")}),
         "catchup": dag.catchup,
+        "timeouts": {t.task_id: t.execution_timeout.total_seconds() if t.execution_timeout else None
+                     for t in dag.tasks},
         "asset_triggers": [a.name for a in dag.timetable.asset_condition.objects]
         if getattr(dag.timetable, "asset_condition", None) is not None else [],
     }
@@ -65,6 +67,7 @@ def test_crawl_and_warehouse_dags_joined_by_the_event_log_asset(tmp_path: Path) 
     # Only the announcing task declares an outlet, and that is an alias: no asset event unless it adds one.
     assert crawl["outlets"] == {"event_log_updated": ["regtrail-event-log-updates"]}
     assert crawl["catchup"] is False and crawl["asset_triggers"] == []
+    assert crawl["timeouts"] == dict.fromkeys(crawl["tasks"], settings.crawl_task_timeout_hours() * 3600)
 
     warehouse = report["dags"]["regtrail_warehouse"]
     assert warehouse["asset_triggers"] == ["regtrail-event-log"]
@@ -74,6 +77,7 @@ def test_crawl_and_warehouse_dags_joined_by_the_event_log_asset(tmp_path: Path) 
     assert warehouse["upstream"]["build_failed"] == ["dbt_build", "prepare_build", "publish"]
     assert warehouse["trigger_rules"]["build_failed"] == "one_failed"  # ends the lease of a failed build
     assert warehouse["outlets"] == {"publish": ["regtrail-warehouse"]}
+    assert warehouse["timeouts"] == dict.fromkeys(warehouse["tasks"], settings.build_task_timeout_hours() * 3600)
 
 
 def test_one_task_per_model_on_request(tmp_path: Path) -> None:
@@ -95,7 +99,7 @@ def test_one_crawl_dag_per_schedule(monkeypatch) -> None:
     from regtrail.crawl.sources import Source, SourceConfig
 
     monkeypatch.setattr(orchestration, "get_sources", lambda: [
-        Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_lists", list_type=None, schedule=s))
+        Source(n, SourceConfig(name=n, title=n, module="scrapers.cac_deep_synthesis.crawl", list_type=None, schedule=s))
         for n, s in configs.items()])
     assert orchestration.crawl_dags() == {"regtrail_crawl_0_6_x_x_x": ("0 6 * * *", ["b"]),
                                           "regtrail_crawl_daily": ("@daily", ["a", "c", "d"])}

@@ -23,6 +23,7 @@ from tests.event_fixtures import (
     CROSS_LIST_NUMBER,
     DS_LIST_ID,
     DS_NOTICE_URL,
+    DS_TOTALS_FOOTER,
     DUPLICATED_NUMBER,
     REPARSED_NUMBER,
     REPUBLISHED_NUMBER,
@@ -232,6 +233,9 @@ def test_list_batches_reconcile(db):
         (AR_LIST_ID, 5, 5, 5, 5, 0, True),
         (DS_LIST_ID, 5, 5, 5, 4, 1, True),
     ]
+    # the DS list's totals footer is counted, and is no filing (parsed_rows above stays 5)
+    assert rows(db, "select list_id, leftover_row_count from fct_list_batches order by list_id") == [
+        (AR_LIST_ID, 0), (DS_LIST_ID, len([DS_TOTALS_FOOTER]))]
 
 
 def test_fetch_failures(db):

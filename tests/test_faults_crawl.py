@@ -156,10 +156,11 @@ def test_replay_appends_only_documents_whose_output_changed(
     assert [r["record_type"] for r in before if r["document_digest"] == target_digest] == ["parse_failure"]
 
     # Fixed parser, new version: only the document that failed gets new records (it is healed).
+    fixed, changed_version = str(int(docx_list.PARSER_VERSION) + 1), str(int(docx_list.PARSER_VERSION) + 2)
     monkeypatch.setattr(docx_list, "parse_list_docx", original)
-    monkeypatch.setattr(docx_list, "PARSER_VERSION", "2")
+    monkeypatch.setattr(docx_list, "PARSER_VERSION", fixed)
     stats = runner.replay([SOURCE], root=home)[SOURCE]
-    healed = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == "2"]
+    healed = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == fixed]
     assert {r["document_digest"] for r in healed} == {target_digest}
     assert Counter(r["record_type"] for r in healed) == {"list_publication": 1, "filing": len(healed) - 1}
     assert stats["new_record_events"] == len(healed) and stats["records_unchanged"] > 0 and stats["requests"] == 0
@@ -176,9 +177,9 @@ def test_replay_appends_only_documents_whose_output_changed(
         return parsed
 
     monkeypatch.setattr(docx_list, "parse_list_docx", altered)
-    monkeypatch.setattr(docx_list, "PARSER_VERSION", "3")
+    monkeypatch.setattr(docx_list, "PARSER_VERSION", changed_version)
     stats = runner.replay([SOURCE], root=home)[SOURCE]
-    v3 = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == "3"]
+    v3 = [r for r in events.read_events(home, "records", SOURCE).to_pylist() if r["parser_version"] == changed_version]
     v1_of_changed = [r for r in before if r["document_digest"] == changed]
     assert {r["document_digest"] for r in v3} == {changed}
     assert len(v3) == len(v1_of_changed) == stats["new_record_events"]

@@ -75,7 +75,7 @@ def test_every_source_config_validates() -> None:
     (("  published: '2023-06-20'", "  published: June 2023"), "notices.0.published", "String should match pattern"),
     (("  expected_count: 41", "  expected_count: 41\n  expected_cuont: 41"), "notices.0.expected_cuont",
      "Extra inputs are not permitted"),
-    (("module: scrapers.cac_lists", ""), "module", "Field required"),
+    (("module: scrapers.cac_deep_synthesis.crawl", ""), "module", "Field required"),
 ])
 def test_an_invalid_config_names_the_file_and_the_field(tmp_path: Path, change: tuple[str, str], field: str,
                                                         message: str) -> None:
@@ -92,3 +92,42 @@ def test_an_invalid_config_names_the_file_and_the_field(tmp_path: Path, change: 
     with pytest.raises(SourceConfigError) as mirror_error:  # the mirror reads through the same loader
         site.load_sources(sources_dir)
     assert str(mirror_error.value) == str(crawler_error.value)
+
+
+API = "regtrail.crawl.api"
+
+
+def regtrail_imports(sources_dir: Path) -> list[str]:
+    """`file: module` for every import of a regtrail module other than the source API, under `sources_dir`."""
+    found = []
+    for path in sorted(sources_dir.rglob("*.py")):
+        source = path.relative_to(sources_dir).parts[0] if len(path.relative_to(sources_dir).parts) > 1 else ""
+        for module in _imports(path, source):
+            if module.split(".")[0] == "regtrail" and module not in (API, "regtrail.crawl") \
+                    and not module.startswith(API + "."):
+                found.append(f"{path.relative_to(sources_dir.parent)}: {module}")
+    return found
+
+
+def test_sources_import_one_regtrail_module_the_source_api() -> None:
+    assert regtrail_imports(SOURCES_DIR) == []
+
+
+def test_the_api_check_finds_a_deep_import(tmp_path: Path) -> None:
+    root = tmp_path / "scrapers"
+    (root / "alpha").mkdir(parents=True)
+    (root / "alpha" / "crawl.py").write_text(
+        "from regtrail.crawl.api import records, cac\nfrom regtrail.crawl import api\n"
+        "from regtrail.log import records as r\nimport regtrail.parsers.docx_list\n")
+    assert regtrail_imports(root) == ["scrapers/alpha/crawl.py: regtrail.log",
+                                      "scrapers/alpha/crawl.py: regtrail.log.records",
+                                      "scrapers/alpha/crawl.py: regtrail.parsers.docx_list"]
+
+
+def test_every_source_folder_has_its_own_crawl_module() -> None:
+    """One folder per source: each `source.yml` names the `crawl.py` beside it, and scrapers/ holds nothing else."""
+    for name, source in load_sources().items():
+        assert (SOURCES_DIR / name / "crawl.py").is_file(), name
+        assert source.config.module == f"scrapers.{name}.crawl", name
+        assert callable(source.crawl), name
+    assert sorted(p.name for p in SOURCES_DIR.glob("*.py")) == ["__init__.py"]

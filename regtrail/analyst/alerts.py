@@ -4,7 +4,8 @@
 `keywords` (e.g. `groups: [Huawei]`); without it every change counts. `REGTRAIL_NOTIFY` holds Apprise
 URLs (whitespace- or comma-separated: `json://host:port/`, Slack, e-mail, ...). After each successful
 publish one short summary goes to them, and nothing when nothing on the watchlist changed. A failing
-notification is logged; it never fails the publish.
+notification is logged; it never fails the publish. A log line names a URL only in Apprise's privacy form
+(passwords and tokens masked); every line of this module and of Apprise passes `redaction.RedactingFilter`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import yaml
 
 from regtrail import settings
 from regtrail.analyst import changes
+from regtrail.analyst.redaction import notify_label, protect
 
 log = logging.getLogger(__name__)
+protect(log, "apprise")  # whatever handler prints them (the CLI's, an Airflow task's), no secret in a line
 
 WATCHLIST_KEYS = ("groups", "entities", "filing_numbers", "keywords")
 SHOWN = 10  # changes listed in the body; the rest are counted
@@ -121,12 +124,13 @@ def after_publish(publication: changes.Publication, report: str | None = None) -
         sender = apprise.Apprise()
         for url in urls:
             if not sender.add(url):
-                log.error("REGTRAIL_NOTIFY: not an Apprise URL Apprise accepts: %s", url)
+                log.error("REGTRAIL_NOTIFY: not an Apprise URL Apprise accepts: %s", notify_label(url))
         if not len(sender):
             return False
         sent = bool(sender.notify(title=title, body=body))
         if not sent:
-            log.error("publication %s: the notification to %s failed", publication.publication_id, urls)
+            log.error("publication %s: the notification to %s failed", publication.publication_id,
+                      ", ".join(notify_label(u) for u in urls))
         return sent
     except Exception:  # an alert must never fail the publish
         log.exception("publication %s: alerting failed", publication.publication_id)

@@ -6,6 +6,7 @@ import sys
 
 from regtrail import settings
 from regtrail.analyst import db, output, queries
+from regtrail.analyst.safe import visible
 
 
 def run_timeline(con, args, out) -> int:
@@ -49,23 +50,33 @@ def run_batches(con, args, out) -> int:
 
 def run_filing(con, args, out) -> int:
     clock = queries.Clock(args.as_of, args.valid_on)
-    matches = queries.resolve_filing(con, args.number)
-    if len(matches) != 1:
-        print(f"{len(matches) or 'no'} filings match {args.number!r}" + (": " + ", ".join(matches) if matches else ""),
-              file=sys.stderr)
+    matches, total = queries.resolve_filing(con, args.number)
+    if total != 1:
+        print(match_message(args.number, matches, total), file=sys.stderr)
         return 1
     summary, history = queries.filing(con, matches[0], clock)
     if args.format == "json":
         output.emit_json({"filing": summary, "history": history}, stream=out)
     elif args.format == "csv":
-        output.emit([{"filing_number": summary["filing_number"], **e} for e in history], "csv", stream=out)
+        number = summary.get("filing_number") or summary.get("genai_number")
+        output.emit([{"filing_number": number, **e} for e in history], "csv", stream=out)
     else:
         term = output.console(out)
         fields = [{"field": k, "value": v} for k, v in summary.items()]
-        term.print(output.table(fields, title=f"filing {summary['filing_number']}" + _clock_note(clock)))
+        number = summary.get("filing_number") or summary.get("genai_number")
+        term.print(output.table(fields, title=f"filing {number}" + _clock_note(clock)))
         columns = ["event_date", "event_type", "list_id", "date_basis", "observed_at", "entity_name", "description"]
         term.print(output.table(history, columns, title=f"history: {len(history)} events"))
     return 0
+
+
+def match_message(query: str, shown: list[str], total: int) -> str:
+    """What `filing` says unless exactly one number matches: the true count, and which of them are named."""
+    if not total:
+        return f"no filing or approval number contains {query!r}"
+    named = ", ".join(visible(n) for n in shown)
+    part = f"all {total:,} shown" if len(shown) == total else f"showing {len(shown)} of {total:,}"
+    return f"{total:,} filing or approval numbers contain {query!r} ({part}; give more of one): {named}"
 
 
 def run_regions(con, args, out) -> int:

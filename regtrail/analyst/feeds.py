@@ -6,6 +6,11 @@ changes and cancellations of deep-synthesis lists, generative-AI approvals, news
 (Huawei, Alibaba, ...), in English or Chinese. One entry per change (fct_publication_changes), newest
 publication first; an entry's id is stable (`tag:` URI of the event), so a feed reader shows each
 change once however often it polls.
+
+Feeds are bounded and always valid XML whatever a record holds: an entry's title is at most
+`safe.FEED_TITLE_CHARS` characters and each field of its summary `safe.FEED_FIELD_CHARS` (an ellipsis
+marks the cut; the warehouse and the archive keep the whole text); characters XML cannot hold are
+dropped; only http(s) links are written.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from feedgen.feed import FeedGenerator
 
 from regtrail.analyst import changes
 from regtrail.analyst.db import records
+from regtrail.analyst.safe import FEED_FIELD_CHARS, FEED_TITLE_CHARS, clip, http_url, xml_text
 
 TAG = "tag:regtrail.invalid,2026:"
 PUBLICATIONS_KEPT = 20  # the feeds hold the changes of the latest publications
@@ -26,9 +32,9 @@ PUBLICATIONS_KEPT = 20  # the feeds hold the changes of the latest publications
 
 def _feed(feed_id: str, title: str, subtitle: str, updated: datetime) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.id(TAG + "feed/" + feed_id)
-    feed.title(title)
-    feed.subtitle(subtitle)
+    feed.id(xml_text(TAG + "feed/" + feed_id))
+    feed.title(xml_text(title, FEED_TITLE_CHARS))
+    feed.subtitle(xml_text(subtitle, FEED_FIELD_CHARS))
     feed.author({"name": "regtrail"})
     feed.link(href=f"{feed_id}.atom", rel="self")
     feed.language("en")
@@ -37,27 +43,32 @@ def _feed(feed_id: str, title: str, subtitle: str, updated: datetime) -> FeedGen
 
 
 def _entry(feed: FeedGenerator, row: dict) -> None:
+    """One change as an entry. Every string is made XML-safe and clipped (`analyst.safe`): a control
+    character or a megabyte-long cell in one record never stops or swells a feed."""
     entry = feed.add_entry(order="append")
     key = row["event_id"] or f"{row['change_kind']}/{row['list_id']}"
-    entry.id(TAG + "change/" + key)
+    entry.id(xml_text(TAG + "change/" + key))
     who = row["entity_name"] or row["entity_group"]
     kind = changes.LABELS.get(row["change_kind"], row["change_kind"])
-    entry.title(" — ".join(part for part in (row["title"], who) if part) or kind)
+    title = " — ".join(clip(part, FEED_TITLE_CHARS) for part in (row["title"], who) if part)
+    entry.title(xml_text(title or kind, FEED_TITLE_CHARS))
     entry.updated(row["published_at"])
     if row["event_date"]:
         entry.published(datetime.combine(row["event_date"], datetime.min.time(), UTC))
-    if row["source_url"]:
-        entry.link(href=row["source_url"], rel="alternate")
-    entry.category(term=row["change_kind"], label=kind)
+    link = http_url(row["source_url"])
+    if link:
+        entry.link(href=xml_text(link, FEED_FIELD_CHARS), rel="alternate")
+    entry.category(term=xml_text(row["change_kind"]), label=xml_text(kind))
     if row["list_type"]:
-        entry.category(term="list_type:" + row["list_type"])
+        entry.category(term=xml_text("list_type:" + row["list_type"], FEED_TITLE_CHARS))
     if row["entity_group"]:
-        entry.category(term="group:" + row["entity_group"])
-    details = [row["description"] or "",
-               *(f"{name}: {row[name]}" for name in ("event_date", "entity_name", "entity_name_en", "entity_group",
-                                                      "filing_number", "list_id") if row[name]),
+        entry.category(term=xml_text("group:" + row["entity_group"], FEED_TITLE_CHARS))
+    details = [clip(row["description"] or "", FEED_FIELD_CHARS),
+               *(f"{name}: {clip(str(row[name]), FEED_FIELD_CHARS)}"
+                 for name in ("event_date", "entity_name", "entity_name_en", "entity_group", "filing_number",
+                              "list_id") if row[name]),
                f"publication: {row['publication_id']}"]
-    entry.summary("\n".join(d for d in details if d))
+    entry.summary(xml_text("\n".join(d for d in details if d)))
 
 
 def _write(feed: FeedGenerator, rows: list[dict], path: Path) -> Path:

@@ -240,21 +240,40 @@ def genai_reconciliation(con: duckdb.DuckDBPyConnection, clock: Clock = Clock())
                    params)
 
 
-def resolve_filing(con: duckdb.DuckDBPyConnection, number: str) -> list[str]:
-    """Filing numbers equal to `number`, or else containing it (so `110108413760701220011` works)."""
-    exact = con.execute("select filing_number from fct_filings where filing_number = ?", [number]).fetchall()
+MATCHES_SHOWN = 20  # numbers named when a fragment matches more than one
+
+
+def _numbers(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of every number the warehouse shows: 备案编号 of fct_filings, generative-AI 备案号/上线编号 of
+    fct_genai_approvals, and any number on the timeline."""
+    parts = ["select filing_number as number from fct_filings",
+             "select filing_number from fct_timeline_events where filing_number is not null"]
+    if columns(con, "fct_genai_approvals"):
+        parts.append("select genai_number from fct_genai_approvals")
+    return " union ".join(parts)
+
+
+def resolve_filing(con: duckdb.DuckDBPyConnection, number: str, shown: int = MATCHES_SHOWN) -> tuple[list[str], int]:
+    """(up to `shown` numbers, how many match in all): the number equal to `number`, or else every number
+    containing it, case-insensitively (so `110108413760701220011` or `kuaiyi` works). Numbers are those of
+    filings, generative-AI approvals and the timeline."""
+    numbers = _numbers(con)
+    exact = con.execute(f"select number from ({numbers}) where number = ?", [number]).fetchall()
     if exact:
-        return [exact[0][0]]
-    rows = con.execute("select filing_number from fct_filings where contains(filing_number, ?) order by 1 limit 20",
-                       [number]).fetchall()
-    return [r[0] for r in rows]
+        return [exact[0][0]], 1
+    rows = con.execute(f"""
+        select number, count(*) over () from ({numbers})
+        where contains(lower(number), lower(?)) order by number limit {int(shown)}""", [number]).fetchall()
+    return [r[0] for r in rows], (rows[0][1] if rows else 0)
 
 
 def filing(con: duckdb.DuckDBPyConnection, number: str, clock: Clock = Clock()) -> tuple[dict, list[dict]]:
-    """(summary, history) of one filing number. Under a clock the summary is derived from the filtered history."""
+    """(summary, history) of one filing or generative-AI approval number. Under a clock the summary is
+    derived from the filtered history."""
     current = records(con, "select * from fct_filings where filing_number = ?", [number])
-    if not current:
-        raise LookupError(f"no filing {number} in the warehouse")
+    if not current and columns(con, "fct_genai_approvals"):
+        current = records(con, "select 'genai_approval' as kind, * from fct_genai_approvals where genai_number = ?",
+                          [number])
     condition, params = clock.where("event_date", "observed_at")
     history = records(
         con,
@@ -263,15 +282,19 @@ def filing(con: duckdb.DuckDBPyConnection, number: str, clock: Clock = Clock()) 
         f"where filing_number = ? and {condition} order by event_date, observed_at, event_type",
         [number, *params],
     )
+    if not current:
+        if not con.execute(f"select 1 from ({_numbers(con)}) where number = ?", [number]).fetchone():
+            raise LookupError(f"no filing {number} in the warehouse")
+        current = [{"filing_number": number}]  # a number only the timeline shows
     summary = dict(current[0])
     if clock.active:
-        summary = _summary_under_clock(summary, history, clock)
+        summary = _summary_under_clock({"filing_number": number, **summary}, history, clock)
     return summary, history
 
 
 def _summary_under_clock(current: dict, history: list[dict], clock: Clock) -> dict:
     """What the filing looked like on the chosen clock: only fields the filtered history supports."""
-    listed = [e for e in history if e["event_type"] == "filing_listed"]
+    listed = [e for e in history if e["event_type"] in ("filing_listed", "approval_announced")]
     cancelled = [e for e in history if e["event_type"] == "filing_cancelled"]
     latest = (listed or history or [{}])[-1]
     return {

@@ -1,4 +1,9 @@
-"""The static timeline report: one self-contained HTML file (plotly.js inline, works offline)."""
+"""The static timeline report: one self-contained HTML file (plotly.js inline, works offline).
+
+Bounded whatever a document holds: every text value the report shows (tables, charts, the embedded
+timeline) is clipped to `safe.REPORT_FIELD_CHARS` characters, an ellipsis marking the cut (the warehouse
+and the archive keep the whole text).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from plotly.offline import get_plotlyjs
 
 from regtrail.analyst import changes, queries
 from regtrail.analyst.db import columns, records
+from regtrail.analyst.safe import REPORT_FIELD_CHARS, clip, clip_value
 
 ROW_LIMIT = 500
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
@@ -94,8 +100,22 @@ def cumulative_figure(firsts: list[dict]) -> go.Figure:
     return _layout(fig, "Filings over time by first listing date (cumulative)", "filings")
 
 
+def _clipped(value: object) -> object:
+    """Every string in rows (dicts, lists, tuples) clipped to REPORT_FIELD_CHARS."""
+    if isinstance(value, dict):
+        return {k: _clipped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clipped(v) for v in value]
+    return clip_value(value, REPORT_FIELD_CHARS)
+
+
 def _data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
-    """Everything the report shows, counted from the events the clock keeps (all of them without one)."""
+    """Everything the report shows, counted from the events the clock keeps (all of them without one), every
+    text value clipped (`_clipped`)."""
+    return _clipped(_query_data(con, clock))
+
+
+def _query_data(con: duckdb.DuckDBPyConnection, clock: queries.Clock) -> dict:
     dim = columns(con, "dim_entities")
     extra = [c for c in ("name_en", "group_name", "aliases") if c in dim]
     alias_text = {"aliases": "array_to_string(d.aliases, ' | ')" if dim.get("aliases", "").endswith("[]")
@@ -209,7 +229,7 @@ def _chart(div_id: str, fig: go.Figure) -> str:
 
 
 def _esc(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    return html.escape("" if value is None else clip(str(value), REPORT_FIELD_CHARS))
 
 
 def _batches_table(batches: list[dict]) -> str:

@@ -31,7 +31,10 @@ def _date(text: str) -> date:
 
 Warehouse = Annotated[Path | None, typer.Option(
     help="warehouse file (default $REGTRAIL_HOME/warehouse.duckdb)", show_default=False)]
-Format = Annotated[FormatName, typer.Option("--format", help="output format")]
+Format = Annotated[FormatName, typer.Option("--format", help=(
+    "output format. Data is printed literally: control and escape characters appear as visible escapes "
+    "(\\x1b; in json as \\u001b, the same value once parsed); in csv a cell beginning with = + - @ tab or CR "
+    "gets a leading ' so a spreadsheet reads it as text (formula injection, the OWASP rule)"))]
 AsOf = Annotated[date | None, typer.Option(
     parser=_date, metavar="DATE", help="knowledge clock: what we knew on DATE", show_default=False)]
 ValidOn = Annotated[date | None, typer.Option(

@@ -37,6 +37,9 @@ def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress to stderr")] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from regtrail.analyst.redaction import protect
+
+    protect(*logging.getLogger().handlers)  # no URL credential or token in any line the CLI logs
 
 
 crawler.register(app)

@@ -1,8 +1,9 @@
 """The `regtrail` console script (and `python -m regtrail`).
 
 `regtrail parse FILE` starts without the Typer application: Typer loads pydantic and click (about 0.1-0.2 s
-of imports, more than reading a list takes), so `parse` goes straight to regtrail.crawl.dryrun, which imports
-only what parsing the file needs. Every other command, and `parse --help`, goes to regtrail.cli.
+of imports, more than reading a list takes), so `parse` (and `parse --help`) goes straight to
+regtrail.crawl.dryrun, which defines its options and imports only what parsing the file needs. Every other
+command goes to regtrail.cli.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 def main() -> None:
     """Entry point of the `regtrail` console script."""
     args = sys.argv[1:]
-    if args[:1] == ["parse"] and not {"-h", "--help"} & set(args):
+    if args[:1] == ["parse"]:
         from regtrail.crawl.dryrun import main as parse_main
 
         sys.exit(parse_main(args[1:]))

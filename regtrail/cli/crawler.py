@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,28 +15,19 @@ SourcesArg = Annotated[list[str] | None, typer.Argument(help="source names (defa
 
 def register(app: typer.Typer) -> None:
     """Add the crawler commands to `app`."""
-    app.command()(parse)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                add_help_option=False)(parse)
     app.command()(crawl)
     app.command()(ingest)
     app.command()(replay)
 
 
-def parse(
-    file: Annotated[Path, typer.Argument(help="a saved document: list attachment (DOCX/PDF), notice or listing page")],
-    url: Annotated[str | None, typer.Option(help="canonical URL of the document (resolves relative links)")] = None,
-    notice: Annotated[Path | None, typer.Option(help="saved notice page linking the document (as a crawl sees it)")]
-    = None,
-    notice_url: Annotated[str | None, typer.Option(help="canonical URL of that notice page")] = None,
-) -> None:
-    """Print the records the crawler appends for one saved document, as JSON Lines (record_type, record_key,
-    payload fields), by running the sources' own code in a dry run; nothing is written.
+def parse(ctx: typer.Context) -> None:
+    """Print the records the crawler appends for one saved document (JSON Lines), by running the sources' own
+    code in a dry run; nothing is written. Options: `regtrail parse --help`."""
+    from regtrail.crawl.dryrun import main  # the one definition of the options (the console script goes there)
 
-    Without --notice: the records `regtrail ingest URL` appends for these bytes; with it, those of a crawl of
-    that notice. Exit 1 when the document cannot be parsed (the crawler would record a parse failure).
-    """
-    from regtrail.crawl.dryrun import run  # `regtrail parse` normally starts there directly (regtrail/cli/console.py)
-
-    raise typer.Exit(run(file, url, notice, notice_url))
+    raise typer.Exit(main(list(ctx.args)))
 
 
 def crawl(
@@ -48,7 +38,8 @@ def crawl(
     """Fetch, archive, parse and append events (all sources by default); prints each source's stats as JSON.
 
     Exit 1 when some URL failed after its retries or some document could not be parsed (404/410 are "not
-    available", not failures); 3 when everything failed; 2 for an unknown source.
+    available", not failures) or a source is broken (invalid source.yml, an error raised by its crawl; the other
+    sources still run); 3 when everything failed; 2 for an unknown source.
     """
     from regtrail.crawl import runner
 
@@ -76,13 +67,17 @@ def replay(sources: SourcesArg = None) -> None:
 def _run(verb: str, work: Callable[[Callable[[str, Counter], None]], dict[str, Counter]]) -> None:
     """Run `work` with a progress display; print the stats and a one-line summary; exit as `runner.outcome` says."""
     from regtrail.crawl import runner
+    from regtrail.crawl.sources import BrokenSource, UnknownSource
 
     try:
         with _progress(verb) as observer:
             results = work(observer)
-    except KeyError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
-        raise typer.Exit(2) from None
+    except UnknownSource as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(runner.EXIT_USAGE) from None
+    except BrokenSource as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(runner.EXIT_FAILURES) from None
     print(json.dumps({name: dict(stats) for name, stats in results.items()}, ensure_ascii=False, indent=1))
     code, summary = runner.outcome(verb, results)
     typer.echo(summary if code == runner.EXIT_OK else f"error: {summary}", err=True)

@@ -7,7 +7,8 @@ returns what it did (`FetchResult`: attempts, robots fetches made first); the co
 bodies, writes one fetch event per attempt and hands the accepted `Document` to the source.
 
 Events are buffered and written as segments at document boundaries (before a fetch, at most
-every `flush_seconds`) and at the end, so a killed crawl keeps what it finished. Record events
+every `flush_seconds`), right after a robots.txt fetch and after a fetch that timed out, and at the end,
+so a killed crawl keeps what it finished. Record events
 of a document already in the log are appended only when the document's output changed (see
 `RecordLog`), so replaying with a new parser version adds nothing when the output is identical.
 """
@@ -20,6 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 from regtrail import settings
@@ -41,6 +43,7 @@ from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
 from regtrail.log.records import ParseFailure, Record
+from regtrail.parsers.errors import ParseError, ParserId, identity
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
 
@@ -78,6 +81,13 @@ class Context:
     def __post_init__(self) -> None:
         if self.allowed_hosts is None:
             self.allowed_hosts = source_hosts(self.source.config)
+        if isinstance(self.transport, LiveTransport):
+            self.transport.on_before = self._fetched_first
+
+    def _fetched_first(self, result: FetchResult) -> None:
+        """A fetch the transport made before the requested one (robots.txt): on record at once."""
+        self.record(result)
+        self.flush()
 
     @property
     def config(self) -> SourceConfig:
@@ -117,6 +127,8 @@ class Context:
         result = self.transport.fetch(request)
         document = self.record(result)
         self.stats[_outcome(result, document)] += 1
+        if any(attempt.error_kind == "timeout" for attempt in result.attempts):
+            self.flush()  # a slow server: what this run has is on record before the next request
         return document
 
     def record(self, result: FetchResult) -> Document | None:
@@ -176,14 +188,15 @@ class Context:
         key: str,
         *,
         document: Document,
-        parser: str,
-        parser_version: str,
+        parser: ModuleType | ParserId,
         published_at: date | None = None,
         published_precision: str | None = None,
     ) -> events.RecordEvent:
         """Append one record event (deduplicated by its content-derived id on flush); `record` follows the
-        record contract (regtrail/log/records.py). A record parsed from a document the mirror invented
-        (`sniff.is_synthetic`) says so: `synthetic: true`."""
+        record contract (regtrail/log/records.py); `parser` is the parser module that read it (its own
+        PARSER_NAME and PARSER_VERSION are stamped on the event). A record parsed from a document the mirror
+        invented (`sniff.is_synthetic`) says so: `synthetic: true`."""
+        name, version = identity(parser)
         if document.digest not in self._synthetic:
             self._synthetic[document.digest] = is_synthetic(document.body)
         if self._synthetic[document.digest]:
@@ -191,7 +204,7 @@ class Context:
         event = events.RecordEvent(
             source=self.source.name, record_type=record.record_type, record_key=key, payload=record.payload(),
             document_url=document.url, document_digest=document.digest, observed_at=document.observed_at,
-            parser=parser, parser_version=parser_version, published_at=published_at,
+            parser=name, parser_version=version, published_at=published_at,
             published_precision=published_precision if published_at else None,
             fetch_event_id=document.fetch_event_id, run_key=self.run_key,
         )
@@ -199,11 +212,13 @@ class Context:
         self.stats[f"records:{record.record_type}"] += 1
         return event
 
-    def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
-        """Record that a fetched document could not be parsed (it stays in the archive for replay)."""
+    def fail(self, document: Document, error: ParseError, **details: Any) -> None:
+        """Record that a fetched document could not be parsed (it stays in the archive for replay); the error
+        names its parser."""
         log.error("%s: cannot parse %s: %s", self.source.name, document.url, error)
-        failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)
-        self.emit(failure, document.url, document=document, parser=parser, parser_version=parser_version)
+        failure = ParseFailure(error=str(error), detected_type=document.detected_type, parser=error.parser.name,
+                               **details)
+        self.emit(failure, document.url, document=document, parser=error.parser)
 
     def flush(self) -> dict[str, int]:
         """Write buffered events as new segments; returns how many events were new."""

@@ -1,18 +1,17 @@
-"""`regtrail parse FILE`: run a source's own parsing code on one saved document, without writing anything.
+"""`regtrail parse FILE`: run the sources' own document handling on one saved document, without writing anything.
 
-A dry-run context stands in for the crawl context: it records what the source emits instead of
-appending events, and fetches nothing. So `parse_file` returns exactly the records the crawler appends
-for that document: the records of `regtrail ingest URL` for the same bytes, or, given the notice page
-that links an attachment (`notice_page`), the records a crawl of that notice appends for it (the notice
-gives the list its publication date, notice URL and title). Which source's code runs is decided the way
-the crawler's sources decide it: a DOCX list attachment (`cac_lists`, with the config of the source
-of its list type), else a generative-AI list (`cac_genai`); a PDF cancellation notice
-(`cac_cancellations`), else a generative-AI list; a CAC notice page (`cac_lists` or `cac_genai`); any
-other HTML page is read as a news article (`news`).
+A dry-run context stands in for the crawl context: it records what the source emits instead of appending
+events, and serves no network. The document goes through the one door `ingest` uses
+(`regtrail.crawl.handover`): the sources are asked in name order which accepts it, each running in a dry-run
+context with its own config. So `parse_file` returns the records the crawler appends for that document: those
+of `regtrail ingest URL` for the same bytes, or, given the notice page that links an attachment
+(`notice_page`), those a crawl of that notice appends for the attachment (the notice page is handed over and
+the saved attachment is what the context serves when the source fetches it).
 
-Only what parsing a file needs is imported (no pyarrow, fsspec, requests or warcio; bs4 only for HTML;
-pdfplumber only in the PDF reader's bounded child process, regtrail/parsers/pdf_guard.py), so `regtrail parse`
-starts fast.
+Only what parsing a file needs is imported (no pyarrow, fsspec, requests, warcio, pydantic or Typer; bs4 only
+for HTML; pdfplumber only in the PDF reader's bounded child process, regtrail/parsers/pdf_guard.py), so
+`regtrail parse` starts fast. Its options are defined once, here (`main`); the Typer application passes
+`regtrail parse ...` through.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from regtrail.fetch.document import Document
 from regtrail.fetch.sniff import detect_type
@@ -31,9 +29,7 @@ from regtrail.log.digest import sha256
 from regtrail.log.records import ParseFailure, Record
 
 if TYPE_CHECKING:
-    from regtrail.crawl.sources import SourceConfig
-
-log = logging.getLogger("regtrail")
+    from regtrail.parsers.errors import ParseError
 
 
 @dataclass
@@ -42,6 +38,7 @@ class Emitted:
 
     record: Record
     key: str
+    document_url: str = ""
 
     def line(self) -> dict[str, Any]:
         """What `regtrail parse` prints: record type and key, then the payload fields."""
@@ -50,152 +47,48 @@ class Emitted:
 
 @dataclass
 class DryRunContext:
-    """What a source's parsing code uses of the crawl context: config, emit and fail; fetch gives None."""
+    """What a source's parsing code uses of the crawl context: config, emit and fail; `fetch` serves only the
+    saved documents given (the attachment a notice page links), else None."""
 
     source: str
-    config: SourceConfig
+    config: Any
     emitted: list[Emitted] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
+    served: dict[str, Document] = field(default_factory=dict)
 
-    def fetch(self, url: str, **_: Any) -> None:
-        """No network in a dry run: documents a page links are not followed."""
-        return None
+    def fetch(self, url: str, **_: Any) -> Document | None:
+        """No network in a dry run: only the saved documents given are served."""
+        return self.served.get(url)
 
-    def emit(self, record: Record, key: str, *, document: Document, parser: str, parser_version: str,
-             published_at: date | None = None, published_precision: str | None = None) -> None:
-        self.emitted.append(Emitted(record, key))
+    def emit(self, record: Record, key: str, *, document: Document, parser: Any, published_at: date | None = None,
+             published_precision: str | None = None) -> None:
+        self.emitted.append(Emitted(record, key, document.url))
 
-    def fail(self, document: Document, error: str, *, parser: str, parser_version: str, **details: Any) -> None:
-        failure = ParseFailure(error=error, detected_type=document.detected_type, parser=parser, **details)
-        self.emit(failure, document.url, document=document, parser=parser, parser_version=parser_version)
-
-
-def _context(source: str | None = None, list_type: str | None = None) -> DryRunContext:
-    """A dry-run context with the config of `source`, or of the source crawling lists of `list_type` (only
-    that source's YAML is parsed)."""
-    from regtrail.crawl.source_cache import SOURCES_DIR, validated_config
-
-    if source is None:
-        line = f"\nlist_type: {list_type}\n"
-        source = next(p.parent.name for p in sorted(SOURCES_DIR.glob("*/source.yml"))
-                      if line in p.read_text(encoding="utf-8"))
-    return DryRunContext(source, validated_config(source))
-
-
-def _notice_and_attachment(document: Document, notice_page: Document | None) -> tuple[Any, Any]:
-    """The notice that links `document` and its attachment entry: parsed from `notice_page` when given,
-    else what `ingest` uses for a bare attachment URL (the document as its own notice, no title)."""
-    from regtrail.parsers.cac_pages import Attachment, Notice, parse_notice
-
-    if notice_page is not None:
-        notice = parse_notice(notice_page.text(), notice_page.url)
-        for attachment in notice.attachments:
-            if attachment.url == document.url:
-                return notice, attachment
-        raise ValueError(f"{notice_page.url} links no attachment {document.url}")
-    name = document.url.rsplit("/", 1)[-1]
-    return Notice(url=document.url, title="", pubtime=None), Attachment(label=None, file_name=name, url=document.url)
-
-
-def _docx(document: Document, notice_page: Document | None) -> list[Emitted]:
-    from regtrail.parsers import docx_list
-
-    notice, attachment = _notice_and_attachment(document, notice_page)
-    try:
-        parsed = docx_list.parse_list_docx(document.body)
-    except docx_list.ListParseError as not_a_list:
-        return _genai(document, notice, attachment, not_a_list, docx_list.PARSER_NAME, docx_list.PARSER_VERSION)
-    from scrapers import cac_lists
-
-    context = _context(list_type=parsed.list_type or "deep_synthesis")
-    cac_lists.emit_list(context, notice, attachment, document, parsed)
-    return context.emitted
-
-
-def _genai(document: Document, notice: Any, attachment: Any, first: Exception, parser: str,
-           version: str) -> list[Emitted]:
-    """A generative-AI list; when it is not one either (or the first parser refused the document for its
-    size: no second parse), the parse failure of the first parser tried."""
-    from regtrail.parsers import docx_list, genai_list, pdf_guard
-
-    try:
-        if isinstance(first, docx_list.DocumentTooLarge) or isinstance(first.__cause__, pdf_guard.PdfRefused):
-            raise genai_list.GenaiParseError("not tried")
-        parsed = genai_list.parse_genai_document(document.body)
-    except genai_list.GenaiParseError as exc:
-        log.info("%s: not read as a generative-AI list: %s", document.url, exc)
-        context = _context("cac_cancellations" if document.detected_type == "pdf" else "cac_deep_synthesis")
-        details = ({"notice_id": _notice_id(document)} if document.detected_type == "pdf" else
-                   {"file_name": attachment.file_name, "notice_url": notice.url,
-                    "attachment_label": attachment.label})
-        context.fail(document, str(first), parser=parser, parser_version=version, **details)
-        return context.emitted
-    from scrapers.cac_genai import crawl as cac_genai
-
-    context = _context("cac_genai")
-    cac_genai.emit_list(context, notice, attachment, document, parsed)
-    return context.emitted
-
-
-def _notice_id(document: Document) -> str:
-    """The notice id of a cancellation PDF: the last part of its download URL (or of the file name)."""
-    parts = urlsplit(document.url)
-    return (parts.query.rsplit("=", 1)[-1] if parts.query else "") or Path(parts.path).stem
-
-
-def _pdf(document: Document, notice_page: Document | None) -> list[Emitted]:
-    from regtrail.parsers import cancellation_notice
-
-    try:
-        parsed = cancellation_notice.parse_cancellation_pdf(document.body)
-    except cancellation_notice.CancellationParseError as not_a_notice:
-        notice, attachment = _notice_and_attachment(document, notice_page)
-        return _genai(document, notice, attachment, not_a_notice, cancellation_notice.PARSER_NAME,
-                      cancellation_notice.PARSER_VERSION)
-    from scrapers.cac_cancellations import crawl as cac_cancellations
-
-    context = _context("cac_cancellations")
-    listed = cancellation_notice.ListedNotice(notice_id=_notice_id(document), title=parsed.title or "",
-                                              published=None)
-    cac_cancellations.emit_notice(context, listed, document, parsed)
-    return context.emitted
-
-
-def _html(document: Document) -> list[Emitted]:
-    text = document.text()
-    if 'id="BodyLabel"' in text:
-        from regtrail.parsers import cac_pages
-        from scrapers import cac_lists
-        from scrapers.cac_genai import crawl as cac_genai
-
-        notice = cac_pages.parse_notice(text, document.url)
-        if cac_pages.is_genai_notice(notice):
-            context = _context("cac_genai")
-            cac_genai.handle_notice(context, document)
-        else:
-            context = _context(list_type="deep_synthesis" if "深度合成" in notice.title else "algo_recommendation")
-            cac_lists.handle_notice(context, document)
-        return context.emitted
-    if "loadingInfoPage" in text:
-        log.warning("%s is a channel listing: the crawler follows its links and appends no records for it",
-                    document.url)
-        return []
-    from scrapers.news import crawl as news
-
-    context = _context("news")
-    news.handle_article(context, document)
-    return context.emitted
+    def fail(self, document: Document, error: ParseError, **details: Any) -> None:
+        failure = ParseFailure(error=str(error), detected_type=document.detected_type, parser=error.parser.name,
+                               **details)
+        self.emit(failure, document.url, document=document, parser=error.parser)
 
 
 def dry_run(document: Document, notice_page: Document | None = None) -> list[Emitted]:
-    """The records the crawler's sources emit for `document` (nothing is written)."""
-    if document.detected_type == "docx":
-        return _docx(document, notice_page)
-    if document.detected_type == "pdf":
-        return _pdf(document, notice_page)
-    if document.detected_type == "html":
-        return _html(document)
-    raise ValueError(f"{document.url}: {document.detected_type} document; no source parses it")
+    """The records the crawler's sources emit for `document` (nothing is written): handed over as `ingest`
+    hands it, or, with `notice_page`, as a crawl of that notice page reaches it."""
+    from regtrail.crawl.handover import handle_document
+    from regtrail.crawl.source_cache import validated_config
+
+    contexts: list[DryRunContext] = []
+
+    def context_for(source: str) -> DryRunContext:
+        contexts.append(DryRunContext(source, validated_config(source), served={document.url: document}))
+        return contexts[-1]
+
+    handed = notice_page or document
+    if not handle_document(handed, context_for):
+        raise ValueError(f"{handed.url}: {handed.detected_type} document; no source parses it")
+    emitted = [e for context in contexts for e in context.emitted if e.document_url == document.url]
+    if notice_page is not None and not emitted:
+        raise ValueError(f"{notice_page.url} links no attachment {document.url}")
+    return emitted
 
 
 def local_document(path: Path, url: str | None = None) -> Document:
@@ -224,6 +117,7 @@ def run(path: Path, url: str | None = None, notice: Path | None = None, notice_u
     """Print the records of `path` as JSON Lines (keys sorted); 1 with the reason on stderr when it cannot be parsed."""
     import sys
 
+    from regtrail.analyst.safe import json_text
     from regtrail.log.digest import canonical_json
 
     try:
@@ -231,16 +125,26 @@ def run(path: Path, url: str | None = None, notice: Path | None = None, notice_u
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    sys.stdout.write("".join(canonical_json(line) + "\n" for line in lines))
+    sys.stdout.write("".join(json_text(canonical_json(line)) + "\n" for line in lines))  # no raw C1/bidi character
     return 0
 
 
+DESCRIPTION = """Print the records the crawler appends for one saved document, as JSON Lines (record_type,
+record_key, payload fields), by running the sources' own code in a dry run; nothing is written. Without --notice:
+the records `regtrail ingest URL` appends for these bytes; with it, those of a crawl of that notice. Exit 1 when
+the document cannot be parsed (the crawler would record a parse failure)."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`regtrail parse` without the Typer application (see regtrail/cli/console.py); the same options."""
+    """`regtrail parse`: its options, defined here only (the console script and the Typer app both come here)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="regtrail parse", description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
+    class Help(argparse.HelpFormatter):  # "Usage:" as the other commands print it
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, prefix or "Usage: ")
+
+    parser = argparse.ArgumentParser(prog="regtrail parse", description=DESCRIPTION, formatter_class=Help)
+    parser.add_argument("file", type=Path, help="a saved document: list attachment (DOCX/PDF), notice or news page")
     parser.add_argument("--url", help="canonical URL of the document (resolves relative links)")
     parser.add_argument("--notice", type=Path, help="saved notice page linking the document (as a crawl sees it)")
     parser.add_argument("--notice-url", help="canonical URL of that notice page")

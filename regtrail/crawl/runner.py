@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from regtrail import settings
 from regtrail.crawl import recovery
 from regtrail.crawl.context import ArchiveTransport, Context, LiveTransport, Transport
-from regtrail.crawl.sources import Source, get_sources, handle_document
+from regtrail.crawl.handover import handle_document
+from regtrail.crawl.sources import NoSourceParses, Source, broken_sources, get_sources
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import source_hosts
 from regtrail.log import events, quarantine
@@ -56,10 +57,16 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
     failing = []
     for name, stats in results.items():
         failed, unparsed = stats["failed_urls"], stats["records:parse_failure"]
-        total.update(documents=stats["documents"], failed=failed, unparsed=unparsed,
+        broken = stats["crawl_errors"] + stats["config_errors"]
+        total.update(documents=stats["documents"], failed=failed, unparsed=unparsed, broken=broken,
                      gone=stats["not_available_urls"], missing=stats["not_in_archive"],
-                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"])
-        if failed or unparsed:
+                     quarantined=stats["quarantined_segments"], recovered=stats["recovered_fetch_events"],
+                     leftovers=stats["leftover_rows"])
+        if stats["config_errors"]:
+            failing.append(f"{name}: invalid source.yml")
+        elif stats["crawl_errors"]:
+            failing.append(f"{name}: its crawl raised an error")
+        elif failed or unparsed:
             failing.append(f"{name}: {failed} failed, {unparsed} unparsed")
     parsed = total["documents"] - total["unparsed"]
     line = (f"{command}: {len(results)} source(s), {total['documents']} document(s) fetched, {parsed} parsed, "
@@ -72,7 +79,11 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
         line += f", {total['quarantined']} unreadable segment(s) moved to the quarantine (see `regtrail replay`)"
     if total["recovered"]:
         line += f", {total['recovered']} fetch event(s) of quarantined segments recovered from the archive"
-    if not (total["failed"] or total["unparsed"]):
+    if total["leftovers"]:
+        line += f", {total['leftovers']} list row(s) without a valid 备案编号 kept out of the filings (leftover_rows)"
+    if total["broken"]:
+        line += f", {total['broken']} source(s) broken (invalid source.yml or an error in its crawl)"
+    if not (total["failed"] or total["unparsed"] or total["broken"]):
         return EXIT_OK, line
     code = EXIT_ALL_FAILED if parsed <= 0 else EXIT_FAILURES
     verdict = "everything failed" if code == EXIT_ALL_FAILED else "with failures"
@@ -122,10 +133,24 @@ def _run(source: Source, transport: Transport, run_key: str, root: Root, observe
         context.stats["quarantined_segments"] = len(quarantined)
     try:
         source.crawl(context)
+    except Exception:  # one source's broken code fails that source alone; the others still run
+        log.exception("%s: the crawl raised an error; what it fetched before is kept", source.name)
+        context.stats["crawl_errors"] += 1
     finally:
         context.flush()
     log.info("%s: %s", source.name, dict(context.stats))
     return context.stats
+
+
+def _broken(names: list[str] | None) -> dict[str, Counter]:
+    """A run of every source (no names) reports each source whose `source.yml` is invalid, and goes on."""
+    if names:
+        return {}
+    results = {}
+    for name, message in broken_sources().items():
+        log.error("source %s is not crawled: %s", name, message)
+        results[name] = Counter(config_errors=1)
+    return results
 
 
 def default_run_key(prefix: str) -> str:
@@ -139,7 +164,7 @@ def crawl(
     """Fetch, archive, parse and append events for the named sources (all by default)."""
     root = root or settings.log_root()
     run_key = run_key or default_run_key("cli")
-    results = {}
+    results = _broken(names)
     for source in get_sources(names):
         results[source.name] = _run(source, LiveTransport(source_fetcher(source)), run_key, root, observer)
     return results
@@ -153,7 +178,7 @@ def source_fetcher(source: Source) -> Fetcher:
 def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | None = None) -> dict[str, Counter]:
     """Fetch, archive, parse and append events for one-off document URLs (source `adhoc`).
 
-    Each document goes to the source that accepts it (`sources.handle_document`); one that no source
+    Each document goes to the source that accepts it (`regtrail.crawl.handover`); one that no source
     accepts becomes a `parse_failure` record (its body stays in the archive).
     """
     root = root or settings.log_root()
@@ -165,9 +190,8 @@ def ingest(urls: list[str], *, root: Root | None = None, observer: Observer | No
     try:
         for url in urls:
             document = context.fetch(url, purpose="document", expect="any")
-            if document is not None and not handle_document(context, document):
-                context.fail(document, f"no source parses this {document.detected_type} document",
-                             parser="regtrail.crawl.sources", parser_version="1")
+            if document is not None and not handle_document(document, lambda _: context):
+                context.fail(document, NoSourceParses(f"no source parses this {document.detected_type} document"))
     finally:
         context.flush()
     return {source.name: context.stats}
@@ -183,7 +207,7 @@ def replay(
     """
     root = root or settings.log_root()
     run_key = default_run_key("replay")
-    results = {}
+    results = _broken(names)
     for source in get_sources(names):
         moved = quarantine.quarantine_unreadable(root, source=source.name, run_key=run_key)  # before `pending`
         pending = quarantine.awaiting_replay(root, source.name)

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from regtrail.parsers.errors import ParseError
 from regtrail.settings import REPO_ROOT, SOURCES_DIR
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same result, several times faster
@@ -152,6 +153,24 @@ class SourceConfigError(ValueError):
     """A `source.yml` that does not validate: the message names the file and every bad field."""
 
 
+PARSER_NAME, PARSER_VERSION = "regtrail.crawl.sources", "1"
+"""The parser named on the parse failure of a document no source accepts."""
+
+
+class NoSourceParses(ParseError):
+    """A document handed over (`ingest`) that no source accepts."""
+
+    parser_module = __name__
+
+
+class UnknownSource(LookupError):
+    """A source name no `source.yml` defines (not a KeyError: a KeyError inside a crawl is a crawl failure)."""
+
+
+class BrokenSource(RuntimeError):
+    """A source whose `source.yml` does not validate or whose crawler module does not import; it fails alone."""
+
+
 def config_path(name: str, sources_dir: Path = SOURCES_DIR) -> Path:
     """The YAML file of one source."""
     return sources_dir / name / "source.yml"
@@ -192,9 +211,33 @@ class Source:
 
 
 def load_sources(sources_dir: Path = SOURCES_DIR) -> dict[str, Source]:
-    """Every source defined by a `<name>/source.yml` file under `sources_dir`, by name."""
+    """Every source defined by a `<name>/source.yml` file under `sources_dir`, by name; the first invalid
+    `source.yml` raises SourceConfigError (see `load_registry` to keep the valid ones)."""
     configs = (read_config(path) for path in sorted(sources_dir.glob("*/source.yml")))
     return {config.name: Source(config.name, config) for config in configs}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The sources of a folder: those whose `source.yml` validates, and the others (folder name -> error)."""
+
+    sources: dict[str, Source]
+    broken: dict[str, str]
+
+
+def load_registry(sources_dir: Path = SOURCES_DIR) -> Registry:
+    """Every source under `sources_dir`; a `source.yml` that does not validate is kept aside with its message,
+    so one source's typo stops that source only."""
+    sources: dict[str, Source] = {}
+    broken: dict[str, str] = {}
+    for path in sorted(sources_dir.glob("*/source.yml")):
+        try:
+            config = read_config(path)
+        except SourceConfigError as exc:
+            broken[path.parent.name] = str(exc)
+            continue
+        sources[config.name] = Source(config.name, config)
+    return Registry(sources, broken)
 
 
 def source_config(name: str, sources_dir: Path = SOURCES_DIR) -> SourceConfig:
@@ -202,31 +245,26 @@ def source_config(name: str, sources_dir: Path = SOURCES_DIR) -> SourceConfig:
     return read_config(config_path(name, sources_dir))
 
 
-def get_sources(names: list[str] | None = None) -> list[Source]:
-    """The named sources (all when `names` is empty); unknown names raise KeyError listing the known ones."""
-    sources = load_sources()
+def get_sources(names: list[str] | None = None, sources_dir: Path = SOURCES_DIR) -> list[Source]:
+    """The named sources (all valid ones with `crawl_all` when `names` is empty); an unknown name raises
+    UnknownSource listing the known ones, a named source whose `source.yml` is invalid BrokenSource."""
+    registry = load_registry(sources_dir)
+    sources = registry.sources
     if not names:
         return [s for s in sources.values() if s.config.crawl_all]
-    unknown = [n for n in names if n not in sources]
+    unknown = [n for n in names if n not in sources and n not in registry.broken]
     if unknown:
-        raise KeyError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sources)}")
+        known = sorted([*sources, *registry.broken])
+        raise UnknownSource(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    broken = [registry.broken[n] for n in names if n in registry.broken]
+    if broken:
+        raise BrokenSource("; ".join(broken))
     return [sources[n] for n in names]
 
 
-def handle_document(context: Any, document: Any) -> bool:
-    """Hand a document fetched on request (`ingest`) to the source that parses it.
-
-    A source's module takes part by defining `accepts(document) -> bool` and
-    `handle_document(context, document)`; the first module (by name) that accepts the document
-    parses it, so sources never import one another. False when no source accepts it.
-    """
-    modules = {source.module for source in load_sources().values()}
-    for module in sorted(modules, key=lambda m: m.__name__):
-        accepts = getattr(module, "accepts", None)
-        if accepts is not None and accepts(document):
-            module.handle_document(context, document)
-            return True
-    return False
+def broken_sources(sources_dir: Path = SOURCES_DIR) -> dict[str, str]:
+    """Folder name -> validation message of every source whose `source.yml` is invalid."""
+    return load_registry(sources_dir).broken
 
 
 ANNOUNCED_SEED = REPO_ROOT / "dbt_project" / "seeds" / "announced_lists.csv"

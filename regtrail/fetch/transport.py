@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -29,7 +30,8 @@ log = logging.getLogger("regtrail")
 
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 RETRY_KINDS = {"connection", "timeout", "truncated", "waf_challenge"}
-"""Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`."""
+"""Failures retried within the run (with the statuses above), with backoff and Retry-After, bounded by `attempts`.
+A request cut by its deadline (REGTRAIL_FETCH_DEADLINE) is not retried in the run: the next run tries again."""
 
 
 @dataclass
@@ -145,7 +147,10 @@ class LiveTransport:
         self.obey_robots = obey_robots
         self._robots: RobotsCache | None = None
         self._before: list[FetchResult] = []
-        self._policy = UrlPolicy(mirror=self.mirror)
+        self._policy = UrlPolicy(mirror=self.mirror, resolver=fetcher.resolver)
+        self.on_before: Callable[[FetchResult], None] | None = None
+        """Called with each fetch made first (robots.txt) as soon as it is done, instead of returning it in
+        `FetchResult.before`: the context records it before the request it precedes can hang or be killed."""
 
     @property
     def mirror(self) -> bool:
@@ -159,7 +164,7 @@ class LiveTransport:
 
     def _fetch(self, request: FetchRequest) -> FetchResult:
         url, result = request.url, FetchResult(request)
-        self._policy = UrlPolicy(request.allowed_hosts, self.mirror, allowed_private_hosts())
+        self._policy = UrlPolicy(request.allowed_hosts, self.mirror, allowed_private_hosts(), self.fetcher.resolver)
         refusal = self._policy.refusal(url)
         if refusal is not None:
             return self._refused(result, REFUSED, f"{url} not requested: {refusal}")
@@ -200,7 +205,7 @@ class LiveTransport:
 
     def _retry_delay(self, raw: RawResponse, attempt: int, error_kind: str | None) -> float | None:
         """Seconds to wait before the next attempt, or None when this failure is not retried now."""
-        if error_kind not in RETRY_KINDS and raw.status not in RETRY_STATUSES:
+        if raw.deadline_expired or (error_kind not in RETRY_KINDS and raw.status not in RETRY_STATUSES):
             return None
         delay = self.backoff * 2 ** (attempt - 1)
         asked = retry_after_seconds(header(raw.headers, "retry-after"))
@@ -226,7 +231,10 @@ class LiveTransport:
     def _fetch_robots(self, robots_url: str) -> RobotsAnswer:
         request = FetchRequest(robots_url, "robots", expect="robots", allowed_hosts=self._policy.allowed_hosts)
         result = self._fetch(request)
-        self._before.append(result)
+        if self.on_before is not None:
+            self.on_before(result)
+        else:
+            self._before.append(result)
         accepted = result.accepted
         if accepted is None:
             return RobotsAnswer(unreachable="no usable answer; see the robots fetch events")

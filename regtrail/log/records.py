@@ -121,6 +121,10 @@ class ListPublication(Record):
     header: list[str] = doc("Header cells of the table as printed.", factory=list)
     unknown_columns: list[str] = doc("Header cells that map to no field (their values go to `extra`).",
                                      factory=list)
+    leftover_rows: list[dict[str, Any]] = doc(
+        "Table rows with text but no valid 备案编号 (a totals footer, a note), not emitted as filings: "
+        "`{table_row, text, reason}` (`text` cut at 2,000 characters, then `text_length` gives its length); "
+        "left out when there are none.", optional=True)
 
 
 @dataclass(kw_only=True)
@@ -138,7 +142,8 @@ class Filing(Record):
     entity_name: str = doc("主体名称.")
     products: str = doc("应用产品.")
     purpose: str = doc("主要用途.")
-    filing_number: str = doc("备案编号.")
+    filing_number: str = doc("备案编号 (NFKC, whitespace and format characters removed).")
+    filing_number_raw: str = doc("备案编号 as printed, when it differs from `filing_number`.", optional=True)
     remark: str = doc("备注 (changes, `已注销`).")
     extra: dict[str, str] = doc("Values of columns outside the known header, by header text.", factory=dict)
     list_type: str = doc("`deep_synthesis` or `algo_recommendation`.")

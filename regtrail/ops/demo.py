@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.status import Status
 
 from regtrail import settings
+from regtrail.analyst import redaction
+from regtrail.analyst.safe import visible
 from regtrail.build import buildlock
 from regtrail.ops import airflow_env, orchestration
 
@@ -106,13 +108,13 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
                          f"{'' if expected is None else expected:>8}  {verdict}")
         totals = con.execute(
             "select (select count(*) from fct_filings), (select count(*) from fct_timeline_events), "
-            "(select count(*) from dim_entities), (select count(*) from fct_fetch_failures), "
+            "(select count(*) from dim_entities), "
             "(select count(*) from fct_quarantined_segments where status = 'awaiting_replay')"
         ).fetchone()
-        lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}, "
-                     f"URLs failing to fetch or parse {totals[3]} (see fct_fetch_failures)")
-        if totals[4]:
-            lines.append(f"unreadable event segments awaiting `regtrail replay`: {totals[4]} "
+        lines.append(f"\nfilings {totals[0]}, timeline events {totals[1]}, entities {totals[2]}")
+        lines.append(failure_line(con))
+        if totals[3]:
+            lines.append(f"unreadable event segments awaiting `regtrail replay`: {totals[3]} "
                          "(see fct_quarantined_segments)")
         timeline = con.execute(
             "select event_date, event_type, coalesce(entity_name, entity_group), filing_number, "
@@ -123,7 +125,19 @@ def summary(warehouse: Path, entity: str = "Huawei") -> str:
         ).fetchall()
         lines.append(f"\ntimeline of {entity} ({len(timeline)} events):")
         lines += [f"  {d}  {t:<18} {e}  {f or ''}  {where or ''}" for d, t, e, f, where in timeline]
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # names and URLs come from documents: no escape reaches the terminal
+
+
+def failure_line(con: duckdb.DuckDBPyConnection) -> str:
+    """URLs the regulator does not serve (HTTP 404/410: "not available", not a failure) apart from URLs
+    still failing to fetch or parse, and failures a later attempt or parser resolved."""
+    gone, failing, resolved = con.execute("""
+        select count(*) filter (where not resolved and stage = 'fetch' and status in (404, 410)),
+               count(*) filter (where not resolved and not (stage = 'fetch' and coalesce(status in (404, 410), false))),
+               count(*) filter (where resolved)
+        from fct_fetch_failures""").fetchone()
+    return (f"URLs not available (HTTP 404/410) {gone}, URLs failing to fetch or parse {failing}, "
+            f"failures resolved by a later attempt {resolved} (see fct_fetch_failures)")
 
 
 def main() -> int:
@@ -133,6 +147,7 @@ def main() -> int:
     env = airflow_env.apply()
     root = Path(env["REGTRAIL_HOME"])
     root.mkdir(parents=True, exist_ok=True)
+    redaction.private_dir(Path(env["AIRFLOW_HOME"]))  # task logs and the generated admin password live there
     run = f"demo/{os.getpid()}-{time.strftime('%Y%m%dT%H%M%S')}"
     try:
         # The whole demo holds the build lease; the DAG's prepare_build and publish join it (same run).
@@ -154,8 +169,7 @@ def _run_demo(env: dict[str, str], started: float, console: Console) -> int:
         with phase(console, "preparing Airflow: dbt manifest, metadata database, dbt pool"):
             prepare_airflow()
         log_file = Path(env["REGTRAIL_HOME"]) / "logs" / "demo-dags-test.log"
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_file, "w") as log:
+        with redaction.private_log(log_file) as log:  # 0600 in a 0700 folder: task logs may name secrets
             for dag_id, what in [*((d, "crawl every source") for d in orchestration.crawl_dags()),
                                  (orchestration.WAREHOUSE_DAG, "dbt build, publish")]:
                 print(f"+ airflow dags test {dag_id}   (log: {log_file})", flush=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from regtrail import settings
-from regtrail.crawl.sources import get_sources
+from regtrail.crawl.sources import broken_sources, get_sources
 
 WAREHOUSE_DAG = "regtrail_warehouse"
 CRAWL_PREFIX = "regtrail_crawl_"
@@ -25,10 +25,13 @@ def schedule_slug(schedule: str) -> str:
 
 
 def crawl_dags() -> dict[str, tuple[str, list[str]]]:
-    """Crawl DAG id -> (schedule, source names): one DAG per distinct `schedule` of the crawled sources."""
+    """Crawl DAG id -> (schedule, source names): one DAG per distinct `schedule` of the crawled sources; a source
+    whose `source.yml` is invalid gets its task in the default schedule's DAG, where it fails with the message."""
     groups: dict[str, list[str]] = {}
     for source in get_sources():
         groups.setdefault(source.config.schedule or DEFAULT_SCHEDULE, []).append(source.name)
+    for name in broken_sources():  # its task fails with the validation message; every other source still runs
+        groups.setdefault(DEFAULT_SCHEDULE, []).append(name)
     return {CRAWL_PREFIX + schedule_slug(s): (s, names) for s, names in sorted(groups.items())}
 
 
@@ -41,11 +44,19 @@ def new_record_events(stats: Mapping[str, Mapping[str, Any] | None]) -> dict[str
             if s and int(s.get("new_record_events", 0)) > 0}
 
 
+def crawl_task_args() -> dict[str, Any]:
+    """Default arguments of a crawl DAG's tasks: Airflow stops a task running longer than
+    `REGTRAIL_CRAWL_TASK_TIMEOUT_HOURS` (the crawl appends what it fetched before it ends)."""
+    return {"execution_timeout": timedelta(hours=settings.crawl_task_timeout_hours())}
+
+
 def warehouse_task_args() -> dict[str, Any]:
     """Default arguments of the warehouse DAG's tasks: `REGTRAIL_WAREHOUSE_QUEUE` pins them (prepare, dbt,
-    publish) to the workers serving that queue, whose disk holds the build file (CeleryExecutor)."""
+    publish) to the workers serving that queue, whose disk holds the build file (CeleryExecutor); Airflow
+    stops a task running longer than `REGTRAIL_BUILD_TASK_TIMEOUT_HOURS`."""
     queue = settings.ENV.warehouse_queue
-    return {"queue": queue} if queue else {}
+    timeout = {"execution_timeout": timedelta(hours=settings.build_task_timeout_hours())}
+    return {"queue": queue, **timeout} if queue else timeout
 
 
 def log_uri(relpath: str) -> str:

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+from regtrail.parsers.errors import ParseError
+
 if TYPE_CHECKING:  # bs4 is imported where pages are parsed: `regtrail parse` of a DOCX starts without it
     from bs4 import Tag
 
@@ -19,8 +21,10 @@ _LABEL = re.compile(r"^\s*附件\s*(\d*)\s*[:：]?")
 _BATCH = re.compile(r"[（(]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*[）)]")
 
 
-class PageParseError(ValueError):
+class PageParseError(ParseError):
     """A page that does not have the structure we rely on."""
+
+    parser_module = __name__
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from regtrail.fetch.sniff import detect_type
 from regtrail.parsers import pdf_guard
+from regtrail.parsers.errors import ParseError
 
 PARSER_NAME = "cancellation_notice"
 PARSER_VERSION = "1"
@@ -25,8 +26,10 @@ FILING_NUMBER = re.compile(r"网信算备\s*\d{19,22}\s*号")
 _COUNT = re.compile(r"等\s*(\d+)\s*个")
 
 
-class CancellationParseError(ValueError):
+class CancellationParseError(ParseError):
     """A document that is not a cancellation notice attachment."""
+
+    parser_module = __name__
 
 
 @dataclass
@@ -68,7 +71,7 @@ def parse_cancellation_pdf(body: bytes) -> CancellationNotice:
     try:
         pages = pdf_guard.extract(body)
     except pdf_guard.PdfRefused as exc:
-        raise CancellationParseError(str(exc)) from exc
+        raise CancellationParseError(str(exc)).refused() from exc
     except Exception as exc:  # noqa: BLE001 (a damaged file is a parse failure)
         raise CancellationParseError(f"unreadable PDF: {exc}") from exc
     text = "\n".join(page.text or "" for page in pages)

@@ -14,7 +14,15 @@ Cell text rule (reproduces the reference CSV conversions of the real files): the
 paragraph, and of each line inside it (``w:br``/``w:cr``), is stripped of surrounding whitespace
 (including NBSP, the ideographic space and zero-width characters), empty pieces are dropped and the
 rest are joined with one space; ``w:tab`` is a space; deleted (``w:del``, ``w:moveFrom``) and hidden
-(``w:vanish``) runs are left out; full-width punctuation is kept as is.
+(``w:vanish``) runs are left out; full-width punctuation is kept as is. A table nested in a cell gives
+its paragraphs to that cell; each ``mc:AlternateContent`` is read once (its first ``mc:Choice``, else its
+``mc:Fallback``); a row deleted with changes tracked (``w:trPr/w:del``) is left out.
+
+A row is a filing only when its 备案编号, NFKC-normalised with whitespace and format characters removed,
+is 网信算备 + digits + 号 (emitted in that form; the printed form is kept as ``filing_number_raw`` when
+it differs). Any other row with text (a totals footer, a note) is a leftover, reported with its text in
+``ParsedList.leftovers``; empty rows and repeated header rows are skipped. An XML part that declares a
+DTD is refused, wherever the declaration sits.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from posixpath import normpath
 from lxml import etree
 
 from regtrail.parsers.docx_rows import HEADER_FIELDS, OUTSIDE_HEADER, ParsedList, _parse_body
+from regtrail.parsers.docx_table import resolve_alternate_content
 from regtrail.parsers.docx_xml import (
     _OFFICE_DOCUMENT_REL,
     _PKG_REL,
@@ -42,11 +51,12 @@ from regtrail.parsers.docx_xml import (
     W_TYPE,
     W_VAL,
     DocumentTooLarge,
+    DtdRefused,
     ListParseError,
 )
 
 PARSER_NAME = "cac_docx_list"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 MAX_DOCUMENT_XML_BYTES = 64 * 1024 * 1024
 """Refuse a DOCX whose main document part is larger than this once uncompressed (the largest real list: 6 MB)."""
@@ -57,8 +67,8 @@ MAX_XML_ELEMENTS = 2_000_000
 
 __all__ = [
     "HEADER_FIELDS", "MAX_DOCUMENT_XML_BYTES", "MAX_XML_ELEMENTS", "OUTSIDE_HEADER", "PARSER_NAME",
-    "PARSER_VERSION", "DocumentTooLarge", "ListParseError", "ParsedList", "check_docx_cost", "check_xml_cost",
-    "parse_list_docx",
+    "PARSER_VERSION", "DocumentTooLarge", "DtdRefused", "ListParseError", "ParsedList", "check_docx_cost",
+    "check_xml_cost", "parse_list_docx",
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------------------------
@@ -88,11 +98,13 @@ def _check_magic(data: bytes) -> None:
     raise ListParseError(f"not a DOCX (not a ZIP archive): {len(data)} bytes starting with {data[:16]!r}")
 
 
-def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+def _read_member(zf: zipfile.ZipFile, name: str, *, count: bool = True) -> bytes:
     """Read one ZIP member, refusing anything larger than MAX_DOCUMENT_XML_BYTES uncompressed.
 
     zipfile never returns more than the declared size (a lying header ends in a CRC error) and only
-    stored or deflated members are accepted, so the declared size bounds the memory used.
+    stored or deflated members are accepted, so the declared size bounds the memory used. With `count`
+    (default) its XML elements are counted too (see check_xml_cost); without, the caller counts what it
+    builds a tree from.
     """
     info = zf.getinfo(name)
     if info.file_size > MAX_DOCUMENT_XML_BYTES:
@@ -103,7 +115,8 @@ def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ListParseError(f"{name} uses ZIP compression method {info.compress_type}; a DOCX never does")
     data = zf.read(info)
-    check_xml_cost(data, name)
+    if count:
+        check_xml_cost(data, name)
     return data
 
 
@@ -116,7 +129,7 @@ def check_xml_cost(xml: bytes, name: str, limit: int = MAX_XML_ELEMENTS) -> None
     elements = xml.count(b"<") - xml.count(b"</")
     if elements > limit:
         raise DocumentTooLarge(
-            f"{name} holds about {elements:,} XML elements (limit {limit:,}; {len(xml):,} bytes uncompressed): "
+            f"{name} holds about {elements:,} XML elements (limit {limit:,}; {len(xml):,} bytes of XML read): "
             "refused before reading, its tree would need several GB of memory"
         )
 
@@ -148,12 +161,18 @@ def _xml_parser() -> etree.XMLParser:
 
 
 def _parse_xml(data: bytes, name: str) -> etree._Element:
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
-        raise ListParseError(f"{name} declares a DTD or entities, which a DOCX never does: refused")
+    """The root of an XML part; a part declaring a DTD anywhere in its prolog is refused (the parser neither
+    loads nor expands one, so refusing after the parse is safe)."""
     try:
-        return etree.fromstring(data, _xml_parser())
+        root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as exc:
+        if b"<!DOCTYPE" in data:  # e.g. an external DTD the parser refused to load
+            raise DtdRefused(f"{name} declares a DTD, which a DOCX never does: refused ({exc})") from exc
         raise ListParseError(f"{name} is not well-formed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise DtdRefused(f"{name} declares a DTD or entities, which a DOCX never does: refused")
+    return root
 
 
 def _main_part_name(zf: zipfile.ZipFile, names: set[str]) -> str:
@@ -163,6 +182,8 @@ def _main_part_name(zf: zipfile.ZipFile, names: set[str]) -> str:
     if "_rels/.rels" in names:
         try:
             rels = _parse_xml(_read_member(zf, "_rels/.rels"), "_rels/.rels")
+        except DtdRefused:
+            raise
         except ListParseError:
             rels = None
         for rel in rels.iter(_PKG_REL) if rels is not None else ():
@@ -181,7 +202,9 @@ def _numbered_styles(zf: zipfile.ZipFile, names: set[str], main_part: str) -> fr
         return frozenset()
     try:
         root = _parse_xml(_read_member(zf, styles_name), styles_name)
-    except ListParseError:
+    except DtdRefused:
+        raise
+    except ListParseError:  # unreadable styles: no numbered styles
         return frozenset()
     own: dict[str, bool | None] = {}  # style id -> numbering on/off, None when the style says nothing
     based_on: dict[str, str] = {}
@@ -228,7 +251,7 @@ def parse_list_docx(data: bytes) -> ParsedList:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             main_part = _main_part_name(zf, names)
-            xml = _read_member(zf, main_part)
+            xml = _read_member(zf, main_part, count=False)
             numbered_styles = _numbered_styles(zf, names, main_part)
     except ListParseError:
         raise
@@ -237,8 +260,13 @@ def parse_list_docx(data: bytes) -> ParsedList:
     except (RuntimeError, NotImplementedError) as exc:  # encrypted members, unsupported features
         raise ListParseError(f"cannot read the DOCX archive: {exc}") from exc
 
-    root = _parse_xml(_UNREAD_PROPERTIES.sub(b"", xml), main_part)
+    # The regex is linear in the (size-capped) bytes; the element limit applies to the tree lxml will build.
+    kept = _UNREAD_PROPERTIES.sub(b"", xml)
+    check_xml_cost(kept, main_part)
+    root = _parse_xml(kept, main_part)
     body = root.find(W_BODY)
     if body is None:
         raise ListParseError(f"{main_part} has no w:body: not a Word document")
+    if b"AlternateContent" in xml:
+        resolve_alternate_content(body)
     return _parse_body(body, numbered_styles)

@@ -25,6 +25,8 @@ from regtrail.parsers.docx_xml import (
     W_P,
     W_TBL,
     ListParseError,
+    filing_identity,
+    is_filing_number,
 )
 
 HEADER_FIELDS: dict[str, str] = {
@@ -39,6 +41,9 @@ HEADER_FIELDS: dict[str, str] = {
     "备注": "remark",
 }
 """Normalised header cell -> row key."""
+
+LEFTOVER_TEXT_LIMIT = 2000
+"""Characters of a leftover row's text kept in the record (`text_length` gives the full length when cut)."""
 
 _TAIL_KEYS = ("entity_name", "products", "purpose", "filing_number", "remark")
 OUTSIDE_HEADER = "_outside_header"
@@ -56,6 +61,8 @@ class ParsedList:
     header: list[str]
     rows: list[dict] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    leftovers: list[dict] = field(default_factory=list)
+    """Table rows with text but no valid 备案编号 (totals footers, notes): `{table_row, text, reason}`."""
 
 
 def _body_blocks(el: etree._Element) -> Iterator[etree._Element]:
@@ -116,7 +123,7 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
     if title is None and header_pos > 0:  # title written as a merged row above the header
         title = _normalise_header("".join(c.text for c in table_rows[0][0])) or None
     list_type = _list_type(title)
-    rows, unknown = _build_rows(header, header_cells, widths, data_rows, list_type)
+    rows, unknown, leftovers = _build_rows(header, header_cells, widths, data_rows, list_type)
     return ParsedList(
         attachment_label=label,
         title=title,
@@ -125,6 +132,7 @@ def _parse_body(body: etree._Element, numbered_styles: frozenset[str]) -> Parsed
         header=header,
         rows=rows,
         unknown_columns=unknown,
+        leftovers=leftovers,
     )
 
 
@@ -133,7 +141,7 @@ def _is_continuation(first: list[_Cell], header: list[str], header_cells: list[_
         return True
     if [(c.start, c.span) for c in first] != [(c.start, c.span) for c in header_cells]:
         return False
-    return first[header.index("备案编号")].text.startswith("网信算备")
+    return filing_identity(first[header.index("备案编号")].text).startswith("网信算备")
 
 
 def _heading(blocks: list[etree._Element]) -> tuple[str | None, str | None]:
@@ -203,7 +211,7 @@ def _build_rows(
     widths: list[int],
     raw_rows: list[_Row],
     list_type: str | None,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict], list[str], list[dict]]:
     col_ranges = [(c.start, c.start + c.span) for c in header_cells]
     kind_key = _kind_key(header, list_type)
 
@@ -222,14 +230,15 @@ def _build_rows(
     seq_idx = key_index.get("seq")
 
     column_cache: dict[tuple[int, int], int | None] = {}
-    header_initials = {name[0] for name in header if name}
+    header_first = header[0][:1] if header else ""
     rows: list[dict] = []
+    leftovers: list[dict] = []
     above: dict[int, str] = {}  # grid column -> text of the cell above (for vMerge)
-    for cells, _ in raw_rows:
+    for table_row, (cells, _) in enumerate(raw_rows, 1):
         if all(not c.text for c in cells):
             continue  # fully empty row (an auto number alone does not make a row)
-        if any(c.text and c.text[0] in header_initials for c in cells) and _header_texts(cells) == header:
-            continue  # repeated header row
+        if (not header_first or cells[0].text.startswith(header_first)) and _header_texts(cells) == header:
+            continue  # repeated header row (one with drifted text is a leftover: it has no 备案编号)
         values: list[list[str]] = [[] for _ in header]
         stray: list[str] = []
         seq_numbered = False
@@ -257,6 +266,17 @@ def _build_rows(
             idx = key_index.get(key)
             return "" if idx is None else texts[idx]
 
+        raw_number = get("filing_number")
+        number = filing_identity(raw_number)
+        if not is_filing_number(number):  # a totals footer, a note, a half-filled row: never a filing
+            shown = raw_number if len(raw_number) <= 80 else raw_number[:80] + "…"
+            reason = f"备案编号 {shown!r} is not 网信算备<digits>号" if raw_number else "no 备案编号"
+            text = " | ".join(t for t in [*texts, *stray] if t)
+            leftover = {"table_row": table_row, "text": text[:LEFTOVER_TEXT_LIMIT], "reason": reason}
+            if len(text) > LEFTOVER_TEXT_LIMIT:
+                leftover["text_length"] = len(text)  # cut: the archived document holds all of it
+            leftovers.append(leftover)
+            continue
         row_index = len(rows) + 1
         seq = get("seq")
         seq_auto = not seq and seq_numbered
@@ -269,6 +289,9 @@ def _build_rows(
         }
         for key in _TAIL_KEYS:
             row[key] = get(key)
+        row["filing_number"] = number
+        if number != raw_number:
+            row["filing_number_raw"] = raw_number
         extra = {name: texts[idx] for idx, name in extra_names.items()}
         if stray:
             extra[OUTSIDE_HEADER] = " ".join(stray)
@@ -285,4 +308,4 @@ def _build_rows(
                 del r["extra"][name]
     if any(OUTSIDE_HEADER in r["extra"] for r in rows):
         unknown.append(OUTSIDE_HEADER)
-    return rows, unknown
+    return rows, unknown, leftovers

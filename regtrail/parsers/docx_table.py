@@ -12,13 +12,17 @@ from regtrail.parsers.docx_xml import (
     _CAREFUL_TAGS,
     _EXTRA_STRIP,
     _FALSE_VALUES,
+    _MC_ALTERNATE,
     _RUN_CONTAINERS,
     _W,
     _WALK_TAGS,
     _WALK_TAGS_WITH_STYLES,
     _WS_RE,
+    MC_CHOICE,
+    MC_FALLBACK,
     W_BR,
     W_CR,
+    W_DEL,
     W_GRIDBEFORE,
     W_GRIDCOL,
     W_GRIDSPAN,
@@ -37,9 +41,7 @@ from regtrail.parsers.docx_xml import (
     W_TBLGRID,
     W_TBLHEADER,
     W_TC,
-    W_TCPR,
     W_TR,
-    W_TRPR,
     W_VAL,
     W_VANISH,
     W_VMERGE,
@@ -77,7 +79,7 @@ def _run_text(run: etree._Element, out: list[str]) -> None:
         elif tag == W_TAB:
             out.append(" ")
         elif tag == W_BR or tag == W_CR:
-            out.append("\n")
+            out.append(_BREAK)
         elif tag == W_NO_BREAK_HYPHEN:
             out.append("-")
 
@@ -101,14 +103,37 @@ def _clean(text: str) -> str:
     return text.strip().strip(_EXTRA_STRIP).strip()
 
 
-def _join_pieces(texts: list[str]) -> str:
-    """Strip each paragraph/line piece, drop empty ones and join the rest with one space."""
-    pieces: list[str] = []
-    for text in texts:
-        for line in text.split("\n") if "\n" in text else (text,):
-            line = _clean(line)
-            if line:
-                pieces.append(line)
+_BREAK = "\x0b"
+"""A w:br/w:cr line break in gathered text (a character XML 1.0 text cannot hold); "\n" separates paragraphs."""
+
+
+def _is_cjk(ch: str) -> bool:
+    """CJK ideographs and punctuation, kana, hangul and full-width forms: scripts written without spaces."""
+    return "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\uffef"
+
+
+def _join_lines(lines: list[str]) -> str:
+    """The lines of one paragraph, stripped; joined with a space, or with nothing between two CJK characters."""
+    result = ""
+    for line in lines:
+        line = _clean(line)
+        if line:
+            if result and not (_is_cjk(result[-1]) and _is_cjk(line[0])):
+                result += " "
+            result += line
+    return result
+
+
+def _join_text(text: str) -> str:
+    """Cell text from its gathered pieces: paragraphs (and lines of text holding a newline) stripped, empty
+    ones dropped, the rest joined with one space; line breaks inside a paragraph as `_join_lines`."""
+    if "\n" not in text and _BREAK not in text:
+        return _clean(text)
+    pieces = []
+    for part in text.split("\n"):
+        part = _join_lines(part.split(_BREAK)) if _BREAK in part else _clean(part)
+        if part:
+            pieces.append(part)
     return " ".join(pieces)
 
 
@@ -128,14 +153,14 @@ def _paragraph_numbered(p: etree._Element, numbered_styles: frozenset[str]) -> b
 
 
 def _cell_text_careful(tc: etree._Element) -> str:
-    return _join_pieces([_paragraph_text(p) for p in _children(tc, W_P)])
+    return _join_text("\n".join(_paragraph_text(p) for p in _children(tc, W_P)))
 
 
 # --------------------------------------------------------------------------------------------
 # Table model
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     start: int  # first grid column
     span: int  # grid columns covered
@@ -161,44 +186,67 @@ def _merge_continues(el: etree._Element) -> bool:
 def _table_rows(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row]:
     """All rows of a table, with cells positioned on the grid."""
     rows = _table_rows_fast(tbl, numbered_styles)
-    if rows is None:  # nested table somewhere: walk rows and cells structurally
-        rows = [_row_cells_careful(tr, numbered_styles) for tr in _children(tbl, W_TR)]
+    if rows is None:  # a table nested in a cell: its paragraphs become the cell's, then one more walk
+        _flatten_nested_tables(tbl)
+        rows = _table_rows_fast(tbl, numbered_styles)
+        assert rows is not None, "no nested table is left"
     return rows
 
 
+def _splice(el: etree._Element, children: list[etree._Element]) -> None:
+    """Replace `el` in its parent by `children` (moved, in order)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    index = parent.index(el)
+    parent.remove(el)
+    parent[index:index] = children
+
+
+def _flatten_nested_tables(tbl: etree._Element) -> None:
+    """Replace every table nested in a cell of `tbl` by its paragraphs, so its text belongs to that cell."""
+    for inner in [t for t in tbl.iter(W_TBL) if t is not tbl]:
+        _splice(inner, list(inner.iter(W_P)))
+
+
+def resolve_alternate_content(root: etree._Element) -> None:
+    """Keep one branch of each mc:AlternateContent in place of it: the first mc:Choice, else mc:Fallback."""
+    for alternate in list(root.iter(_MC_ALTERNATE)):
+        chosen = alternate.find(MC_CHOICE)
+        if chosen is None:
+            chosen = alternate.find(MC_FALLBACK)
+        _splice(alternate, list(chosen) if chosen is not None else [])
+
+
 def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> list[_Row] | None:
-    """One C-level walk over the table; None when it holds a nested table."""
+    """One C-level walk over the table; None when it holds a nested table. Tracked row deletions are left out.
+
+    The text of a cell is gathered as one list of pieces where a paragraph start, like w:br, is a line
+    break (the cell text rule treats paragraphs and lines alike).
+    """
     rows: list[_Row] = []
-    cells: list[_Cell] | None = None
-    is_header = False
+    cells: list[_Cell] = []
+    in_row = is_header = deleted = False
     col = 0
     tc: etree._Element | None = None
     span, vcont, hcont, careful = 1, False, False, False
     cell_numbered = para_numbered = False
-    texts: list[str] = []
-    cur: list[str] = []
+    parts: list[str] = []
 
     def close_cell() -> None:
-        nonlocal tc, col, cell_numbered
-        if tc is None or cells is None:
-            return
+        nonlocal col
         if careful:
             text = _cell_text_careful(tc)
             numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
         else:
-            if cur:
-                texts.append("".join(cur))
-            if len(texts) == 1 and "\n" not in texts[0]:
-                text = _clean(texts[0])
-            else:
-                text = _join_pieces(texts)
+            text = "".join(parts)
+            text = _join_text(text)
             numbered = not text and (cell_numbered or para_numbered)
         if hcont and cells:  # legacy horizontal merge: widen the previous cell
             cells[-1].span += span
         else:
             cells.append(_Cell(col, span, text, vcont, numbered))
         col += span
-        tc = None
 
     walk_tags = _WALK_TAGS_WITH_STYLES if numbered_styles else _WALK_TAGS
     for el in tbl.iter(*walk_tags):
@@ -206,31 +254,33 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
         if tag == W_T:
             t = el.text
             if t:
-                cur.append(t)
+                parts.append(t)
         elif tag == W_P:
-            if cur:
-                texts.append("".join(cur))
-                cur = []
-            cell_numbered = cell_numbered or para_numbered
-            para_numbered = False
+            if parts:
+                parts.append("\n")
+            if para_numbered:
+                cell_numbered, para_numbered = True, False
         elif tag == W_TC:
-            close_cell()
+            if tc is not None:
+                close_cell()
             tc = el
             span, vcont, hcont, careful = 1, False, False, False
             cell_numbered = para_numbered = False
-            texts, cur = [], []
+            parts = []
         elif tag == W_TR:
-            close_cell()
-            if cells is not None:
+            if tc is not None:
+                close_cell()
+                tc = None
+            if in_row and not deleted:
                 rows.append((cells, is_header))
-            cells, is_header, col = [], False, 0
+            cells, in_row, is_header, deleted, col = [], True, False, False, 0
         elif tag == W_TAB:
             if el.getparent().tag == W_R:  # w:tab is also a tab stop inside w:pPr/w:tabs
-                cur.append(" ")
+                parts.append(" ")
         elif tag == W_BR or tag == W_CR:
-            cur.append("\n")
+            parts.append(_BREAK)
         elif tag == W_NO_BREAK_HYPHEN:
-            cur.append("-")
+            parts.append("-")
         elif tag == W_NUMID:
             para_numbered = (el.get(W_VAL) or "0") != "0"
         elif tag == W_PSTYLE:
@@ -249,44 +299,15 @@ def _table_rows_fast(tbl: etree._Element, numbered_styles: frozenset[str]) -> li
         elif tag == W_TBL:
             if el is not tbl:
                 return None
+        elif tag == W_DEL and tc is None:  # w:trPr/w:del: a row deleted with changes tracked
+            deleted = True
         elif tag in _CAREFUL_TAGS:
             careful = True
-    close_cell()
-    if cells is not None:
+    if tc is not None:
+        close_cell()
+    if in_row and not deleted:
         rows.append((cells, is_header))
     return rows
-
-
-def _row_cells_careful(tr: etree._Element, numbered_styles: frozenset[str]) -> _Row:
-    """One row read element by element (used for tables that contain nested tables)."""
-    col = 0
-    is_header = False
-    cells: list[_Cell] = []
-    for child in tr:
-        if child.tag == W_TRPR:
-            for prop in child:
-                if prop.tag == W_GRIDBEFORE:
-                    col = _int_val(prop, 0)
-                elif prop.tag == W_TBLHEADER:
-                    is_header = _is_on(prop)
-    for tc in _children(tr, W_TC):
-        span, vcont, hcont = 1, False, False
-        tcpr = tc.find(W_TCPR)
-        for prop in tcpr if tcpr is not None else ():
-            if prop.tag == W_GRIDSPAN:
-                span = max(_int_val(prop, 1), 1)
-            elif prop.tag == W_VMERGE:
-                vcont = _merge_continues(prop)
-            elif prop.tag == W_HMERGE:
-                hcont = _merge_continues(prop)
-        text = _cell_text_careful(tc)
-        numbered = not text and any(_paragraph_numbered(p, numbered_styles) for p in _children(tc, W_P))
-        if hcont and cells:
-            cells[-1].span += span
-        else:
-            cells.append(_Cell(col, span, text, vcont, numbered))
-        col += span
-    return cells, is_header
 
 
 def _grid_widths(tbl: etree._Element) -> list[int]:

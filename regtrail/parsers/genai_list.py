@@ -20,6 +20,7 @@ from typing import Any
 from regtrail.fetch.sniff import detect_type
 from regtrail.parsers import pdf_guard
 from regtrail.parsers.docx_list import DocumentTooLarge, check_docx_cost
+from regtrail.parsers.errors import ParseError
 
 PARSER_NAME = "genai_list"
 PARSER_VERSION = "2"
@@ -70,8 +71,10 @@ _TITLE = re.compile(r"生成式人工智能服务[^\n（(]*信息\s*[（(]\s*(\d
 _LABEL = re.compile(r"^\s*附件\s*\d*\s*[:：]?\s*$")
 
 
-class GenaiParseError(ValueError):
+class GenaiParseError(ParseError):
     """A document that is not a generative-AI service list."""
+
+    parser_module = __name__
 
 
 @dataclass
@@ -284,7 +287,7 @@ def _parse_pdf(body: bytes) -> GenaiList:
     try:
         pages = pdf_guard.extract(body, text_pages=1)
     except pdf_guard.PdfRefused as exc:
-        raise GenaiParseError(str(exc)) from exc
+        raise GenaiParseError(str(exc)).refused() from exc
     result = GenaiList("pdf", None, None, None)
     if not pages:
         raise GenaiParseError("PDF without pages")

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
+from regtrail.parsers.errors import ParseError
+
 PARSER_NAME = "news_article"
 PARSER_VERSION = "1"
 
@@ -32,8 +34,10 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
                                         "dec"), 1)}
 
 
-class NewsParseError(ValueError):
+class NewsParseError(ParseError):
     """A page that does not look like a news article."""
+
+    parser_module = __name__
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """One-off documents: `regtrail ingest URL...` through the same fetcher and archive.
 
 Nothing is crawled on a schedule. `regtrail.crawl.runner.ingest` fetches each URL under this source's name and
-hands the document to the source that accepts it (`regtrail.crawl.sources.handle_document`): CAC notice pages
+hands the document to the source that accepts it (`regtrail.crawl.handover`): CAC notice pages
 (algorithm lists or generative-AI lists), list attachments, news articles.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from regtrail.crawl.context import Context
+    from regtrail.crawl.api import Context
 
 
 def crawl(context: Context) -> None:

@@ -8,15 +8,15 @@ cancelled filing number, dated by the notice. Expected counts per notice date co
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from regtrail.log import records
-from regtrail.parsers import cancellation_notice as parser
-from regtrail.parsers.cancellation_notice import CancellationNotice, CancellationParseError, ListedNotice
+from regtrail.crawl.api import CancellationNotice, CancellationParseError, ListedNotice, records
+from regtrail.crawl.api import cancellation_notice as parser
 
 if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.crawl.context import Context
-    from regtrail.fetch.document import Document
+    from regtrail.crawl.api import Context, Document
 
 
 def crawl(context: Context) -> None:
@@ -30,7 +30,7 @@ def crawl(context: Context) -> None:
     try:
         notices = parser.parse_notice_list(page.body.decode("utf-8"))
     except (CancellationParseError, UnicodeDecodeError) as exc:
-        context.fail(page, str(exc), parser=parser.PARSER_NAME, parser_version=parser.PARSER_VERSION)
+        context.fail(page, exc if isinstance(exc, CancellationParseError) else CancellationParseError(str(exc)))
         return
     for notice in notices:
         if "注销" not in notice.title:
@@ -50,25 +50,44 @@ def expected_count(context: Context, published: str | None) -> int | None:
 
 def handle_notice(context: Context, notice: ListedNotice, document: Document) -> None:
     """Emit the notice and its cancelled filings."""
-    name, version = parser.PARSER_NAME, parser.PARSER_VERSION
     try:
         parsed = parser.parse_cancellation_pdf(document.body)
     except CancellationParseError as exc:
-        context.fail(document, str(exc), parser=name, parser_version=version, notice_id=notice.notice_id)
+        context.fail(document, exc, notice_id=notice.notice_id)
         return
     emit_notice(context, notice, document, parsed)
 
 
+def accepts(document: Document) -> bool:
+    """A document handed over (`ingest`, `parse`) that this source parses: a PDF."""
+    return document.detected_type == "pdf"
+
+
+def handle_document(context: Context, document: Document) -> None:
+    """One notice PDF, its id the last part of its download URL (a ParseError when it is not a notice)."""
+    notice_id = notice_id_of(document.url)
+    try:
+        parsed = parser.parse_cancellation_pdf(document.body)
+    except CancellationParseError as exc:
+        raise exc.with_details(notice_id=notice_id) from None
+    emit_notice(context, ListedNotice(notice_id=notice_id, title=parsed.title or "", published=None), document, parsed)
+
+
+def notice_id_of(url: str) -> str:
+    """The notice id of a cancellation PDF: the last part of its download URL's query (or of the file name)."""
+    parts = urlsplit(url)
+    return (parts.query.rsplit("=", 1)[-1] if parts.query else "") or Path(parts.path).stem
+
+
 def emit_notice(context: Context, notice: ListedNotice, document: Document, parsed: CancellationNotice) -> None:
     """The records of a parsed notice: its cancellation_notice, then one filing_cancellation per row."""
-    name, version = parser.PARSER_NAME, parser.PARSER_VERSION
     published = date.fromisoformat(notice.published) if notice.published else None
     head = records.CancellationNotice(**parsed.summary(), notice_id=notice.notice_id, title=notice.title,
                                       expected_count=expected_count(context, notice.published))
-    context.emit(head, notice.notice_id, document=document, parser=name,
-                 parser_version=version, published_at=published, published_precision="day")
+    context.emit(head, notice.notice_id, document=document, parser=parser, published_at=published,
+                 published_precision="day")
     for row in parsed.rows:
         key = row.filing_number or f"{notice.notice_id}#row{row.row_index}"
         record = records.FilingCancellation(**row.as_dict(), notice_id=notice.notice_id, notice_title=notice.title)
-        context.emit(record, key, document=document, parser=name,
-                     parser_version=version, published_at=published, published_precision="day")
+        context.emit(record, key, document=document, parser=parser, published_at=published,
+                     published_precision="day")

@@ -14,15 +14,19 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from regtrail.crawl.sources import SourceConfig, source_config
-from regtrail.log import records
-from regtrail.parsers import cac_pages, genai_list
-from regtrail.parsers.cac_pages import Attachment, Notice, PageParseError
-from scrapers import cac_lists
+from regtrail.crawl.api import (
+    Attachment,
+    Notice,
+    PageParseError,
+    cac,
+    cac_pages,
+    genai_list,
+    records,
+    source_config,
+)
 
 if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.crawl.context import Context
-    from regtrail.fetch.document import Document
+    from regtrail.crawl.api import Context, Document, SourceConfig
 
 LIST_TYPE = "genai_service"
 RECORD_TYPES: dict[str, type[records.GenaiFiling]] = {
@@ -31,7 +35,7 @@ RECORD_TYPES: dict[str, type[records.GenaiFiling]] = {
 
 def crawl(context: Context) -> None:
     """Fetch the configured and discovered notice pages, then every attachment."""
-    for url in cac_lists.notice_urls(context):
+    for url in cac.notice_urls(context):
         page = context.fetch(url, purpose="notice")
         if page is not None:
             handle_notice(context, page)
@@ -48,13 +52,31 @@ def config_of(context: Context) -> SourceConfig:
 
 
 def accepts(document: Document) -> bool:
-    """A document handed to `ingest` that this source parses: a generative-AI notice page."""
+    """A document handed over (`ingest`, `parse`) that this source parses: a generative-AI notice page, or a
+    DOCX or PDF attachment (tried after the sources that come first by name: the lists, the cancellations)."""
+    if document.detected_type in ("docx", "pdf"):
+        return True
     return document.detected_type == "html" and cac_pages.is_genai_notice_page(document.text(), document.url)
 
 
 def handle_document(context: Context, document: Document) -> None:
-    """An accepted document (see `accepts`): the notice page and its attachments."""
-    handle_notice(context, document)
+    """An accepted document (see `accepts`): the notice page and its attachments, or one list file (a
+    ParseError when it is not a generative-AI list)."""
+    if document.detected_type == "html":
+        handle_notice(context, document)
+        return
+    url = document.url
+    notice = Notice(url=url, title="", pubtime=None)
+    attachment = Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
+    try:
+        parsed = genai_list.parse_genai_document(document.body)
+    except genai_list.GenaiParseError as exc:
+        raise exc.with_details(**_details(notice, attachment)) from None
+    emit_list(context, notice, attachment, document, parsed)
+
+
+def _details(notice: Notice, attachment: Attachment) -> dict[str, Any]:
+    return {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
 
 
 def handle_notice(context: Context, page: Document) -> None:
@@ -62,12 +84,12 @@ def handle_notice(context: Context, page: Document) -> None:
     try:
         notice = cac_pages.parse_notice(page.text(), page.url)
     except PageParseError as exc:
-        context.fail(page, str(exc), parser=cac_pages.PARSER_NAME, parser_version=cac_pages.PARSER_VERSION)
+        context.fail(page, exc)
         return
     record = records.Notice(title=notice.title, pubtime=notice.pubtime.isoformat(sep=" ") if notice.pubtime else None,
                             attachments=[a.as_dict() for a in notice.attachments])
-    context.emit(record, notice.url, document=page, parser=cac_pages.PARSER_NAME,
-                 parser_version=cac_pages.PARSER_VERSION, published_at=notice.published, published_precision="day")
+    context.emit(record, notice.url, document=page, parser=cac_pages, published_at=notice.published,
+                 published_precision="day")
     for attachment in notice.attachments:
         document = context.fetch(attachment.url, purpose="attachment", referer=notice.url, expect="document")
         if document is not None:
@@ -119,12 +141,10 @@ def _period_from_name(name: str | None) -> str | None:
 
 def parse_attachment(context: Context, notice: Notice, attachment: Attachment, document: Document) -> None:
     """Parse one attachment into a genai_list record and one record per row."""
-    name, version = genai_list.PARSER_NAME, genai_list.PARSER_VERSION
-    details = {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
     try:
         parsed = genai_list.parse_genai_document(document.body)
     except genai_list.GenaiParseError as exc:
-        context.fail(document, str(exc), parser=name, parser_version=version, **details)
+        context.fail(document, exc, **_details(notice, attachment))
         return
     emit_list(context, notice, attachment, document, parsed)
 
@@ -132,7 +152,6 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
 def emit_list(context: Context, notice: Notice, attachment: Attachment, document: Document,
               parsed: genai_list.GenaiList) -> None:
     """The records of a parsed attachment: its genai_list, then one genai_filing/_registration/_ondevice per row."""
-    name, version = genai_list.PARSER_NAME, genai_list.PARSER_VERSION
     period = parsed.period_label or _period_from_name(attachment.file_name)
     entry = period_entry(config_of(context), period)
     list_id = f"{LIST_TYPE}:{period}"
@@ -148,11 +167,11 @@ def emit_list(context: Context, notice: Notice, attachment: Attachment, document
         "notice_url": notice.url, "notice_title": notice.title, "attachment_url": attachment.url,
         "file_name": attachment.file_name,
     })
-    context.emit(head, list_id, document=document, parser=name, parser_version=version, published_at=published,
+    context.emit(head, list_id, document=document, parser=genai_list, published_at=published,
                  published_precision=precision)
     for row in parsed.rows:
         key = row.number or f"{list_id}#{row.table_index}.{row.row_index}"
         record = RECORD_TYPES[row.kind](**row.as_dict(), list_id=list_id, list_type=LIST_TYPE, period=period,
                                         is_summary=is_summary, notice_url=notice.url)
-        context.emit(record, key, document=document, parser=name, parser_version=version,
-                     published_at=published, published_precision=precision)
+        context.emit(record, key, document=document, parser=genai_list, published_at=published,
+                     published_precision=precision)

@@ -13,14 +13,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from regtrail.crawl.sources import Outlet, source_config
-from regtrail.log import records
-from regtrail.parsers import cac_pages, news_article
-from regtrail.parsers.news_article import FeedEntry, NewsParseError
+from regtrail.crawl import api
 
-if TYPE_CHECKING:  # the context's fetching stack is not imported by `regtrail parse`
-    from regtrail.crawl.context import Context
-    from regtrail.fetch.document import Document
+if TYPE_CHECKING:  # neither the fetching stack nor the HTML reader is imported before an HTML page needs it
+    from regtrail.crawl.api import Context, Document, FeedEntry, Outlet
 
 
 def crawl(context: Context) -> None:
@@ -34,10 +30,9 @@ def crawl(context: Context) -> None:
             if feed is None:
                 continue
             try:
-                entries = news_article.parse_feed(feed.body)
-            except NewsParseError as exc:
-                context.fail(feed, str(exc), parser=news_article.PARSER_NAME,
-                             parser_version=news_article.PARSER_VERSION)
+                entries = api.news_article.parse_feed(feed.body)
+            except api.NewsParseError as exc:
+                context.fail(feed, exc)
                 continue
             for entry in [e for e in entries if on_topic(e, keywords)][:limit]:
                 if entry.url in seen:
@@ -56,7 +51,7 @@ def on_topic(entry: FeedEntry, keywords: list[str]) -> bool:
 @cache
 def _outlets() -> tuple[Outlet, ...]:
     """This source's outlets, also when `ingest` (source adhoc) hands an article over."""
-    return tuple(source_config("news").outlets)
+    return tuple(api.source_config("news").outlets)
 
 
 def outlet_for(url: str) -> Outlet | None:
@@ -66,8 +61,12 @@ def outlet_for(url: str) -> Outlet | None:
 
 
 def accepts(document: Document) -> bool:
-    """A document handed to `ingest` that this source parses: an HTML page that is not a CAC notice."""
-    return document.detected_type == "html" and not cac_pages.is_notice_page(document.text())
+    """A document handed over (`ingest`, `parse`) that this source parses: an HTML page that is neither a CAC
+    notice nor a CAC channel listing."""
+    if document.detected_type != "html":
+        return False
+    text = document.text()
+    return not api.cac_pages.is_notice_page(text) and "loadingInfoPage" not in text
 
 
 def handle_document(context: Context, document: Document) -> None:
@@ -80,16 +79,15 @@ def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | 
     """Parse one article page and emit its `news_article` record; False when it is not an article."""
     outlet = outlet_for(page.url)
     try:
-        article = news_article.parse_article(page.text(), page.url, timezone=outlet.timezone if outlet else "UTC")
-    except NewsParseError as exc:
-        context.fail(page, str(exc), parser=news_article.PARSER_NAME, parser_version=news_article.PARSER_VERSION)
+        article = api.news_article.parse_article(page.text(), page.url, timezone=outlet.timezone if outlet else "UTC")
+    except api.NewsParseError as exc:
+        context.fail(page, exc)
         return False
-    record = records.NewsArticle(**{
+    record = api.records.NewsArticle(**{
         **article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
         "outlet": article.outlet or (outlet.name if outlet else None), "feed_url": feed_url,
         "feed_published_utc": feed_entry.published_utc if feed_entry else None})
     published = date.fromisoformat(article.published_date) if article.published_date else None
-    context.emit(record, article.canonical_url, document=page, parser=news_article.PARSER_NAME,
-                 parser_version=news_article.PARSER_VERSION, published_at=published,
+    context.emit(record, article.canonical_url, document=page, parser=api.news_article, published_at=published,
                  published_precision="day" if published else None)
     return True

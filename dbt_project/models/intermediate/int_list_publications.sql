@@ -94,6 +94,7 @@ final as (
         latest.expected_count,
         latest.unknown_columns,
         latest.unknown_column_count,
+        latest.leftover_row_count,
         coalesce(parsed.parsed_rows, 0) as parsed_rows,
         coalesce(parsed.distinct_filings, 0) as distinct_filings
 

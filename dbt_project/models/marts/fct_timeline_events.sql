@@ -12,17 +12,20 @@
 -- then delete what the recomputation no longer produces. Every row of one filing shares one loaded_at.
 -- The event models are views over the whole history (no window functions here), so filtering them
 -- by filing number gives the same rows a full build gives for those filings.
+{#- This build's watermark (`loaded_at` of every row it writes): the filings' (int_filing_versions); a log
+    without filings (news or approvals only) has none, and then the newest record load stands in for it.
+    Kept unrendered here: the post-hooks render it when they run; `final` spells it out. -#}
+{%- set watermark = "coalesce((select max(loaded_at) from {{ ref('int_filing_versions') }}), "
+                    "(select max(loaded_at) from {{ ref('stg_regtrail__record_events') }}))" -%}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "delete from {{ this }} where loaded_at < (select max(loaded_at) from {{ ref('int_filing_versions') }})
+        "delete from {{ this }} where loaded_at < " ~ watermark ~ "
             and (event_type in ('approval_announced', 'news_reported')
-                or filing_number in (
-                    select filing_number from {{ this }}
-                    where loaded_at = (select max(loaded_at) from {{ ref('int_filing_versions') }})))",
+                or filing_number in (select filing_number from {{ this }} where loaded_at = " ~ watermark ~ "))",
         "delete from {{ this }} where event_type in ('filing_listed', 'filing_changed', 'filing_cancelled')
             and filing_number not in (select filing_number from {{ ref('int_filing_versions') }})
             and filing_number not in (select filing_number from {{ ref('int_filing_cancellations') }})",
@@ -142,7 +145,10 @@ final as (
         unioned.record_event_id in (
             select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
         ) as is_synthetic,
-        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
+        coalesce(
+            (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions),
+            (select max(loads.loaded_at) from {{ ref('stg_regtrail__record_events') }} as loads)
+        ) as loaded_at
 
     from unioned
     left join entities

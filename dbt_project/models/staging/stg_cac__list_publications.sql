@@ -28,6 +28,8 @@ renamed as (
         -- Columns the parser did not know (kept in each filing's extra_columns): a JSON array of names.
         {{ json_raw('payload', 'unknown_columns') }} as unknown_columns,
         coalesce(cast({{ json_array_length('payload', 'unknown_columns') }} as integer), 0) as unknown_column_count,
+        -- Table rows with text but no valid 备案编号 (totals footers, notes), kept out of the filings.
+        coalesce(cast({{ json_array_length('payload', 'leftover_rows') }} as integer), 0) as leftover_row_count,
         document_url,
         document_digest,
         published_at,
