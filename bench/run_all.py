@@ -39,6 +39,7 @@ def main() -> None:
           f"{os.environ.get('BENCH_EVENTS', '1000000 (default)')}", flush=True)
     codes = [run([PYTHON, "bench/cli_bench.py"]), run([PYTHON, "bench/parse_bench.py"])]
     codes.append(run([PYTHON, "bench/parse_cli_bench.py"]))
+    codes.append(run([PYTHON, "bench/page_parse_bench.py"]))
     if (REPO / "bench" / "crawl_bench.py").exists():
         codes.append(run([PYTHON, "bench/crawl_bench.py"]))
     codes.append(run([PYTHON, "bench/build_bench.py"]))  # BENCH_MEMORY_LIMIT=none: also a build without the limit

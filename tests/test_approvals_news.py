@@ -289,9 +289,23 @@ def test_genai_approvals_are_the_real_rows(warehouse, real_csv) -> None:
     assert {n for n, *_ in late} == {n for n, (_, r) in rows.items() if "补登" in r.get("date_raw", "")}
     assert all(text == rows[n][1]["date_raw"] and day == date.fromisoformat(rows[n][1]["date"])
                and "late_registration" in quirks for n, text, day, quirks in late)
-    swapped = con.execute("select model_name, entity_name_raw from fct_genai_approvals"
-                          " where list_contains(quirks, 'name_entity_swapped') order by seq").fetchall()
-    assert swapped == [(r["name"], r["entity"]) for r in real_csv["2025年3月"]["filing"] if "swapped" in r["flags"]]
+    # printed with model and organisation swapped: shown corrected, the printed cells kept, the quirk flagged
+    swapped = con.execute("select model_name_raw, entity_name_raw, model_name, entity_name, is_corrected"
+                          " from fct_genai_approvals where list_contains(quirks, 'name_entity_swapped') order by seq"
+                          ).fetchall()
+    printed = [(r["name"], r["entity"]) for r in real_csv["2025年3月"]["filing"] if "swapped" in r["flags"]]
+    assert swapped == [(name, entity, entity, name, True) for name, entity in printed] and len(printed) == 6
+    assert con.execute("select count(*) from fct_genai_approvals where is_corrected").fetchone() == (len(printed),)
+    organisations = {n for (n,) in con.execute("select entity_name_zh from dim_entities").fetchall()}
+    assert not organisations & {entity for _, entity in printed}, "a model name became an organisation"
+    assert {name for name, _ in printed} <= organisations, "the companies of the swapped rows are organisations"
+    # the approval (备案时间) and its announcement (the first list showing it), never before it
+    announced = con.execute("select e.filing_number, e.event_date, e.announced_date, a.announced_date, l.published_at"
+                            " from fct_timeline_events e join fct_genai_approvals a on a.genai_number = e.filing_number"
+                            " join int_genai_lists l on l.list_id = a.list_id"
+                            " where e.event_type = 'approval_announced'").fetchall()
+    assert len(announced) == len(rows)
+    assert all(day <= told == again == listed for _, day, told, again, listed in announced)
     for mart in ("fct_genai_approvals", "fct_timeline_events", "fct_filings"):  # real data: nothing invented
         assert con.execute(f"select count(*) from {mart} where is_synthetic").fetchone() == (0,), mart
 
@@ -347,15 +361,15 @@ def test_cancellation_notices_cancel_exactly_the_real_filings(warehouse, shared:
         with open(path, encoding="utf-8", newline="") as handle:
             listed |= {r["备案编号"] for r in csv.DictReader(handle)}
     only_notice = {r["filing_number"]: r for r in real_cancellations if r["filing_number"] not in listed}
-    assert len(only_notice) == 20
     known = con.execute("select filing_number, algorithm_name, coalesce(role, algorithm_category), entity_name,"
                         " products, lists_count, first_list_id, status from fct_filings"
                         " where known_from = 'cancellation_notice'").fetchall()
     assert {k[0]: k[1:] for k in known} == {
         n: (r["algorithm_name"], r["role_or_category"], r["entity"], r["product"], 0, None, "cancelled")
         for n, r in only_notice.items()}
+    in_lists = sorted(set(by_number) - set(only_notice))  # all 57 once ../shared holds every list
     assert con.execute("select count(*) from fct_filings where known_from = 'list' and filing_number in"
-                       " (select unnest(?))", [sorted(set(by_number) - set(only_notice))]).fetchone() == (37,)
+                       " (select unnest(?))", [in_lists]).fetchone() == (len(in_lists),)
 
 
 @pytest.mark.dbt
@@ -376,10 +390,18 @@ def test_genai_lists_reconcile_with_the_official_totals(warehouse, real_csv) -> 
     assert december["status"] == "accepted_difference" and "263" in december["accepted_explanation"]
     assert {p: r["status"] for p, r in rows.items() if p in totals} == {
         "2025年1月": "reconciled", "2025年3月": "reconciled", "2025年8月": "accepted_difference",
-        "2025年12月": "accepted_difference", "2026年4月": "accepted_difference"}
+        "2025年12月": "accepted_difference", "2026年4月": "accepted_difference", "2026年8月": "accepted_difference"}
     assert {p: r["registration_seq_skipped"] for p, r in rows.items() if r["registration_seq_skipped"]} == {
         "2025年10月": 1}
-    assert (rows["2026年8月"]["cumulative_filed"], rows["2026年8月"]["cumulative_registered"]) == (1105, 730)
+    august = rows["2026年8月"]  # 1,112 filed = 1,105 models + 7 on-device services; 731 registered = 730 + 序号 263
+    ondevice = len(real_csv["2026年8月"]["ondevice"])
+    assert (august["cumulative_filed"], august["cumulative_ondevice"], august["cumulative_registered"]) == (
+        sum(len(t.get("filing", [])) for t in real_csv.values()), ondevice,
+        sum(len(t.get("registration", [])) for t in real_csv.values()))
+    assert (august["official_filed"], august["official_registered"]) == (
+        totals["2026年8月"]["filed"], totals["2026年8月"]["registered"])
+    assert (august["filed_difference"], august["registered_difference"]) == (0, -1)
+    assert f"{ondevice} on-device" in august["explanation"] and "263" in august["explanation"]
 
 
 @pytest.mark.dbt
@@ -546,3 +568,19 @@ def test_report_search_and_cli_agree(warehouse, query: str) -> None:
         (str(e["event_date"]), e["event_type"], e["filing_number"] or "", e["list_id"] or "") for e in events)
     header = int(page.find(string="entities").parent.find("b").text)
     assert header == len({r[2] for r in rows if r[2]}) == con.execute("select count(*) from dim_entities").fetchone()[0]
+
+
+def test_official_totals_are_those_of_the_shared_readme(shared: Path) -> None:
+    """Every official total of the source config is stated in ../shared/cac_data/genai/README.md (its table's
+    last column, e.g. `2026-08-31: 1,112 filed, 731 registered`), and every one stated there is configured."""
+    import re
+
+    stated: dict[str, dict[str, int]] = {}
+    for line in (shared / "genai" / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        month = re.match(r"(\d{4}-\d{2})\b", cells[0]) if len(cells) >= 6 else None
+        for count, kind in re.findall(r"([\d,]+) (filed|registered)", cells[5] if month else ""):
+            stated.setdefault(_period(month[1]), {})[kind] = int(count.replace(",", ""))
+    configured = {t["period"]: {k: t[k] for k in ("filed", "registered") if k in t}
+                  for t in GENAI_CONFIG["official_totals"]}
+    assert stated and configured == stated

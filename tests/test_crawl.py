@@ -126,7 +126,7 @@ def test_replay_reparses_the_archive_without_network(home: Path, monkeypatch, sh
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: any request would fail
     assert runner.replay(["cac_deep_synthesis"])["cac_deep_synthesis"]["new_record_events"] == 0
 
-    monkeypatch.setattr(docx_list, "PARSER_VERSION", "2")
+    monkeypatch.setattr(docx_list, "PARSER_VERSION", str(int(docx_list.PARSER_VERSION) + 1))
     stats = runner.replay(["cac_deep_synthesis"])["cac_deep_synthesis"]
     assert stats["new_record_events"] == 0, "identical output under a new parser version adds nothing"
     assert stats["records_unchanged"] == len(docx_records)

@@ -30,7 +30,7 @@ CAC_DATA = SHARED / "cac_data"
 LISTING_URL = "https://www.cac.gov.cn/wxzw/sfbx/A093702index_1.htm"
 ALGO_URL = "https://www.cac.gov.cn/2022-08/12/c_1661927474338504.htm"
 DS_2023_08 = "https://www.cac.gov.cn/2023-09/01/c_1695224377544009.htm"
-DS_2024_06 = "https://www.cac.gov.cn/2024-06/12/c_1719783421546747.htm"  # no real DOCX in ../shared
+DS_2024_06 = "https://www.cac.gov.cn/2024-06/12/c_1719783421546747.htm"
 EXTRA = {
     "url": "https://www.cac.gov.cn/2026-09/15/c_1789000000000001.htm",
     "title": "国家互联网信息办公室关于发布第十九批深度合成服务算法备案信息的公告",
@@ -48,15 +48,46 @@ def _config(name: str) -> dict:
 
 
 def _expected_pages() -> int:
-    """HTML pages the mirror serves: the configured notices, the listing and the news articles."""
-    notices = sum(len(_config(name)["notices"])  # deep synthesis, algorithm, genAI notice + yearly summaries
-                  for name in ("cac_deep_synthesis", "cac_algo_recommendation", "cac_genai"))
+    """HTML pages the mirror serves: a notice per deep-synthesis list (configured or in the shared data), the
+    algorithm-recommendation and genAI notices (+ yearly summaries), the listing and the news articles."""
+    notices = len(_expected_lists("deep_synthesis")) + sum(
+        len(_config(name)["notices"]) for name in ("cac_algo_recommendation", "cac_genai"))
     return notices + 1 + len(news_fixtures.ARTICLES)
 
 
-def _manifest() -> dict[str, dict[str, str]]:
-    with open(CAC_DATA / "manifest.csv", encoding="utf-8", newline="") as fh:
+def _manifest(cac_data: Path = CAC_DATA) -> dict[str, dict[str, str]]:
+    with open(cac_data / "manifest.csv", encoding="utf-8", newline="") as fh:
         return {row["file"]: row for row in csv.DictReader(fh)}
+
+
+def _month(label: str) -> str:
+    year, month = label.rstrip("月").split("年")
+    return f"{year}-{int(month):02d}"
+
+
+def _announced(cac_data: Path, list_type: str) -> dict[str, str | None]:
+    """Batch labels of `list_type` the shared data announces (batches.csv: label -> notice URL), read directly."""
+    prefix = {"deep_synthesis": "deep_synthesis", "algo_recommendation": "algorithm_recommendation"}[list_type]
+    found: dict[str, str | None] = {}
+    with open(cac_data / "batches.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["list_type"].startswith(prefix) and "清单" in row["batch_name"]:
+                label = row["batch_name"].split("清单")[1].split(" ")[0]
+                reference = row["source_url_or_reference"].split(" ")[0]
+                found[label] = reference if reference.startswith("https://") else None
+    return found
+
+
+def _expected_lists(list_type: str, cac_data: Path = CAC_DATA) -> dict[str, bool]:
+    """Every batch label of `list_type` the mirror must serve -> whether a real file exists: the source config's
+    lists, every file of manifest.csv and every batch batches.csv announces."""
+    name = {"deep_synthesis": "cac_deep_synthesis", "algo_recommendation": "cac_algo_recommendation"}[list_type]
+    config = _config(name)
+    labels = {str(e["batch_label"]) for e in config.get("lists" if list_type == "algo_recommendation" else "notices")}
+    files = {_month(r["batch_label"]) for r in _manifest(cac_data).values() if r["list_type"] == list_type}
+    labels |= {r["batch_label"] for r in _manifest(cac_data).values() if r["list_type"] == list_type}
+    labels |= set(_announced(cac_data, list_type))
+    return {label: _month(label) in files for label in labels}
 
 
 @pytest.fixture(scope="module")
@@ -131,22 +162,25 @@ def test_download_without_good_referer_is_empty(mirror: MirrorHandle, referer: s
 
 @needs_shared
 def test_algo_recommendation_page_lists_every_batch(mirror: MirrorHandle) -> None:
-    lists = _config("cac_algo_recommendation")["lists"]
+    expected = _expected_lists("algo_recommendation")
     page = soup(get(mirror, ALGO_URL))
     assert page.select_one("#pubtime").get_text(strip=True) == "2022年08月12日 17:00"
     links = attachment_links(page)
-    assert len(links) == len(lists) == 19
+    assert len(links) == len(expected)
     texts = [p.get_text(strip=True) for p in page.select("#BodyLabel p")]
     labels = [t for t in texts if t.startswith("附件")]
-    assert labels == [f"附件{i}" for i in range(1, 20)]
-    assert [a.get_text(strip=True) for a in links] == [
-        f"境内互联网信息服务算法备案清单（{entry['batch_label']}）.docx" for entry in lists
-    ]
-    # The 2022-08 list (附件1) is a real file; 2024-10 (附件9) is not in ../shared.
-    first = get(mirror, urljoin(ALGO_URL, links[0]["href"]), Referer=ALGO_URL)
-    expected = _manifest()["algo_recommendation_2022-08.docx"]["sha256"]
-    assert hashlib.sha256(first.content).hexdigest() == expected
-    assert get(mirror, urljoin(ALGO_URL, links[8]["href"]), Referer=ALGO_URL).status_code == 404
+    assert labels == [f"附件{i}" for i in range(1, len(expected) + 1)]
+    served = {a.get_text(strip=True).split("（")[1].split("）")[0]: a["href"] for a in links}
+    assert set(served) == set(expected)
+    manifest = _manifest()
+    for label, has_file in expected.items():  # every manifest file is served; an announced list without one: 404
+        response = get(mirror, urljoin(ALGO_URL, served[label]), Referer=ALGO_URL)
+        if has_file:
+            digest = manifest[f"algo_recommendation_{_month(label)}.docx"]["sha256"]
+            assert hashlib.sha256(response.content).hexdigest() == digest, label
+        else:
+            assert response.status_code == 404, label
+    assert not all(expected.values()), "../shared announces a list without a file (2026年7月)"
 
 
 @needs_shared
@@ -160,9 +194,10 @@ def test_listing_page_lists_every_notice(mirror: MirrorHandle) -> None:
         for li in items
     ]
     deep = [f for f in found if "深度合成服务算法备案信息" in f[1]]
-    expected = {n["url"] for n in _config("cac_deep_synthesis")["notices"]}
-    assert len(expected) == 18
-    assert {f[0] for f in deep} == expected | {EXTRA["url"]}
+    configured = {n["url"] for n in _config("cac_deep_synthesis")["notices"]}
+    announced = {url for url in _announced(CAC_DATA, "deep_synthesis").values() if url}
+    assert {f[0] for f in deep} >= configured | announced | {EXTRA["url"]}
+    assert len(deep) == len(_expected_lists("deep_synthesis")) + 1
     assert ALGO_URL in {f[0] for f in found if "互联网信息服务算法备案信息" in f[1]}
     genai = {(n["url"], n["title"], n["published"]) for n in _config("cac_genai")["notices"]}
     assert {f for f in found if "生成式人工智能服务" in f[1]} == genai  # the notice and yearly summaries
@@ -180,8 +215,13 @@ def test_extra_batch_is_served_but_missing_real_file_is_404(mirror: MirrorHandle
     page = soup(get(mirror, EXTRA["url"]))
     (link,) = attachment_links(page)
     assert get(mirror, urljoin(EXTRA["url"], link["href"]), Referer=EXTRA["url"]).status_code == 404
-    (link,) = attachment_links(soup(get(mirror, DS_2024_06)))
-    assert get(mirror, urljoin(DS_2024_06, link["href"]), Referer=DS_2024_06).status_code == 404
+    without_file = [label for label, has_file in _expected_lists("deep_synthesis").items() if not has_file]
+    assert without_file, "../shared announces a deep-synthesis batch without a file (2026年7月)"
+    for label in without_file:  # announced on its notice page, the attachment unavailable
+        url = _announced(CAC_DATA, "deep_synthesis")[label]
+        (link,) = attachment_links(soup(get(mirror, url)))
+        assert label in link.get_text()
+        assert get(mirror, urljoin(url, link["href"]), Referer=url).status_code == 404
 
 
 @needs_shared
@@ -215,8 +255,11 @@ def test_robots_unknown_paths_and_head(mirror: MirrorHandle) -> None:
 def test_site_counts_and_no_shared_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = build_site(SHARED)
     real = {p.name for p in (CAC_DATA / "original_docx").glob("*.docx")}
-    assert site.count("real") == len(real)
-    assert site.count("real") + site.count("missing") == 18 + 19
+    assert site.count("real") == len(real) == len(_manifest())
+    expected = {**{("deep_synthesis", k): v for k, v in _expected_lists("deep_synthesis").items()},
+                **{("algo_recommendation", k): v for k, v in _expected_lists("algo_recommendation").items()}}
+    assert {(a.list_type, a.batch_label): a.kind == "real" for a in site.attachments} == expected
+    assert site.count("missing") == sum(1 for v in expected.values() if not v)
     assert site.page_count == _expected_pages()
     fallback = build_site(tmp_path)
     assert "serving SYNTHETIC lists" in capsys.readouterr().err
@@ -232,7 +275,8 @@ def test_synthetic_lists(tmp_path: Path) -> None:
     pytest.importorskip("regtrail.mirror.synthetic_docx")
     assert synthetic_available()
     site = build_site(None)
-    assert site.synthetic == "all" and site.count("synthetic") == 37 and site.count("real") == 0
+    configured = len(_config("cac_deep_synthesis")["notices"]) + len(_config("cac_algo_recommendation")["lists"])
+    assert site.synthetic == "all" and site.count("synthetic") == configured and site.count("real") == 0
     with start_mirror(site) as handle:
         (link,) = attachment_links(soup(get(handle, DS_2024_06)))
         response = get(handle, urljoin(DS_2024_06, link["href"]), Referer=DS_2024_06)
@@ -258,7 +302,8 @@ def test_synthetic_contract_with_stand_in_module(monkeypatch: pytest.MonkeyPatch
     stand_in.build_list_docx = build_list_docx  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "regtrail.mirror.synthetic_docx", stand_in)
     site = build_site(None, extra_deep_synthesis=[{**EXTRA, "expected_count": None}])
-    assert site.count("synthetic") == 38
+    configured = len(_config("cac_deep_synthesis")["notices"]) + len(_config("cac_algo_recommendation")["lists"])
+    assert site.count("synthetic") == configured + 1
     (att,) = [a for a in site.attachments if a.batch_label == "2026年9月"]
     response = site.respond("www.cac.gov.cn", att.href, {"Referer": EXTRA["url"]})
     assert response.status == 200 and response.body.startswith(b"PK")
@@ -290,3 +335,48 @@ def test_cli_prints_origin_file(tmp_path: Path) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert f"mirror serving at {origin} ({_expected_pages()} pages, " in out
+
+
+@needs_shared
+def test_a_list_added_to_the_shared_data_is_served(tmp_path: Path) -> None:
+    """Tomorrow's files: a deep-synthesis and an algorithm-recommendation list that neither the source configs nor
+    batches.csv name, added to a copy of the shared data (manifest row + file), are served: the first on a notice
+    page of its own that the channel listing links, the second as the next attachment of the algorithm page."""
+    cac_data = tmp_path / "cac_data"
+    (cac_data / "original_docx").mkdir(parents=True)
+    for path in (CAC_DATA / "original_docx").iterdir():
+        (cac_data / "original_docx" / path.name).symlink_to(path)
+    for name in ("batches.csv", "genai"):
+        (cac_data / name).symlink_to(CAC_DATA / name)
+    rows = list(_manifest().values())
+    added = {"deep_synthesis": "deep_synthesis_2026-05.docx", "algo_recommendation": "algo_recommendation_2026-05.docx"}
+    for list_type, source in added.items():
+        name = f"{list_type}_2027-02.docx"
+        (cac_data / "original_docx" / name).write_bytes((CAC_DATA / "original_docx" / source).read_bytes())
+        rows.append({**_manifest()[source], "file": name, "batch_label": "2027年2月"})
+    with open(cac_data / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    site = build_site(tmp_path)
+    assert site.count("real") == len(rows)
+    with start_mirror(site) as handle:
+        listing = soup(get(handle, LISTING_URL))
+        notices = {li.select_one("h5 a")["title"]: urljoin(LISTING_URL, li.select_one("h5 a")["href"])
+                   for li in listing.select("#loadingInfoPage li")}
+        ordinal = len(_expected_lists("deep_synthesis", cac_data))
+        assert ordinal == len(_expected_lists("deep_synthesis")) + 1
+        known = {n["url"] for n in _config("cac_deep_synthesis")["notices"]} | {
+            url for url in _announced(CAC_DATA, "deep_synthesis").values() if url}
+        (title,) = [t for t, url in notices.items() if "深度合成" in t and url not in known]
+        digits = "零一二三四五六七八九"
+        tens, ones = divmod(ordinal, 10)  # the batch's ordinal in Chinese, as the real titles give it
+        numeral = ("十" if tens == 1 else digits[tens] + "十") + (digits[ones] if ones else "")
+        assert title == f"国家互联网信息办公室关于发布第{numeral}批深度合成服务算法备案信息的公告"
+        (link,) = attachment_links(soup(get(handle, notices[title])))
+        body = get(handle, urljoin(notices[title], link["href"]), Referer=notices[title]).content
+        assert body == (CAC_DATA / "original_docx" / added["deep_synthesis"]).read_bytes()
+        algo = attachment_links(soup(get(handle, ALGO_URL)))
+        assert algo[-1].get_text(strip=True) == "境内互联网信息服务算法备案清单（2027年2月）.docx"
+        body = get(handle, urljoin(ALGO_URL, algo[-1]["href"]), Referer=ALGO_URL).content
+        assert body == (CAC_DATA / "original_docx" / added["algo_recommendation"]).read_bytes()

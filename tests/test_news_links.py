@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from regtrail.analyst import queries
+from regtrail.crawl import sources
 from regtrail.log import records
 from tests.event_fixtures import DS_LIST_ID, _Log, write_sample_log
 from tests.test_dbt_models import run_dbt_build
@@ -35,7 +36,13 @@ ARTICLES = {
     "https://news.example.cn/2024/0301/d.html": (
         date(2024, 3, 1), "回顾：第二批深度合成服务算法备案信息",
         "半年前发布的第二批深度合成服务算法备案信息中有快手。"),
+    # a list this log never parsed (nor read its notice): known from the source configuration only
+    "https://news.example.cn/2025/1107/e.html": (
+        date(2025, 11, 7), "国家网信办发布第十四批深度合成服务算法备案信息",
+        "国家互联网信息办公室公布第十四批境内深度合成服务算法备案信息。"),
 }
+UNPARSED = next(r for r in sources.announced_lists() if r["list_type"] == "deep_synthesis"
+                and r["published"] == "2025-11-06")  # the 14th deep-synthesis batch, as configured
 
 
 def _write_articles(home: Path) -> None:
@@ -69,7 +76,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection
 def test_an_article_naming_the_batch_or_its_count_links_to_the_list(built) -> None:
     links = dict(built.execute("select article_url, list_id || ' / ' || evidence from int_news_list_links").fetchall())
     urls = list(ARTICLES)
-    assert links == {urls[0]: f"{DS_LIST_ID} / ordinal", urls[1]: f"{DS_LIST_ID} / count"}
+    assert links == {urls[0]: f"{DS_LIST_ID} / ordinal", urls[1]: f"{DS_LIST_ID} / count",
+                     urls[4]: f"{UNPARSED['list_id']} / ordinal"}
+    assert built.execute("select count(*) from int_list_publications where list_id = ?",
+                         [UNPARSED["list_id"]]).fetchone() == (0,), "the list is not parsed in this log"
 
 
 def test_its_news_events_carry_the_list_and_the_list_counts_its_coverage(built) -> None:
@@ -81,5 +91,6 @@ def test_its_news_events_carry_the_list_and_the_list_counts_its_coverage(built) 
     assert by_url[urls[1]] == (None, DS_LIST_ID, "deep_synthesis")  # names no group: one event for the list
     assert by_url[urls[2]][1:] == (None, None)  # names no batch
     assert by_url[urls[3]][1:] == (None, None)  # too late for the list
+    assert by_url[urls[4]][1:] == (UNPARSED["list_id"], "deep_synthesis")  # a list known but not parsed
     coverage = {b["list_id"]: b["news"] for b in queries.batches(built)}
     assert coverage[DS_LIST_ID] == 2

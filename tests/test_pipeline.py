@@ -23,6 +23,7 @@ from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import Site, build_site
 from regtrail.ops import airflow_env
+from tests.test_mirror import _expected_lists
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -145,7 +146,10 @@ def test_missing_attachments_are_recorded_failures(pipeline: Pipeline, shared: P
     available = {p.stem for p in (shared / "original_docx").glob("*.docx")}
     announced = pipeline.query("select list_type, batch_label, status, failure_kind from fct_list_batches")
     missing = [(t, b, s, k) for t, b, s, k in announced if s != "parsed"]
-    assert len(announced) == 37 and len(missing) == 37 - len(available)
+    expected = {**{("deep_synthesis", k): v for k, v in _expected_lists("deep_synthesis").items()},
+                **{("algo_recommendation", k): v for k, v in _expected_lists("algo_recommendation").items()}}
+    assert {(t, b) for t, b, _, _ in announced} == set(expected)  # every list the configs and ../shared name
+    assert len(missing) == len(expected) - len(available) == sum(1 for v in expected.values() if not v)
     assert failures == [("http_status", len(missing))]
     assert {k for _, _, _, k in missing} == {"http_status"}
 
@@ -158,14 +162,16 @@ def test_changes_are_dated_by_the_regulator_never_by_the_crawl(pipeline: Pipelin
     latest = pipeline.query("select max(published_at) from fct_list_batches")[0][0]
     changes = pipeline.query("""
         select e.date_basis, e.event_date, e.event_date_earliest, e.event_date_latest, b.published_at,
-               v.previous_published_at
+               v.previous_published_at, b.published_latest
         from fct_timeline_events as e
         join fct_list_batches as b using (list_id)
         join int_filing_versions as v using (filing_number, list_id)
         where e.event_type = 'filing_changed'""")
     assert len(changes) > 100 and all(event_date <= latest for _, event_date, *_ in changes)
     published = [c for c in changes if c[0] == "published"]
-    assert published and all(c[1] == c[3] == c[4] and c[2] == c[5] for c in published)
+    # dated by the list; a month-precise list's window runs to the month's last day
+    assert published and all(c[1] == c[4] and c[3] == c[6] and c[2] == c[5] for c in published)
+    assert any(c[3] > c[1] for c in published), "changes first shown by a month-only list span its month"
     remarks = [c for c in changes if c[0] == "remark"]
     assert remarks and all(c[2] == c[1] and c[1].day == 1 and c[3] >= c[1] for c in remarks)
 

@@ -68,3 +68,13 @@
   {{ return([prefix ~ 'algorithm_name', prefix ~ 'role', prefix ~ 'algorithm_category', prefix ~ 'entity_name',
              prefix ~ 'products', prefix ~ 'purpose', prefix ~ 'remark']) }}
 {%- endmacro %}
+
+{# The last day a date of `precision` can stand for: a month-precise date (the 1st of its month, as the
+   regulator gave only the month) covers its whole month; a day-precise date is that day. #}
+{% macro precision_latest(date_column, precision_column) -%}
+  case
+    when {{ precision_column }} = 'month'
+      then cast(date_trunc('month', {{ date_column }}) + interval 1 month - interval 1 day as date)
+    else {{ date_column }}
+  end
+{%- endmacro %}

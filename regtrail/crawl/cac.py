@@ -185,7 +185,7 @@ def emit_list(context: Context, notice: Notice, attachment: Attachment, document
     context.emit(publication, list_id, document=document, parser=docx_list, published_at=published,
                  published_precision=precision)
     for row in parsed.rows:
-        key = row["filing_number"] or f"{list_id}#row{row['row_index']}"
         filing = records.Filing(**row, list_type=list_type, batch_label=batch_label, list_id=list_id)
+        key = filing.filing_number or f"{list_id}#row{filing.row_index}"  # the identity form (text boundary)
         context.emit(filing, key, document=document, parser=docx_list, published_at=published,
                      published_precision=precision)

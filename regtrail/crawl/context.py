@@ -43,6 +43,7 @@ from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.log.recordlog import RecordLog
 from regtrail.log.records import ParseFailure, Record
+from regtrail.log.text import clean_key
 from regtrail.parsers.errors import ParseError, ParserId, identity
 
 __all__ = ["ArchiveTransport", "Context", "Document", "LiveTransport", "Transport", "flush_seconds"]
@@ -202,7 +203,8 @@ class Context:
         if self._synthetic[document.digest]:
             record = dataclasses.replace(record, synthetic=True)
         event = events.RecordEvent(
-            source=self.source.name, record_type=record.record_type, record_key=key, payload=record.payload(),
+            source=self.source.name, record_type=record.record_type, record_key=clean_key(key),
+            payload=record.payload(),
             document_url=document.url, document_digest=document.digest, observed_at=document.observed_at,
             parser=name, parser_version=version, published_at=published_at,
             published_precision=published_precision if published_at else None,

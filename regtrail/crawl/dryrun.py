@@ -27,6 +27,7 @@ from regtrail.fetch.document import Document
 from regtrail.fetch.sniff import detect_type
 from regtrail.log.digest import sha256
 from regtrail.log.records import ParseFailure, Record
+from regtrail.log.text import clean_key
 
 if TYPE_CHECKING:
     from regtrail.parsers.errors import ParseError
@@ -62,7 +63,7 @@ class DryRunContext:
 
     def emit(self, record: Record, key: str, *, document: Document, parser: Any, published_at: date | None = None,
              published_precision: str | None = None) -> None:
-        self.emitted.append(Emitted(record, key, document.url))
+        self.emitted.append(Emitted(record, clean_key(key), document.url))
 
     def fail(self, document: Document, error: ParseError, **details: Any) -> None:
         failure = ParseFailure(error=str(error), detected_type=document.detected_type, parser=error.parser.name,

@@ -16,7 +16,7 @@ from regtrail.crawl.handover import handle_document
 from regtrail.crawl.sources import NoSourceParses, Source, broken_sources, get_sources
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import source_hosts
-from regtrail.log import events, quarantine
+from regtrail.log import diskfull, events, quarantine
 from regtrail.log.events import Root
 
 log = logging.getLogger("regtrail")
@@ -133,7 +133,9 @@ def _run(source: Source, transport: Transport, run_key: str, root: Root, observe
         context.stats["quarantined_segments"] = len(quarantined)
     try:
         source.crawl(context)
-    except Exception:  # one source's broken code fails that source alone; the others still run
+    except Exception as exc:  # one source's broken code fails that source alone; the others still run
+        if diskfull.is_disk_full(exc):  # not the source's fault: every source would fail the same way
+            raise
         log.exception("%s: the crawl raised an error; what it fetched before is kept", source.name)
         context.stats["crawl_errors"] += 1
     finally:

@@ -5,7 +5,9 @@ see `regtrail.log.digest.canonical_json`). Sources build records from these clas
 (`Context.emit`); the `parse` command prints them; the synthetic log and the test fixtures build them;
 the staging models read their fields; docs/EVENTS.md is generated from them (`python -m
 regtrail.log.records_doc`). Constructing a record checks field names and value types, so a payload
-that drifts from the contract fails where it is built.
+that drifts from the contract fails where it is built, and passes every string through the text boundary
+(regtrail/log/text.py: controls out, NFC, identifiers in their identity form, caps), so no parser can emit
+text that breaks a writer downstream.
 
 Fields marked optional are left out of the payload when not given (e.g. `role` on an algorithm-
 recommendation filing, which has `algorithm_category` instead): payloads keep the exact shape they
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
+
+from regtrail.log import text
 
 
 class _Absent:
@@ -30,9 +34,11 @@ ABSENT: Any = _Absent()
 _TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list, "dict": dict, "None": type(None)}
 
 
-def doc(text: str, *, optional: bool = False, default: Any = MISSING, factory: Any = MISSING) -> Any:
-    """A field with its description (rendered into docs/EVENTS.md); `optional`: left out when not given."""
-    metadata = {"doc": text, "optional": optional}
+def doc(description: str, *, optional: bool = False, default: Any = MISSING, factory: Any = MISSING,
+        identifier: bool = False) -> Any:
+    """A field with its description (rendered into docs/EVENTS.md); `optional`: left out when not given;
+    `identifier`: normalised to its identity form by the text boundary (regtrail/log/text.py)."""
+    metadata = {"doc": description, "optional": optional, "identifier": identifier}
     if optional:
         return field(default=ABSENT, metadata=metadata)
     if factory is not MISSING:
@@ -50,10 +56,13 @@ class Record:
 
     synthetic: bool = doc("True when the document is marked synthetic (files the mirror invents; set by "
                           "Context.emit from the document's mark).", optional=True)
+    truncated_fields: list[str] = doc("Fields cut to their cap by the text boundary (the archived document keeps "
+                                      "the whole text).", optional=True)
     record_type: ClassVar[str]
     summary: ClassVar[str]
     key: ClassVar[str]
     _checks: ClassVar[dict[str, tuple[type, ...]]]
+    _plan: ClassVar[tuple[tuple[str, int, bool], ...]]
 
     def __post_init__(self) -> None:
         for name, allowed in _checks(type(self)).items():
@@ -63,6 +72,34 @@ class Record:
             if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
                 raise ContractError(f"{self.record_type}.{name}: {type(value).__name__} {value!r:.60}, "
                                     f"expected {' | '.join(t.__name__ for t in allowed)}")
+        self._text_boundary()
+
+    def _text_boundary(self) -> None:
+        """Every string through the text boundary (regtrail/log/text.py): cleaned, identifiers in their identity
+        form (the printed form kept in `<field>_raw`), cut to the field's cap (named in `truncated_fields`). Idempotent:
+        a payload read back, or a record copied with `dataclasses.replace`, comes out the same."""
+        truncated: set[str] = set()
+        for name, limit, is_identifier in _boundary_plan(type(self)):
+            value = getattr(self, name)
+            if type(value) is str:
+                cleaned, cut = text.cap(text.clean(value), limit)
+            elif isinstance(value, (list, dict)):
+                flag = [False]
+                cleaned, cut = text.clean_value(value, limit, flag), flag[0]
+            else:
+                continue
+            if is_identifier and type(cleaned) is str:
+                identity, identity_cut = text.cap(text.identifier(cleaned), text.IDENTIFIER_CAP)
+                if identity != cleaned and getattr(self, f"{name}_raw") in (ABSENT, None):
+                    setattr(self, f"{name}_raw", cleaned)  # the printed form, unless the parser kept it already
+                cleaned, cut = identity, cut or identity_cut
+            if cut:
+                truncated.add(name)
+            if cleaned is not value:
+                setattr(self, name, cleaned)
+        if truncated:
+            self.truncated_fields = sorted(truncated | set(self.truncated_fields if self.truncated_fields
+                                                           is not ABSENT else ()))
 
     def payload(self) -> dict[str, Any]:
         """The payload as it is stored (optional fields that were not given left out)."""
@@ -75,6 +112,18 @@ class Record:
             return cls(**payload)
         except TypeError as exc:
             raise ContractError(f"{cls.record_type}: {exc}") from exc
+
+
+def _boundary_plan(cls: type[Record]) -> tuple[tuple[str, int, bool], ...]:
+    """(field, cap, is identifier) for every field of a record type, read once."""
+    if "_plan" not in cls.__dict__:
+        plan = tuple((f.name, text.cap_for(f.name), bool(f.metadata.get("identifier"))) for f in fields(cls))
+        names = {name for name, _, _ in plan}
+        missing = [f"{name}_raw" for name, _, identifier in plan if identifier and f"{name}_raw" not in names]
+        if missing:
+            raise ContractError(f"{cls.record_type}: an identifier needs its optional raw field: {', '.join(missing)}")
+        cls._plan = plan
+    return cls._plan
 
 
 def _checks(cls: type[Record]) -> dict[str, tuple[type, ...]]:
@@ -142,7 +191,7 @@ class Filing(Record):
     entity_name: str = doc("主体名称.")
     products: str = doc("应用产品.")
     purpose: str = doc("主要用途.")
-    filing_number: str = doc("备案编号 (NFKC, whitespace and format characters removed).")
+    filing_number: str = doc("备案编号 (NFKC, whitespace and format characters removed).", identifier=True)
     filing_number_raw: str = doc("备案编号 as printed, when it differs from `filing_number`.", optional=True)
     remark: str = doc("备注 (changes, `已注销`).")
     extra: dict[str, str] = doc("Values of columns outside the known header, by header text.", factory=dict)
@@ -195,7 +244,8 @@ class GenaiFiling(Record):
     region: str | None = doc("属地.")
     model_name: str | None = doc("模型名称 / 应用名称.")
     entity_name: str | None = doc("备案单位 / 登记单位.")
-    number: str | None = doc("备案号 or 上线编号.")
+    number: str | None = doc("备案号 or 上线编号 (NFKC, whitespace and format characters removed).", identifier=True)
+    number_raw: str = doc("备案号 or 上线编号 as printed, when it differs from `number`.", optional=True)
     filed_text: str | None = doc("备案时间 / 登记时间 as printed.")
     filed_date: str | None = doc("The same as an ISO date, when it reads as one.")
     scenario: str | None = doc("Use scenario (on-device table).", default=None)
@@ -249,7 +299,8 @@ class FilingCancellation(Record):
     role: str | None = doc("角色.")
     entity_name: str | None = doc("主体名称.")
     products: str | None = doc("应用产品.")
-    filing_number: str | None = doc("备案编号.")
+    filing_number: str | None = doc("备案编号 (NFKC, whitespace and format characters removed).", identifier=True)
+    filing_number_raw: str = doc("备案编号 as printed, when it differs from `filing_number`.", optional=True)
     cancelled_text: str | None = doc("注销时间 as printed.")
     notice_id: str = doc("The notice.")
     notice_title: str = doc("Its title.")
@@ -259,9 +310,11 @@ class FilingCancellation(Record):
 class NewsArticle(Record):
     record_type: ClassVar[str] = "news_article"
     summary: ClassVar[str] = "A news article (from an outlet's feed, or ingested by URL)."
-    key: ClassVar[str] = "canonical URL"
+    key: ClassVar[str] = "`canonical_url`, else the URL fetched"
 
-    canonical_url: str = doc("Canonical URL (`link rel=canonical`, else the URL).")
+    canonical_url: str | None = doc(
+        "The page's canonical URL (`link rel=canonical`, else `og:url`), kept only when it is http(s) on the "
+        "fetched site (same registrable domain); else null, with a note.")
     headline: str = doc("Headline.")
     published_time: str | None = doc("ISO 8601 with the page's own offset.")
     published_utc: str | None = doc("The same in UTC.")
@@ -269,13 +322,18 @@ class NewsArticle(Record):
     date_source: str | None = doc("Where the date was read: `meta`, `json-ld`, `time` or `visible`.")
     dateline: str | None = doc("Dateline.")
     byline: str | None = doc("Byline.")
-    outlet: str | None = doc("Outlet name (the page's, else the source config's).")
+    outlet: str | None = doc("The outlet the news source config (scrapers/news/source.yml) names for `host`; null "
+                             "when no configured outlet serves it. Never a name the page gives itself.")
     language: str | None = doc("Language of the page.")
     body: str = doc("Article text.")
-    url: str = doc("URL fetched (canonical `https://HOST/...`).")
-    host: str = doc("Host of the canonical URL.")
+    url: str = doc("URL fetched (canonical `https://HOST/...`): the article's provenance.")
+    host: str = doc("Host of the fetched URL.")
     feed_url: str | None = doc("The feed that listed it; null when ingested by URL.")
     feed_published_utc: str | None = doc("Publication time the feed gives (UTC).")
+    site_name: str = doc("The name the page gives itself (`og:site_name`, JSON-LD publisher): a claim, kept for "
+                         "review and shown nowhere.", optional=True)
+    notes: list[str] = doc("What the page claimed that was not kept (a canonical URL not http(s) or on another "
+                           "site), each with its reason.", optional=True)
 
 
 @dataclass(kw_only=True)

@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from regtrail.log.records import RECORD_TYPES, Record
+from regtrail.log.text import BODY_CAP, DEFAULT_CAP, IDENTIFIER_CAP
 
 EVENTS_MD = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
 BEGIN = "<!-- record payloads: generated from regtrail/log/records.py by `python -m regtrail.log.records_doc` -->"
@@ -28,12 +29,19 @@ def render_section() -> str:
     """The generated part: one table per record type, fields in contract order."""
     lines = [BEGIN, "## Record payloads",
              "The `payload` of each record type: one typed definition per type in `regtrail/log/records.py`.",
-             "Optional fields are left out of the payload when the record does not have them.", ""]
+             "Optional fields are left out of the payload when the record does not have them.",
+             "Every string passes the text boundary (`regtrail/log/text.py`) when the record is constructed: "
+             "escape sequences and control characters (C0 but tab and newline, DEL, C1) removed, NFC; fields "
+             "marked *Identifier* are also NFKC with whitespace and format characters removed, the printed form "
+             f"kept in the optional `<field>_raw` when it differs; each string is cut to {DEFAULT_CAP:,} characters "
+             f"(`body`: {BODY_CAP:,}, identifiers: {IDENTIFIER_CAP}) and the record names what was cut in "
+             "`truncated_fields`.", ""]
     for record_type, record in RECORD_TYPES.items():
         lines += [f"### `{record_type}`", f"{record.summary} Key (`record_key`): {record.key}.", "",
                   "| field | type | meaning |", "|---|---|---|"]
         for f in fields(record):
             optional = " Optional." if f.metadata.get("optional") else ""
+            optional += " *Identifier.*" if f.metadata.get("identifier") else ""
             lines.append(f"| {f.name} | {_type(record, f.name)} | {f.metadata['doc']}{optional} |")
         lines.append("")
     lines.append(END)

@@ -4,7 +4,9 @@
 (host, path+query) to a response (model in `site_model`). Notice pages, the channel listing page and
 robots.txt are HTML/text from `site_pages`; genAI, cancellation and news parts come from `site_extra`;
 the list attachments are the real DOCX files from `<shared>/cac_data/original_docx/`
-(read at run time, never copied) or synthetic lists from `regtrail.mirror.synthetic_docx`.
+(read at run time, never copied) or synthetic lists from `regtrail.mirror.synthetic_docx`. Lists the shared data
+holds or announces that the configs do not name are added (`registry_lists`): every file in manifest.csv is
+served, and every batch batches.csv announces is announced.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from regtrail.mirror.registry_lists import add_registry_lists
 from regtrail.mirror.site_extra import (
     GeneratedFile,
     add_cancellation_notices,
@@ -163,7 +166,7 @@ def build_site(
               "answer 404", file=sys.stderr)
 
     site = Site(synthetic=synthetic, shared_dir=shared_dir if docx_dir else None)
-    configs = load_sources(sources_dir)
+    configs = add_registry_lists(load_sources(sources_dir), shared_dir if docx_dir else None)
     listings: dict[str, list[tuple[str, str, dt.datetime]]] = {}
 
     def make_attachment(list_type: str, entry: Mapping[str, Any], label: str, notice_url: str,

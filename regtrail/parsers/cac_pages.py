@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+from regtrail.log.text import http_url
 from regtrail.parsers.errors import ParseError
-
-if TYPE_CHECKING:  # bs4 is imported where pages are parsed: `regtrail parse` of a DOCX starts without it
-    from bs4 import Tag
+from regtrail.parsers.notice_scan import scan_notice
 
 PARSER_NAME = "cac_pages"
 PARSER_VERSION = "1"
 
 _PUBTIME = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2}):(\d{2}))?")
 _LABEL = re.compile(r"^\s*附件\s*(\d*)\s*[:：]?")
+_LABEL_MAX = 12  # a label paragraph (`附件2：`) holds at most this many characters
 _BATCH = re.compile(r"[（(]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*[）)]")
 
 
@@ -71,42 +70,40 @@ def batch_label_from_name(name: str | None) -> str | None:
     return f"{match.group(1)}年{int(match.group(2))}月" if match else None
 
 
-def _file_name(href: str, link: Tag) -> str | None:
+def _file_name(href: str, link_text: str) -> str | None:
     query = parse_qs(urlsplit(href).query)
     if query.get("fText"):
         return unquote(query["fText"][0]).strip()
-    text = link.get_text(" ", strip=True)
-    return _LABEL.sub("", text).strip() or None
+    return _LABEL.sub("", link_text).strip() or None
+
+
+def _label(text: str) -> str | None:
+    match = _LABEL.match(text)
+    return f"附件{match.group(1)}" if match else None
 
 
 def parse_notice(html: str, url: str) -> Notice:
-    """Title, publication time and attachment links of a CAC notice page."""
-    from bs4 import BeautifulSoup, Tag
+    """Title, publication time and attachment links of a CAC notice page.
 
-    soup = BeautifulSoup(html, "lxml")
-    heading = soup.select_one(".main-title h1.title") or soup.select_one("h1.title") or soup.select_one("h1")
-    body = soup.select_one("#BodyLabel")
-    if heading is None or body is None:
+    One streaming pass (notice_scan), linear in the page: asking every p/div/span for its text and its links,
+    as a tree walk per element, was quadratic on nested markup.
+    """
+    scan = scan_notice(html, _LABEL_MAX, _label)
+    heading = scan.heading()
+    if heading is None or not scan.body_seen:
         missing = "title (.main-title h1.title)" if heading is None else "body (#BodyLabel)"
         raise PageParseError(f"not a CAC notice page: no {missing}")
-    pubtime_node = soup.select_one("#pubtime")
-    notice = Notice(url=url, title=heading.get_text(strip=True),
-                    pubtime=parse_pubtime(pubtime_node.get_text(" ", strip=True)) if pubtime_node else None)
-    label: str | None = None
-    for node in body.descendants:
-        if not isinstance(node, Tag):
+    notice = Notice(url=url, title="".join(heading),
+                    pubtime=parse_pubtime(" ".join(scan.pubtime)) if scan.pubtime is not None else None)
+    for link in scan.attachments():
+        href = link.href
+        if "downloadfile" not in href and not re.search(r"\.(docx?|pdf|xlsx?|zip|wps)$", href, re.I):
             continue
-        if node.name == "a" and node.get("href"):
-            href = str(node["href"])
-            if "downloadfile" not in href and not re.search(r"\.(docx?|pdf|xlsx?|zip|wps)$", href, re.I):
-                continue
-            link_label = _LABEL.match(node.get_text(strip=True))
-            own = f"附件{link_label.group(1)}" if link_label else label
-            notice.attachments.append(Attachment(own, _file_name(href, node), urljoin(url, href)))
-        elif node.name in {"p", "div", "span"} and not node.find("a"):
-            match = _LABEL.match(node.get_text(strip=True))
-            if match and len(node.get_text(strip=True)) <= 12:
-                label = f"附件{match.group(1)}"
+        target = http_url(urljoin(url, href))
+        if target is None:  # javascript:, data: ...: only http(s) links become attachments
+            continue
+        own = _label("".join(link.strings)) or link.label_before
+        notice.attachments.append(Attachment(own, _file_name(href, " ".join(link.strings)), target))
     return notice
 
 
@@ -126,7 +123,9 @@ def parse_listing(html: str, url: str) -> list[ListingItem]:
         when = li.select_one(".times")
         stamp = parse_pubtime(when.get_text(strip=True)) if when else None
         title = str(link.get("title") or link.get_text(strip=True)).strip()
-        items.append(ListingItem(title, urljoin(url, str(link["href"])), stamp.date() if stamp else None))
+        target = http_url(urljoin(url, str(link["href"])))
+        if target is not None:  # only http(s) links are followed
+            items.append(ListingItem(title, target, stamp.date() if stamp else None))
     return items
 
 

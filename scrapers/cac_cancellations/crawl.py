@@ -87,7 +87,7 @@ def emit_notice(context: Context, notice: ListedNotice, document: Document, pars
     context.emit(head, notice.notice_id, document=document, parser=parser, published_at=published,
                  published_precision="day")
     for row in parsed.rows:
-        key = row.filing_number or f"{notice.notice_id}#row{row.row_index}"
         record = records.FilingCancellation(**row.as_dict(), notice_id=notice.notice_id, notice_title=notice.title)
+        key = record.filing_number or f"{notice.notice_id}#row{row.row_index}"  # the identity form (text boundary)
         context.emit(record, key, document=document, parser=parser, published_at=published,
                      published_precision="day")

@@ -170,8 +170,8 @@ def emit_list(context: Context, notice: Notice, attachment: Attachment, document
     context.emit(head, list_id, document=document, parser=genai_list, published_at=published,
                  published_precision=precision)
     for row in parsed.rows:
-        key = row.number or f"{list_id}#{row.table_index}.{row.row_index}"
         record = RECORD_TYPES[row.kind](**row.as_dict(), list_id=list_id, list_type=LIST_TYPE, period=period,
                                         is_summary=is_summary, notice_url=notice.url)
+        key = record.number or f"{list_id}#{row.table_index}.{row.row_index}"  # the identity form (text boundary)
         context.emit(record, key, document=document, parser=genai_list, published_at=published,
                      published_precision=precision)

@@ -1,8 +1,12 @@
 """News coverage: outlets' RSS/Atom feeds and the article pages they link to.
 
 Feed entries on topic (keywords in the YAML) are fetched and parsed into `news_article` records keyed
-by canonical URL and dated by the article's own publication date. Which companies an article names
-is decided in the warehouse, from the reviewed alias seed.
+by canonical URL (else the URL fetched) and dated by the article's own publication date. Which companies
+an article names is decided in the warehouse, from the reviewed alias seed.
+
+Provenance is ours, not the page's: a record's `url` is the URL fetched, its `outlet` the outlet this
+source's config names for the fetched host (none for another host), and a canonical URL the page claims is
+kept only when it is http(s) on the fetched site (news_article.parse_article).
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ def _outlets() -> tuple[Outlet, ...]:
 
 def outlet_for(url: str) -> Outlet | None:
     """The configured outlet serving `url` (by host), or None."""
-    host = urlsplit(url).netloc.lower()
-    return next((o for o in _outlets() if o.host == host), None)
+    host = urlsplit(url).hostname  # lower case, without user information or port
+    return next((o for o in _outlets() if o.host.lower() == host), None)
 
 
 def accepts(document: Document) -> bool:
@@ -83,11 +87,15 @@ def handle_article(context: Context, page: Document, *, feed_entry: FeedEntry | 
     except api.NewsParseError as exc:
         context.fail(page, exc)
         return False
-    record = api.records.NewsArticle(**{
-        **article.as_dict(), "url": page.url, "host": urlsplit(article.canonical_url).netloc,
-        "outlet": article.outlet or (outlet.name if outlet else None), "feed_url": feed_url,
-        "feed_published_utc": feed_entry.published_utc if feed_entry else None})
+    fields = article.as_dict()
+    claimed, notes = fields.pop("outlet"), fields.pop("notes")
+    record = api.records.NewsArticle(
+        **fields, url=page.url, host=urlsplit(page.url).hostname or "",
+        outlet=outlet.name if outlet else None, feed_url=feed_url,
+        feed_published_utc=feed_entry.published_utc if feed_entry else None,
+        **({"site_name": claimed} if claimed else {}), **({"notes": notes} if notes else {}))
     published = date.fromisoformat(article.published_date) if article.published_date else None
-    context.emit(record, article.canonical_url, document=page, parser=api.news_article, published_at=published,
+    context.emit(record, record.canonical_url or record.url, document=page, parser=api.news_article,
+                 published_at=published,
                  published_precision="day" if published else None)
     return True

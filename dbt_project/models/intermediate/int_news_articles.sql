@@ -24,8 +24,10 @@ final as (
 
     select
         article_url,
+        -- provenance is ours: the URL fetched, and the outlet the source config names for its host (else the host)
+        fetched_url,
         host,
-        outlet,
+        coalesce(outlet, host) as outlet,
         headline,
         published_at,
         published_time_utc,

@@ -38,6 +38,7 @@ final as (
     select
         {{ surrogate_key(['matches.article_url', 'matches.group_id']) }} as mention_id,
         matches.article_url,
+        articles.fetched_url,
         matches.group_id,
         matches.group_name_en,
         matches.group_name_zh,

@@ -1,9 +1,12 @@
 -- One row per news article that reports a published list: the list it reports. An article is tied to a
 -- list of a type it names (深度合成 / deep synthesis, 算法推荐 / recommendation algorithm) when it
--- appeared within 14 days after the list (45 when the list is dated by its month only) and it says
--- which batch: the list's ordinal (第十四批, "second list", "7th batch": the 第N批 of the notice's title,
--- else the list's place among the announced lists of its type by date) or its number of filings
--- ("110 applications"). When several lists qualify, the one with more evidence, then the nearest, wins.
+-- appeared between the list's publication and 14 days after the last day its date stands for (the month's
+-- last day when the list is dated by its month only) and it says which batch: the list's ordinal
+-- (第十四批, "second list", "7th batch": the 第N批 of the notice's title, else the list's place among the
+-- lists of its type by date) or its number of filings ("110 applications"). The lists are every list
+-- regtrail knows of, parsed or not (int_lists: a list whose attachment or notice page could not be read is
+-- dated by its notice or the source configuration). When several lists qualify, the one with more
+-- evidence, then the nearest, wins.
 with
 
 articles as (
@@ -17,15 +20,9 @@ articles as (
 
 ),
 
-announced as (
+known_lists as (
 
-    select * from {{ ref('int_announced_lists') }}
-
-),
-
-parsed as (
-
-    select * from {{ ref('int_list_publications') }}
+    select * from {{ ref('int_lists') }}
 
 ),
 
@@ -53,27 +50,14 @@ type_words (list_type, pattern) as (
 lists as (
 
     select
-        coalesce(announced.list_id, parsed.list_id) as list_id,
-        coalesce(announced.list_type, parsed.list_type) as list_type,
-        coalesce(announced.batch_label, parsed.batch_label) as batch_label,
-        coalesce(parsed.published_at, announced.notice_published_at) as list_date,
-        coalesce(parsed.published_precision, 'day') as list_precision,
-        coalesce(parsed.expected_count, announced.expected_count, parsed.parsed_rows) as expected_count,
-        coalesce(
-            (
-                select max(ordinals.n) from ordinals
-                where contains(coalesce(announced.notice_title, parsed.notice_title), '第' || ordinals.zh || '批')
-            ),
-            row_number() over (
-                partition by coalesce(announced.list_type, parsed.list_type)
-                order by
-                    coalesce(parsed.published_at, announced.notice_published_at) asc,
-                    coalesce(announced.batch_label, parsed.batch_label) asc
-            )
-        ) as ordinal
-    from announced
-    full outer join parsed
-        on announced.list_id = parsed.list_id
+        list_id,
+        list_type,
+        batch_label,
+        published_at as list_date,
+        published_latest as list_date_latest,
+        coalesce(expected_count, parsed_rows) as expected_count,
+        ordinal
+    from known_lists
 
 ),
 
@@ -107,7 +91,7 @@ candidates as (
             and lists.list_date is not null
             and coalesce(articles.published_at, {{ utc_date('articles.observed_at') }})
             between lists.list_date
-            and lists.list_date + cast(case when lists.list_precision = 'month' then 45 else 14 end as integer)
+            and lists.list_date_latest + 14
 
 ),
 

@@ -1,5 +1,5 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
--- which batch it was first listed, how many lists show it, and whether it is cancelled (by a
+-- which batch it was first listed, how many lists show it and every registry (list_types) they belong to, and whether it is cancelled (by a
 -- cancellation notice or a list marking it 已注销), and the province/city/district its number's
 -- administrative code names (int_region_codes). A filing named by a cancellation notice but shown
 -- in no list regtrail holds is known from the notice alone (known_from = 'cancellation_notice'): its
@@ -67,6 +67,25 @@ history as (
         max(case when has_change_remark or {{ list_length('changed_fields') }} > 0 then 1 else 0 end) = 1
             as has_changes
     from versions
+    group by filing_number
+
+),
+
+-- every registry the filing is listed in, in the order it first appeared there (a number listed by an
+-- algorithm-recommendation list and later by a deep-synthesis list has both)
+registries as (
+
+    select
+        filing_number,
+        list(list_type order by first_version) as list_types
+    from (
+        select
+            filing_number,
+            list_type,
+            min(version_number) as first_version
+        from versions
+        group by filing_number, list_type
+    ) as per_type
     group by filing_number
 
 ),
@@ -140,6 +159,8 @@ entity_groups as (
 
 ),
 
+-- What is known of each filing, from its lists or, failing any, from the cancellation notice naming it;
+-- the columns derived from the filing number (region, algorithm type, year) are added once, in final.
 listed as (
 
     select
@@ -148,12 +169,12 @@ listed as (
         latest.role,
         latest.algorithm_category,
         latest.entity_name,
-        entity_groups.entity_group,
         latest.products,
         latest.purpose,
         latest.remark,
         latest.extra_columns,
         latest.list_type,
+        registries.list_types,
         latest.list_id as last_list_id,
         latest.batch_label as last_batch_label,
         first_listing.published_at as first_listed_date,
@@ -166,33 +187,22 @@ listed as (
         cancellations.cancelled_date,
         cancellations.cancellation_basis,
         history.has_changes,
-        {{ filing_number_part('latest.filing_number', 'region') }} as region_code,
-        regions.province_code,
-        regions.province,
-        regions.city,
-        regions.district,
-        coalesce(regions.resolution, 'unresolved') as region_resolution,
-        {{ filing_number_part('latest.filing_number', 'algorithm_type') }} as algorithm_type_code,
-        {{ filing_number_part('latest.filing_number', 'year') }} as filing_year_code,
         'list' as known_from,
         latest.filing_number in (
             select synthetic_filings.filing_number from synthetic_filings
         ) as is_synthetic,
         history.first_observed_at,
-        history.last_observed_at,
-        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
+        history.last_observed_at
 
     from latest
     inner join first_listing
         on latest.filing_number = first_listing.filing_number
     inner join history
         on latest.filing_number = history.filing_number
+    inner join registries
+        on latest.filing_number = registries.filing_number
     left join cancellations
         on latest.filing_number = cancellations.filing_number
-    left join regions
-        on {{ filing_number_region('latest.filing_number') }} = regions.region_ref
-    left join entity_groups
-        on latest.entity_name = entity_groups.entity_name_zh
 
 ),
 
@@ -205,12 +215,12 @@ notice_only as (
         case when notices.role not like '%类' then notices.role end as role,
         case when notices.role like '%类' then notices.role end as algorithm_category,
         notices.entity_name,
-        entity_groups.entity_group,
         notices.products,
         cast(null as varchar) as purpose,
         cast(null as varchar) as remark,
         cast(null as varchar) as extra_columns,
         case when notices.role like '%类' then 'algo_recommendation' else 'deep_synthesis' end as list_type,
+        [case when notices.role like '%类' then 'algo_recommendation' else 'deep_synthesis' end] as list_types,
         cast(null as varchar) as last_list_id,
         cast(null as varchar) as last_batch_label,
         cast(null as date) as first_listed_date,
@@ -223,27 +233,14 @@ notice_only as (
         notices.cancelled_date,
         'notice' as cancellation_basis,
         false as has_changes,
-        {{ filing_number_part('notices.filing_number', 'region') }} as region_code,
-        regions.province_code,
-        regions.province,
-        regions.city,
-        regions.district,
-        coalesce(regions.resolution, 'unresolved') as region_resolution,
-        {{ filing_number_part('notices.filing_number', 'algorithm_type') }} as algorithm_type_code,
-        {{ filing_number_part('notices.filing_number', 'year') }} as filing_year_code,
         'cancellation_notice' as known_from,
         notices.record_event_id in (
             select synthetic.event_id from {{ ref('int_synthetic_records') }} as synthetic
         ) as is_synthetic,
         notices.observed_at as first_observed_at,
-        notices.observed_at as last_observed_at,
-        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
+        notices.observed_at as last_observed_at
 
     from {{ ref('int_filing_cancellations') }} as notices
-    left join regions
-        on {{ filing_number_region('notices.filing_number') }} = regions.region_ref
-    left join entity_groups
-        on notices.entity_name = entity_groups.entity_name_zh
     where notices.filing_number not in (
             select listed_versions.filing_number from {{ ref('int_filing_versions') }} as listed_versions
         )
@@ -253,11 +250,60 @@ notice_only as (
 
 ),
 
-final as (
+known as (
 
     select * from listed
-    union all
+    union all by name
     select * from notice_only
+
+),
+
+final as (
+
+    select
+        known.filing_number,
+        known.algorithm_name,
+        known.role,
+        known.algorithm_category,
+        known.entity_name,
+        entity_groups.entity_group,
+        known.products,
+        known.purpose,
+        known.remark,
+        known.extra_columns,
+        known.list_type,
+        known.list_types,
+        known.last_list_id,
+        known.last_batch_label,
+        known.first_listed_date,
+        known.first_listed_precision,
+        known.first_list_id,
+        known.first_batch_label,
+        known.last_listed_date,
+        known.lists_count,
+        known.status,
+        known.cancelled_date,
+        known.cancellation_basis,
+        known.has_changes,
+        {{ filing_number_part('known.filing_number', 'region') }} as region_code,
+        regions.province_code,
+        regions.province,
+        regions.city,
+        regions.district,
+        coalesce(regions.resolution, 'unresolved') as region_resolution,
+        {{ filing_number_part('known.filing_number', 'algorithm_type') }} as algorithm_type_code,
+        {{ filing_number_part('known.filing_number', 'year') }} as filing_year_code,
+        known.known_from,
+        known.is_synthetic,
+        known.first_observed_at,
+        known.last_observed_at,
+        (select max(filing_versions.loaded_at) from {{ ref('int_filing_versions') }} as filing_versions) as loaded_at
+
+    from known
+    left join regions
+        on {{ filing_number_region('known.filing_number') }} = regions.region_ref
+    left join entity_groups
+        on known.entity_name = entity_groups.entity_name_zh
 
 )
 

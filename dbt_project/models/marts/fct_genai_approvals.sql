@@ -1,10 +1,12 @@
 -- One row per generative-AI approval (备案号 / 上线编号, as printed): a model filed with the CAC
 -- (approval_kind 'filing'), an application registered locally ('registration') or an on-device 手机端侧
 -- service ('ondevice'), from the first list that shows it (a yearly summary never adds one). Rows are
--- kept as printed; `quirks` and `is_late_registration` say what is irregular about them, and
--- `is_synthetic` marks rows of lists the mirror invented (never true with the real data). The 属地 is
--- resolved to a province (int_region_codes) as in the other marts; the organisation's English name is
--- dim_entities' (int_entity_english_names), its group the seed entity_aliases'.
+-- kept as printed, except that a row printed with model and organisation swapped is shown corrected
+-- (`is_corrected`; the cells as printed in model_name_raw / entity_name_raw); `quirks` and
+-- `is_late_registration` say what is irregular about them, and `is_synthetic` marks rows of lists the
+-- mirror invented (never true with the real data). The 属地 is resolved to a province (int_region_codes)
+-- as in the other marts; the organisation's English name is dim_entities' (int_entity_english_names),
+-- its group the seed entity_aliases'.
 with
 
 approvals as (
@@ -46,14 +48,20 @@ final as (
         regions.province,
         approvals.region as province_raw,
         approvals.model_name,
+        approvals.model_name_raw,
         approvals.entity_name,
         approvals.entity_name_raw,
+        approvals.is_corrected,
         english.name_en as entity_name_en,
         entities.group_name_en as entity_group,
         approvals.scenario,
         approvals.approved_date,
         approvals.date_basis,
         approvals.date_precision,
+        approvals.announced_date,
+        approvals.announced_precision,
+        approvals.announced_latest,
+        approvals.announced_basis,
         approvals.filed_text,
         approvals.is_late_registration,
         approvals.quirks,

@@ -4,11 +4,21 @@
 -- stated one, and the accepted difference (with its explanation, from the source config) where one is
 -- known. `status` is 'reconciled', 'accepted_difference', 'unexplained_difference' (a dbt test fails on
 -- it) or 'rows_only' (no official total for this period: only the row counts are checked).
+-- The official filed total counts the on-device (手机端侧) services of a list's third table with the filed
+-- models: the filed side compares cumulative_filed + cumulative_ondevice with it, and `explanation` says so.
+-- Lists are dated and ordered by int_genai_lists (a notice's day, else the inferred month; never before a
+-- row they print).
 with
 
 current_versions as (
 
     select * from {{ ref('int_document_parser_versions') }}
+
+),
+
+list_dates as (
+
+    select * from {{ ref('int_genai_lists') }}
 
 ),
 
@@ -52,8 +62,11 @@ per_list as (
     select
         lists.list_id,
         lists.period,
-        lists.published_at,
-        lists.published_precision,
+        list_dates.published_at,
+        list_dates.published_precision,
+        list_dates.published_latest,
+        list_dates.date_basis as published_basis,
+        list_dates.date_note as published_note,
         lists.file_type,
         lists.is_synthetic,
         coalesce(filings.row_count, 0) as filing_rows,
@@ -72,6 +85,8 @@ per_list as (
         lists.attachment_url,
         lists.first_observed_at
     from lists
+    left join list_dates
+        on lists.list_id = list_dates.list_id
     left join rows as filings
         on lists.list_id = filings.list_id and lists.document_digest = filings.document_digest
             and filings.genai_kind = 'filing'
@@ -90,6 +105,7 @@ cumulative as (
         *,
         sum(filing_rows) over running as cumulative_filed,
         sum(registration_rows) over running as cumulative_registered,
+        sum(ondevice_rows) over running as cumulative_ondevice,
         filing_seq_first - coalesce(lag(filing_seq_last) over ordered, 0) - 1 as filing_seq_skipped,
         registration_seq_first - coalesce(max(registration_seq_last) over preceding, 0) - 1 as registration_seq_skipped
     from per_list
@@ -144,6 +160,9 @@ final as (
         per.period,
         per.published_at,
         per.published_precision,
+        per.published_latest,
+        per.published_basis,
+        per.published_note,
         per.file_type,
         per.is_synthetic,
         cast(per.filing_rows as integer) as filing_rows,
@@ -166,20 +185,36 @@ final as (
         cast(greatest(per.registration_seq_skipped, 0) as integer) as registration_seq_skipped,
         cast(per.cumulative_filed as integer) as cumulative_filed,
         cast(per.cumulative_registered as integer) as cumulative_registered,
+        cast(per.cumulative_ondevice as integer) as cumulative_ondevice,
         facts.official_as_of,
         facts.official_filed,
         facts.official_registered,
         facts.official_source,
-        cast(per.cumulative_filed - facts.official_filed as integer) as filed_difference,
+        cast(per.cumulative_filed + per.cumulative_ondevice - facts.official_filed as integer) as filed_difference,
         cast(per.cumulative_registered - facts.official_registered as integer) as registered_difference,
         accepted.accepted_filed_difference,
         accepted.accepted_registered_difference,
         accepted.accepted_explanation,
+        nullif(concat_ws(
+            ' ',
+            case
+                when facts.official_filed is not null and per.cumulative_ondevice > 0
+                    then 'The official filed total ' || facts.official_filed || ' counts the '
+                    || per.cumulative_ondevice || ' on-device (手机端侧) services with the '
+                    || per.cumulative_filed || ' filed models: ' || per.cumulative_filed || ' + '
+                    || per.cumulative_ondevice || ' = ' || (per.cumulative_filed + per.cumulative_ondevice) || '.'
+            end,
+            case
+                when facts.official_filed is not null or facts.official_registered is not null
+                    then accepted.accepted_explanation
+            end
+        ), '') as explanation,
         case
             when facts.official_filed is null and facts.official_registered is null then 'rows_only'
             when (
                 facts.official_filed is null
-                or per.cumulative_filed - facts.official_filed = coalesce(accepted.accepted_filed_difference, 0)
+                or per.cumulative_filed + per.cumulative_ondevice - facts.official_filed
+                = coalesce(accepted.accepted_filed_difference, 0)
             )
             and (
                 facts.official_registered is null
@@ -187,7 +222,7 @@ final as (
                 = coalesce(accepted.accepted_registered_difference, 0)
             )
                 then case
-                        when coalesce(per.cumulative_filed - facts.official_filed, 0) = 0
+                        when coalesce(per.cumulative_filed + per.cumulative_ondevice - facts.official_filed, 0) = 0
                             and coalesce(per.cumulative_registered - facts.official_registered, 0) = 0 then 'reconciled'
                         else 'accepted_difference'
                     end

@@ -6,6 +6,9 @@
 --   not_available  the regulator serves no file (HTTP 404/410);
 --   failed         the notice page or the attachment failed (last error), the attachment was never
 --                  fetched, or it could not be parsed (the parser's error).
+-- Every list is dated (int_lists), parsed or not: by its list record, else by the notice page announcing
+-- it (the labelled month when the page predates it), else by the source configuration; published_latest
+-- is the last day a month-precise date stands for.
 with
 
 lists as (
@@ -187,11 +190,31 @@ missing as (
 
 ),
 
-final as (
+dates as (
+
+    select * from {{ ref('int_lists') }}
+
+),
+
+unioned as (
 
     select * from parsed
     union all by name
     select * from missing
+
+),
+
+final as (
+
+    select
+        unioned.* exclude (published_at, published_precision),
+        coalesce(unioned.published_at, dates.published_at) as published_at,
+        coalesce(unioned.published_precision, dates.published_precision) as published_precision,
+        dates.published_latest,
+        dates.published_basis
+    from unioned
+    left join dates
+        on unioned.list_id = dates.list_id
 
 )
 

@@ -137,6 +137,7 @@ final as (
         unioned.date_basis,
         unioned.event_date_earliest,
         unioned.event_date_latest,
+        unioned.announced_date,
         unioned.record_event_id,
         regions.province_code,
         regions.province,

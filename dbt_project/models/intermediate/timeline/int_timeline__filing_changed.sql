@@ -23,6 +23,7 @@ final as (
         change_date_basis as date_basis,
         valid_from_earliest as event_date_earliest,
         valid_from_latest as event_date_latest,
+        coalesce(published_at, {{ utc_date('observed_at') }}) as announced_date,
         entity_name,
         cast(null as varchar) as group_id,
         filing_number,

@@ -1,5 +1,6 @@
 -- filing_listed: one event per filing per list, dated by the list's publication date (or, when the
--- list carries none, by the day regtrail first saw it).
+-- list carries none, by the day regtrail first saw it). A list known to its month only is dated by the
+-- 1st of that month and its window (event_date_earliest .. event_date_latest) spans the whole month.
 with
 
 versions as (
@@ -17,7 +18,10 @@ final as (
         case when published_at is not null then published_precision else 'day' end as published_precision,
         case when published_at is not null then 'published' else 'observed' end as date_basis,
         published_at as event_date_earliest,
-        coalesce(published_at, {{ utc_date('observed_at') }}) as event_date_latest,
+        coalesce(
+            {{ precision_latest('published_at', 'published_precision') }}, {{ utc_date('observed_at') }}
+        ) as event_date_latest,
+        coalesce(published_at, {{ utc_date('observed_at') }}) as announced_date,
         entity_name,
         cast(null as varchar) as group_id,
         filing_number,

@@ -1,7 +1,8 @@
 -- news_reported: one event per news article per corporate group it names, dated by the article
 -- (else by the day regtrail fetched it). An article reporting a published list carries that list
 -- (int_news_list_links: list_id, list_type, batch_label); such an article naming no group still has
--- one event, without a group, so the list's news is complete.
+-- one event, without a group, so the list's news is complete. source_url is the URL regtrail fetched and the
+-- outlet the source config's (int_news_articles), never what the page claims about itself.
 with
 
 mentions as (
@@ -32,6 +33,7 @@ unnamed as (
         case when articles.published_at is not null then 'published' else 'observed' end as date_basis,
         articles.published_at as event_date_earliest,
         coalesce(articles.published_at, {{ utc_date('articles.observed_at') }}) as event_date_latest,
+        coalesce(articles.published_at, {{ utc_date('articles.observed_at') }}) as announced_date,
         cast(null as varchar) as entity_name,
         cast(null as varchar) as group_id,
         cast(null as varchar) as filing_number,
@@ -42,7 +44,7 @@ unnamed as (
         'News: ' || articles.headline as title,
         coalesce(articles.outlet, '?') || ' reported “' || articles.headline || '”. It reports the list '
         || links.list_id || '.' as description,
-        articles.article_url as source_url,
+        coalesce(articles.fetched_url, articles.article_url) as source_url,
         articles.article_url as document_url,
         articles.observed_at,
         articles.record_event_id
@@ -63,6 +65,7 @@ final as (
         case when mentions.published_at is not null then 'published' else 'observed' end as date_basis,
         mentions.published_at as event_date_earliest,
         coalesce(mentions.published_at, {{ utc_date('mentions.observed_at') }}) as event_date_latest,
+        coalesce(mentions.published_at, {{ utc_date('mentions.observed_at') }}) as announced_date,
         cast(null as varchar) as entity_name,
         mentions.group_id,
         cast(null as varchar) as filing_number,
@@ -75,7 +78,7 @@ final as (
         || ' as '
         || {{ string_list_join('mentions.matched_aliases', ', ') }} || ').'
         || coalesce(' It reports the list ' || links.list_id || '.', '') as description,
-        mentions.article_url as source_url,
+        coalesce(mentions.fetched_url, mentions.article_url) as source_url,
         mentions.article_url as document_url,
         mentions.observed_at,
         mentions.record_event_id
