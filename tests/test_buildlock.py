@@ -24,8 +24,8 @@ import pytest
 
 from regtrail.build import buildlock, publication, warehouse
 from regtrail.ops import publish as publishing
-from tests.event_fixtures import write_sample_log
-from tests.test_publish import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
+from tests.support.events import write_sample_log
+from tests.support.warehouse import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
 
 HOLD = r"""
 import sys, time

@@ -1,4 +1,4 @@
-"""Warehouse tests: real `dbt build` runs over a small event log (tests/event_fixtures.py).
+"""Warehouse tests: real `dbt build` runs over a small event log (tests/support/events.py).
 
 Marked `dbt`: each build takes a few seconds (two builds in this module). Select or skip them with
 `pytest -m dbt` / `pytest -m "not dbt"`.
@@ -15,7 +15,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.event_fixtures import (
+from tests.support.events import (
     AR_LIST_ID,
     AR_NOTICE_URL,
     CANCELLED_NUMBER,

@@ -5,16 +5,28 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from regtrail.build import warehouse
-from tests.event_fixtures import write_sample_log
+from regtrail.ops import publish as publishing
+from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
+
+
+COUNTS = "select (select count(*) from fct_list_batches), (select count(*) from fct_filings)"
+# The sample log: the algorithm-recommendation list alone, then both lists (numbers shared between them count once).
+AR_ONLY = (1, len({row[6] for row in AR_ROWS}))
+FULL = (2, len({row[6] for row in AR_ROWS + DS_ROWS}))
+BOOKKEEPING = {"loaded_at", "segments"}
+INCREMENTAL = ("stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations")
 
 
 def run_dbt_build(home: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
@@ -59,7 +71,7 @@ def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
 
 @dataclass(frozen=True)
 class SampleBuild:
-    """The sample log (tests/event_fixtures.py) built once: its home, dbt's work folder, the result, the file."""
+    """The sample log (tests/support/events.py) built once: its home, dbt's work folder, the result, the file."""
 
     home: Path
     work: Path
@@ -77,3 +89,45 @@ def sample_build(base: Path) -> SampleBuild:
     result = dbt_build(home, base / "sample-work")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return SampleBuild(home, base / "sample-work", result, warehouse.build_path(home))
+
+
+def sample_build_file(base: Path) -> Path:
+    """The session's one build of the whole sample log (copied by `published_sample`)."""
+    return sample_build(base).path
+
+
+def adopt_sample_build(base: Path, home: Path) -> Path:
+    """Prepare a build in `home` (lease and build record) and put the session's sample build in place."""
+    target = warehouse.prepare_build(home, full_refresh=True)
+    shutil.copy2(sample_build_file(base), target)
+    return target
+
+
+def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
+    """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
+    write_sample_log(home)
+    adopt_sample_build(base, home)
+    return publishing.publish(home, **publish_options)
+
+
+def counts(path: Path) -> tuple[int, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return tuple(con.execute(COUNTS).fetchone())
+
+
+def snapshot(build_file: Path) -> dict[str, list[tuple]]:
+    """Every mart and incremental model, rows sorted, bookkeeping columns left out."""
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        names = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' and "
+            "(table_name like 'fct\\_%' escape '\\' or table_name like 'dim\\_%' escape '\\' "
+            f"or table_name in {INCREMENTAL!r})"
+        ).fetchall()]
+        tables = {}
+        for name in names:
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'main' "
+                "and table_name = ? order by ordinal_position", [name]).fetchall() if c not in BOOKKEEPING]
+            rows = con.execute(f'select {", ".join(columns)} from "{name}"').fetchall()
+            tables[name] = sorted(rows, key=repr)
+    return tables
