@@ -26,12 +26,15 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt constra
 demo: venv
 	$(BIN)/regtrail demo
 
+# Two workers (this machine has 2 cores); a module's tests stay on one worker so its module fixtures
+# (built warehouses, servers) are made once; each worker builds the shared sample warehouse once.
+PYTEST_WORKERS ?= 2
 test: lint docs
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or Celery
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m 'not slow and not dbt and not celery'
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m 'not slow and not dbt and not celery'
 
 docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet

@@ -23,7 +23,7 @@ from regtrail import runner, settings  # noqa: E402
 from regtrail.crawl.sources import get_sources  # noqa: E402
 from regtrail.log import events  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
-from tests.fault_server import FaultServer, busy, reset, truncated, waf_page  # noqa: E402
+from tests.support.fault_server import FaultServer, busy, reset, truncated, waf_page  # noqa: E402
 
 FAULTS = [("503", busy(503)), ("429 + Retry-After", busy(429, "1")), ("reset", reset()),
           ("truncated", truncated(b"<html>" + b"x" * 500)), ("WAF page (200)", waf_page())]

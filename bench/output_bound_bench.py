@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.event_fixtures import (  # noqa: E402
+from tests.support.events import (  # noqa: E402
     DS,
     DS_ATTACHMENT_URL,
     DS_FILE_NAME,

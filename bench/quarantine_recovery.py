@@ -26,7 +26,7 @@ from regtrail import runner, settings  # noqa: E402
 from regtrail.fetch.transport import latest_accepted  # noqa: E402
 from regtrail.log import events, quarantine  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402
-from tests.fault_server import FaultServer  # noqa: E402
+from tests.support.fault_server import FaultServer  # noqa: E402
 
 
 def cut_largest(home: Path, kind: str, source: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The analyst CLI over a published warehouse of the sample event log (tests/event_fixtures.py).
+"""The analyst CLI over a published warehouse of the sample event log (tests/support/events.py).
 
 Two clocks in the sample: the lists were published 2022-08-12 (algorithm recommendation) and
 2023-09-01 (deep synthesis); regtrail fetched both on 2025-06-02. So "valid on 2023-01-01" shows
@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from regtrail.cli.analyst import main
-from tests.event_fixtures import (
+from tests.support.events import (
     AR_LIST_ID,
     AR_ROWS,
     CANCELLED_NUMBER,
@@ -28,7 +28,7 @@ from tests.event_fixtures import (
     DS_LIST_ID,
     DS_ROWS,
 )
-from tests.test_publish import REPO_ROOT, published_sample
+from tests.support.warehouse import REPO_ROOT, published_sample
 
 pytestmark = pytest.mark.dbt
 

@@ -32,7 +32,7 @@ from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, news_article
-from tests.test_dbt_models import node_statuses, run_dbt_build
+from tests.support.warehouse import node_statuses, run_dbt_build
 
 GENAI_CONFIG = yaml.safe_load((config_path("cac_genai")).read_text(encoding="utf-8"))
 BUILT: dict[str, Path] = {}  # where the module's warehouse fixture wrote its event log

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from tests.test_publish import REPO_ROOT, published_sample
+from tests.support.warehouse import REPO_ROOT, published_sample
 
 pytestmark = pytest.mark.dbt
 

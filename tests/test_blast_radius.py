@@ -88,7 +88,7 @@ def test_another_source_crawls_and_the_broken_one_fails_by_name(plugins: Path, h
 def test_a_crawl_of_all_sources_crawls_the_valid_ones_and_exits_1_naming_the_broken(tmp_path: Path, home: Path,
                                                                                    http_server) -> None:
     """Two small sources, one with the typo: the valid one's records are appended, the run says which broke."""
-    from tests.test_add_a_source import ARTICLE, add_source, crawl, guide_crawl_module
+    from tests.support.sources import ARTICLE, add_source, crawl, guide_crawl_module
 
     page = ARTICLE.encode()
     origin = http_server({"/bulletin.example/latest.html": lambda _: (200, {"Content-Type": "text/html"}, page)})

@@ -4,37 +4,19 @@ memory, archived and recorded as a parse failure; the limits sit far above the r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from regtrail import settings
 from regtrail.log import archive, events
 from regtrail.mirror.hostile import docx_bomb
 from regtrail.parsers import docx_list, genai_list
 from regtrail.parsers.docx_xml import _UNREAD_PROPERTIES
-from tests.fault_server import FaultServer, respond
+from tests.support.fault_server import FaultServer, respond
+from tests.support.processes import MAX_RSS_KB, child_env, run_measured
 
-MAX_RSS_KB = 1024 * 1024
 BOMB_URL = "https://www.cac.gov.cn/files/bomb.docx"
-
-# Runs a command and reports the peak RSS of that command alone (the wrapper's only child) on stderr's last line.
-_PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
-
-
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[int, str, int, float]:
-    """(exit code, stderr without the figure, peak RSS in KB, seconds) of `python -m regtrail ARGS`."""
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", _PEAK, sys.executable, "-m", "regtrail", *args], env=env,
-                          cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=120)
-    *lines, peak = done.stderr.strip().splitlines()
-    return done.returncode, "\n".join(lines), int(peak), time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +26,9 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"REGTRAIL_MIRROR", "REGTRAIL_LOG"}}
-    return {**env, "REGTRAIL_HOME": str(home), "PYTHONPATH": str(settings.REPO_ROOT), **extra}
-
-
 def test_parse_refuses_the_bomb_fast_in_bounded_memory(bomb: Path, tmp_path: Path) -> None:
     assert bomb.stat().st_size < 1024 * 1024
-    code, stderr, peak_kb, seconds = run_measured(["parse", str(bomb)], _env(tmp_path))
+    code, stderr, peak_kb, seconds = run_measured(["parse", str(bomb)], child_env(tmp_path))
     assert code != 0
     assert "refused" in stderr and "word/document.xml" in stderr, stderr
     assert "generative-AI" not in stderr, "no second parser tries the refused document"
@@ -64,7 +41,7 @@ def test_ingest_archives_the_bomb_and_records_a_parse_failure(bomb: Path, tmp_pa
     route = respond(200, body, {"Content-Type": "application/vnd.openxmlformats-officedocument"})
     with FaultServer(routes={"/www.cac.gov.cn/files/bomb.docx": route}) as server:
         code, stderr, peak_kb, seconds = run_measured(
-            ["ingest", BOMB_URL], _env(home, REGTRAIL_MIRROR=server.origin))
+            ["ingest", BOMB_URL], child_env(home, REGTRAIL_MIRROR=server.origin))
         assert server.hits("/www.cac.gov.cn/files/bomb.docx") == 1
     assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds, stderr)
     fetched = [r for r in events.read_events(home, "fetch", "adhoc").to_pylist() if r["url"] == BOMB_URL]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import signal
 import socket
 import subprocess
@@ -23,8 +24,8 @@ import pytest
 
 from regtrail.build import buildlock, publication, warehouse
 from regtrail.ops import publish as publishing
-from tests.event_fixtures import write_sample_log
-from tests.test_publish import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
+from tests.support.events import write_sample_log
+from tests.support.warehouse import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
 
 HOLD = r"""
 import sys, time
@@ -120,6 +121,7 @@ def test_a_lease_for_tasks_in_other_processes_outlives_its_process_until_the_ttl
     assert buildlock.holder(tmp_path) is None
 
 
+@pytest.mark.dbt
 def test_publish_refuses_a_build_it_cannot_trust(tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.getbasetemp()
     home = write_sample_log(tmp_path_factory.mktemp("refuse"))
@@ -181,6 +183,20 @@ while True:
 """
 
 
+def wait_for_line(proc: subprocess.Popen, expected: str, timeout: float) -> None:
+    """Read the process's output until the line `expected`; fail if it ends or `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([proc.stdout], [], [], left)[0]:
+            line = proc.stdout.readline()
+            assert line, f"the process ended (exit {proc.wait()}) before printing {expected!r}"
+            if line.strip() == expected:
+                return
+    proc.kill()
+    pytest.fail(f"no {expected!r} line within {timeout} s")
+
+
+@pytest.mark.dbt
 def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.TempPathFactory) -> None:
     base = tmp_path_factory.getbasetemp()
     home = tmp_path_factory.mktemp("killed")
@@ -193,7 +209,8 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
     for _ in range(8):
         proc = subprocess.Popen([sys.executable, "-c", PUBLISH_LOOP, str(home), str(sample)], cwd=REPO_ROOT,
                                 stdout=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.5, 4.0))
+        wait_for_line(proc, "published", timeout=300)  # however slow the machine, it published once
+        time.sleep(rng.uniform(0.0, 1.5))  # then dies at a random point of a later publish
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         stamps.add(consistent(home))
@@ -206,6 +223,7 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
     assert len([p for p in (home / ".published").iterdir() if not p.is_symlink()]) <= 2
 
 
+@pytest.mark.dbt
 def test_the_switch_is_one_rename(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
     """A publish dying just before the switch leaves the previous set whole; the next one cleans up."""
     base = tmp_path_factory.getbasetemp()
@@ -235,6 +253,7 @@ def test_the_switch_is_one_rename(tmp_path_factory: pytest.TempPathFactory, monk
     assert not list((home / "build").glob("publish-*")) and not list((home / ".published").glob(".staging-*"))
 
 
+@pytest.mark.dbt
 def test_two_builds_started_a_second_apart(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Two complete builds on one home: the published warehouse is always a complete tested build,
     the loser fails fast naming the lease; with REGTRAIL_BUILD_LOCK_WAIT both publish, one after the other."""

@@ -34,7 +34,7 @@ from regtrail import settings
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.ops import airflow_env, orchestration
-from tests import services
+from tests.support import services
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 BIN = Path(sys.executable).parent

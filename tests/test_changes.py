@@ -1,6 +1,6 @@
 """What each publication adds (fct_publication_changes), the Atom feeds and the watchlist alerts.
 
-The sample log (tests/event_fixtures.py) is published twice: first a build from which the
+The sample log (tests/support/events.py) is published twice: first a build from which the
 deep-synthesis list was removed (what an earlier run knew), then the whole build. Alerts go to a
 receiver the test starts on 127.0.0.1 through Apprise's `json://` URL.
 """
@@ -23,8 +23,8 @@ import pytest
 from regtrail.analyst import alerts, changes
 from regtrail.build import warehouse
 from regtrail.ops import publish as publishing
-from tests.event_fixtures import DS_LIST_ID, DS_ROWS
-from tests.test_publish import _sample_build
+from tests.support.events import DS_LIST_ID, DS_ROWS
+from tests.support.warehouse import sample_build_file
 
 pytestmark = pytest.mark.dbt
 
@@ -70,7 +70,7 @@ def rows(path: Path, sql: str, *params) -> list[tuple]:
 def publish_build(base: Path, home: Path, without_list: str | None = None) -> Path:
     """Copy the sample build into `home` (optionally without one list's events and row), publish it."""
     build = warehouse.prepare_build(home, full_refresh=True)  # the lease and the build record
-    shutil.copy2(_sample_build(base), build)
+    shutil.copy2(sample_build_file(base), build)
     if without_list:
         with duckdb.connect(str(build)) as con:
             con.execute("delete from fct_timeline_events where list_id = ?", [without_list])
@@ -83,7 +83,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A home published twice (without the deep-synthesis list, then with it); no alerts configured."""
     base = tmp_path_factory.getbasetemp()
     home = tmp_path_factory.mktemp("changes")
-    from tests.event_fixtures import write_sample_log
+    from tests.support.events import write_sample_log
 
     write_sample_log(home)
     publish_build(base, home, without_list=DS_LIST_ID)
@@ -153,7 +153,7 @@ def test_alert_once_for_the_watchlist_and_nothing_when_nothing_changed(
         tmp_path_factory, receiver: Receiver, monkeypatch) -> None:
     base = tmp_path_factory.getbasetemp()
     home = tmp_path_factory.mktemp("alerts")
-    from tests.event_fixtures import write_sample_log
+    from tests.support.events import write_sample_log
 
     write_sample_log(home)
     watchlist = home / "watch.yml"
@@ -178,7 +178,7 @@ def test_alert_once_for_the_watchlist_and_nothing_when_nothing_changed(
 def test_a_failing_notification_never_fails_the_publish(tmp_path_factory, monkeypatch, caplog) -> None:
     base = tmp_path_factory.getbasetemp()
     home = tmp_path_factory.mktemp("alerts-down")
-    from tests.event_fixtures import write_sample_log
+    from tests.support.events import write_sample_log
 
     write_sample_log(home)
     with socket.socket() as probe:  # a port nobody listens on

@@ -9,21 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from regtrail import settings
 from regtrail.cli.app import app
+from tests.support.cli import commands
 
 REGTRAIL = Path(sys.executable).with_name("regtrail")  # the console script `pip install -e .` made
 COMMANDS = {"crawl", "ingest", "replay", "parse", "build", "publish", "mirror", "demo", "airflow",
             "timeline", "batches", "filing", "regions", "report"}
 HEAVY = ("airflow", "cosmos", "dbt", "pyarrow", "duckdb", "requests", "bs4", "fsspec", "docx", "yaml")
-
-
-def commands() -> set[str]:
-    group = typer.main.get_command(app)
-    return set(group.list_commands(typer.Context(group)))
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -92,7 +87,7 @@ def test_build_then_publish_through_the_cli(tmp_path: Path) -> None:
     """`regtrail build` runs dbt into the build file, `publish` swaps it in; a second publish has nothing to swap."""
     import duckdb
 
-    from tests.event_fixtures import AR_ROWS, DS_ROWS, write_sample_log
+    from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
 
     home = write_sample_log(tmp_path / "home")
     built = run("build", REGTRAIL_HOME=str(home))

@@ -18,7 +18,7 @@ from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import docx_list
-from tests.test_dbt_models import run_dbt_build
+from tests.support.warehouse import run_dbt_build
 
 EXTRA = {
     "url": "https://www.cac.gov.cn/2026-09/15/c_1789000000000001.htm",

@@ -1,4 +1,4 @@
-"""Warehouse tests: real `dbt build` runs over a small event log (tests/event_fixtures.py).
+"""Warehouse tests: real `dbt build` runs over a small event log (tests/support/events.py).
 
 Marked `dbt`: each build takes a few seconds (two builds in this module). Select or skip them with
 `pytest -m dbt` / `pytest -m "not dbt"`.
@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.event_fixtures import (
+from tests.support.events import (
     AR_LIST_ID,
     AR_NOTICE_URL,
     CANCELLED_NUMBER,
@@ -35,56 +32,19 @@ from tests.event_fixtures import (
     write_republished_list,
     write_sample_log,
 )
+from tests.support.warehouse import SampleBuild, node_statuses, run_dbt_build, sample_build
 
 pytestmark = pytest.mark.dbt
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT = Path(sys.executable).with_name("dbt")
-
-
-def run_dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
-    """`dbt build` of dbt_project/ over the event log in `home`, into `work/build.duckdb`."""
-    env = dict(
-        os.environ,
-        REGTRAIL_HOME=str(home),
-        REGTRAIL_BUILD_DB=str(work / "build.duckdb"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    command = [
-        str(DBT),
-        "build",
-        "--project-dir",
-        "dbt_project",
-        "--profiles-dir",
-        "dbt_project",
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-
-
-def node_statuses(work: Path) -> dict[str, str]:
-    """Status of each node in the last build, by node name."""
-    results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
-    # unique_id: <resource_type>.regtrail.<name>[.<hash>]
-    return {result["unique_id"].split(".")[2]: result["status"] for result in results["results"]}
-
-
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
-    work = tmp_path_factory.mktemp("dbt_ok")
-    home = write_sample_log(work / "home")
-    result = run_dbt_build(home, work)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return home, work, result
+def build(tmp_path_factory) -> SampleBuild:
+    """The session's build of the sample log (tests/support/warehouse.py), shared with other modules."""
+    return sample_build(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture()
 def db(build):
-    _, work, _ = build
-    connection = duckdb.connect(str(work / "build.duckdb"), read_only=True)
+    connection = duckdb.connect(str(build.path), read_only=True)
     yield connection
     connection.close()
 
@@ -100,8 +60,7 @@ def one(db, sql: str, *params):
 
 
 def test_build_passes_and_warns_only_on_filing_number_format(build):
-    _, work, result = build
-    statuses = node_statuses(work)
+    statuses = node_statuses(build.work)
     assert statuses["filing_number_format_fct_filings_filing_number"] == "warn"
     others = {
         name: status for name, status in statuses.items() if not name.startswith("filing_number_format")
@@ -119,7 +78,7 @@ def test_malformed_filing_number_is_stored_as_warning(db):
 
 
 def test_duplicate_events_in_the_log_are_ignored(build, db):
-    home, _, _ = build
+    home = build.home
     raw_ids = []
     for segment in (home / "events" / "records").rglob("*.parquet"):
         raw_ids += pq.read_table(segment, columns=["event_id"]).column("event_id").to_pylist()
@@ -314,8 +273,7 @@ def test_every_table_enforces_a_contract(build, db):
     """Every table and incremental model has an enforced contract (a type for each column), and each
     not_null / check constraint it declares is a constraint of the DuckDB table, so BI tools see it.
     dbt enforces contracts on SQL models only: the one Python model (English names) has data tests."""
-    _, work, _ = build
-    manifest = json.loads((work / "target" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((build.work / "target" / "manifest.json").read_text(encoding="utf-8"))
     nodes = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"
              and node["config"]["materialized"] in ("table", "incremental")]
     assert sorted(node["name"] for node in nodes if node["language"] == "python") == ["int_entity_english_names"]
@@ -336,9 +294,8 @@ def test_every_table_enforces_a_contract(build, db):
 
 def test_constraints_reject_bad_rows(build, tmp_path):
     """A NULL key or a value outside an enumerated domain cannot enter a mart, whoever writes it."""
-    _, work, _ = build
     copy = tmp_path / "build.duckdb"
-    copy.write_bytes((work / "build.duckdb").read_bytes())
+    copy.write_bytes(build.path.read_bytes())
     with duckdb.connect(str(copy)) as con:
         with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
             con.execute("update fct_timeline_events set event_id = null where event_type = 'filing_listed'")

@@ -19,7 +19,7 @@ from regtrail import settings
 from regtrail.log import diskfull, events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
-from tests.test_publish import _sample_build, counts, published_sample
+from tests.support.warehouse import counts, published_sample, sample_build_file
 
 
 class SmallDisk:
@@ -100,7 +100,7 @@ def test_a_crawl_that_fills_the_disk_ends_in_one_line_and_the_next_run_heals(sma
 def test_publish_and_build_on_a_full_disk_keep_the_published_set_and_heal(small_disk: SmallDisk,
                                                                            tmp_path_factory) -> None:
     base = tmp_path_factory.getbasetemp()
-    _sample_build(base)  # built on the large disk, once per session
+    sample_build_file(base)  # built on the large disk, once per session
     small_disk.remount("256m")
     home = small_disk.path / "home"
     home.mkdir()
@@ -115,7 +115,7 @@ def test_publish_and_build_on_a_full_disk_keep_the_published_set_and_heal(small_
     filler.unlink()
 
     # publish: the staged set does not fit
-    shutil.copy2(_sample_build(base), regtrail_prepare(home))
+    shutil.copy2(sample_build_file(base), regtrail_prepare(home))
     filler = small_disk.fill(leave_bytes=256 * 1024)
     one_line_naming(regtrail(home, "publish", "--no-docs"), home)
     assert temporaries(home) == []

@@ -24,7 +24,7 @@ from regtrail.crawl.dryrun import parse_file
 from regtrail.log import events
 from regtrail.parsers.docx_list import DtdRefused, parse_list_docx
 from regtrail.parsers.docx_rows import LEFTOVER_TEXT_LIMIT
-from tests.fault_server import FaultServer, respond
+from tests.support.fault_server import FaultServer, respond
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

@@ -15,7 +15,7 @@ from regtrail import settings
 from regtrail.crawl import runner
 from regtrail.log import events
 from regtrail.mirror.hostile import docx_bomb
-from tests.fault_server import FaultServer, busy, respond
+from tests.support.fault_server import FaultServer, busy, respond
 
 LIST = docx_bomb(300_000)  # a small, valid filing list
 DOC = "/www.cac.gov.cn/files/list.docx"

@@ -1,5 +1,5 @@
 """Every fetch fault on record: retries, Retry-After, content guards, redirects, robots.txt,
-conditional requests, encodings. Each fault comes from a real loopback server (tests/fault_server.py)."""
+conditional requests, encodings. Each fault comes from a real loopback server (tests/support/fault_server.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.retry import retry_after_seconds
 from regtrail.fetch.sniff import decode_html, normalize_for_match
 from regtrail.log import events
-from tests.fault_server import (
+from tests.support.fault_server import (
     FaultServer,
     busy,
     conditional,

@@ -25,7 +25,7 @@ from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.mirror.site import Site, build_site
 from regtrail.parsers import docx_list
-from tests.fault_server import FaultServer, busy, corrupt_zip, reset, respond, truncated, waf_page, zip_bomb
+from tests.support.fault_server import FaultServer, busy, corrupt_zip, reset, respond, truncated, waf_page, zip_bomb
 
 SOURCE = "cac_deep_synthesis"
 

@@ -10,7 +10,7 @@ from regtrail.crawl.context import Context, LiveTransport
 from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import Fetcher, mirror_url
 from regtrail.log import archive, events
-from tests.fault_server import docx_bytes
+from tests.support.fault_server import docx_bytes
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 DOCX_LIKE = docx_bytes()

@@ -33,7 +33,7 @@ from regtrail.crawl.sources import Source, SourceConfig
 from regtrail.fetch.fetcher import Fetcher
 from regtrail.fetch.policy import REFUSED, UrlPolicy, forbidden_address
 from regtrail.log import events
-from tests.fault_server import FaultServer, html, respond, trickle_body, trickle_headers
+from tests.support.fault_server import FaultServer, html, respond, trickle_body, trickle_headers
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "<html><body><h1 class='title'>关于发布备案信息的公告</h1></body></html>"

@@ -5,7 +5,7 @@ Two homes, each built by the real dbt project and published by the real `regtrai
 - a home whose only records are news articles, written as an old log may hold them (control characters,
   escape sequences, rich markup, a megabyte headline; no parser cleaned them), published with a failing
   notification URL that carries a password;
-- the sample log (tests/event_fixtures.py) plus the 2024年4月 generative-AI list built from the real rows in
+- the sample log (tests/support/events.py) plus the 2024年4月 generative-AI list built from the real rows in
   ../shared, whose published warehouse is then copied and given hostile names for the CLI.
 """
 
@@ -32,7 +32,7 @@ import pytest
 from regtrail import settings
 from regtrail.analyst import redaction, safe
 from regtrail.cli.analyst import main
-from tests.event_fixtures import AR_ROWS, DS_ROWS, _Log, write_sample_log
+from tests.support.events import AR_ROWS, DS_ROWS, _Log, write_sample_log
 
 pytestmark = pytest.mark.dbt
 

@@ -27,8 +27,8 @@ from regtrail.log import records, text
 from regtrail.mirror import hostile_pages
 from regtrail.mirror.synthetic_docx import build_list_docx
 from regtrail.parsers import cac_pages, news_article
-from tests.event_fixtures import write_sample_log
-from tests.test_dbt_models import run_dbt_build
+from tests.support.events import write_sample_log
+from tests.support.warehouse import run_dbt_build
 
 # Every character the boundary must remove: C0 but tab and newline, DEL, C1, and what XML 1.0 refuses.
 FORBIDDEN = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0xFFFE, 0xFFFF]}

@@ -25,14 +25,13 @@ import pytest
 from regtrail.log import events, records
 from regtrail.log.digest import sha256
 from regtrail.mirror import synthetic_events
-from tests.event_fixtures import write_sample_log
+from tests.support.events import write_sample_log
+from tests.support.warehouse import INCREMENTAL, snapshot
 
 pytestmark = pytest.mark.dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT = Path(sys.executable).with_name("dbt")
-BOOKKEEPING = {"loaded_at", "segments"}
-INCREMENTAL = ("stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations")
 
 
 def dbt(command: str, home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
@@ -56,24 +55,6 @@ def compiled_test(build_file: Path, name: str) -> str:
     """The SQL dbt ran for data test `name` (a file name glob) in the last command on `build_file`."""
     (path,) = (build_file.parent / "target" / "run").rglob(f"{name}.sql")
     return path.read_text(encoding="utf-8")
-
-
-def snapshot(build_file: Path) -> dict[str, list[tuple]]:
-    """Every mart and incremental model, rows sorted, bookkeeping columns left out."""
-    with duckdb.connect(str(build_file), read_only=True) as con:
-        names = con.execute(
-            "select table_schema, table_name from information_schema.tables where (table_schema = 'main' and "
-            "(table_name like 'fct\\_%' escape '\\' or table_name like 'dim\\_%' escape '\\')) "
-            f"or (table_schema in ('staging', 'intermediate') and table_name in {INCREMENTAL!r})"
-        ).fetchall()
-        tables = {}
-        for schema, name in names:
-            columns = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? "
-                "and table_name = ? order by ordinal_position", [schema, name]).fetchall() if c not in BOOKKEEPING]
-            rows = con.execute(f'select {", ".join(columns)} from "{schema}"."{name}"').fetchall()
-            tables[name] = sorted(rows, key=repr)
-    return tables
 
 
 def retry_copy(home: Path, rows: int = 40) -> int:

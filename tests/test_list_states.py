@@ -1,7 +1,7 @@
 """Every announced list has a state in fct_list_batches; fct_fetch_failures has one row per URL and stage;
 unknown columns reach the warehouse.
 
-The sample log (tests/event_fixtures.py) plus two faulty crawl runs: a configured deep-synthesis notice
+The sample log (tests/support/events.py) plus two faulty crawl runs: a configured deep-synthesis notice
 page that fails twice (503), a notice announcing a list whose attachment answers 404, one whose
 attachment is a WAF challenge page, a notice announcing the sample's unparseable attachment, and a
 list with a column the parser does not know. Expectations come from these events and the YAML files.
@@ -18,8 +18,8 @@ import pytest
 
 from regtrail.crawl import sources
 from regtrail.log import records
-from tests.event_fixtures import DS, DS_BROKEN_URL, _digest_of, _document, _list_records, _Log, write_sample_log
-from tests.test_dbt_models import run_dbt_build
+from tests.support.events import DS, DS_BROKEN_URL, _digest_of, _document, _list_records, _Log, write_sample_log
+from tests.support.warehouse import run_dbt_build
 
 pytestmark = pytest.mark.dbt
 

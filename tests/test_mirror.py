@@ -15,18 +15,15 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import pytest
 import requests
-import yaml
 from bs4 import BeautifulSoup
 
 from regtrail import settings
-from regtrail.crawl.sources import config_path
 from regtrail.fetch.fetcher import mirror_url
 from regtrail.mirror import news_fixtures
 from regtrail.mirror.server import MirrorHandle, start_mirror
 from regtrail.mirror.site import build_site, synthetic_available
+from tests.support.mirror import CAC_DATA, SHARED, _announced, _config, _manifest, _month, expected_lists
 
-SHARED = settings.shared_dir()
-CAC_DATA = SHARED / "cac_data"
 LISTING_URL = "https://www.cac.gov.cn/wxzw/sfbx/A093702index_1.htm"
 ALGO_URL = "https://www.cac.gov.cn/2022-08/12/c_1661927474338504.htm"
 DS_2023_08 = "https://www.cac.gov.cn/2023-09/01/c_1695224377544009.htm"
@@ -43,51 +40,12 @@ EXTRA = {
 needs_shared = pytest.mark.skipif(not (CAC_DATA / "original_docx").is_dir(), reason="no ../shared/cac_data")
 
 
-def _config(name: str) -> dict:
-    return yaml.safe_load((config_path(name)).read_text(encoding="utf-8"))
-
-
 def _expected_pages() -> int:
     """HTML pages the mirror serves: a notice per deep-synthesis list (configured or in the shared data), the
     algorithm-recommendation and genAI notices (+ yearly summaries), the listing and the news articles."""
-    notices = len(_expected_lists("deep_synthesis")) + sum(
+    notices = len(expected_lists("deep_synthesis")) + sum(
         len(_config(name)["notices"]) for name in ("cac_algo_recommendation", "cac_genai"))
     return notices + 1 + len(news_fixtures.ARTICLES)
-
-
-def _manifest(cac_data: Path = CAC_DATA) -> dict[str, dict[str, str]]:
-    with open(cac_data / "manifest.csv", encoding="utf-8", newline="") as fh:
-        return {row["file"]: row for row in csv.DictReader(fh)}
-
-
-def _month(label: str) -> str:
-    year, month = label.rstrip("月").split("年")
-    return f"{year}-{int(month):02d}"
-
-
-def _announced(cac_data: Path, list_type: str) -> dict[str, str | None]:
-    """Batch labels of `list_type` the shared data announces (batches.csv: label -> notice URL), read directly."""
-    prefix = {"deep_synthesis": "deep_synthesis", "algo_recommendation": "algorithm_recommendation"}[list_type]
-    found: dict[str, str | None] = {}
-    with open(cac_data / "batches.csv", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["list_type"].startswith(prefix) and "清单" in row["batch_name"]:
-                label = row["batch_name"].split("清单")[1].split(" ")[0]
-                reference = row["source_url_or_reference"].split(" ")[0]
-                found[label] = reference if reference.startswith("https://") else None
-    return found
-
-
-def _expected_lists(list_type: str, cac_data: Path = CAC_DATA) -> dict[str, bool]:
-    """Every batch label of `list_type` the mirror must serve -> whether a real file exists: the source config's
-    lists, every file of manifest.csv and every batch batches.csv announces."""
-    name = {"deep_synthesis": "cac_deep_synthesis", "algo_recommendation": "cac_algo_recommendation"}[list_type]
-    config = _config(name)
-    labels = {str(e["batch_label"]) for e in config.get("lists" if list_type == "algo_recommendation" else "notices")}
-    files = {_month(r["batch_label"]) for r in _manifest(cac_data).values() if r["list_type"] == list_type}
-    labels |= {r["batch_label"] for r in _manifest(cac_data).values() if r["list_type"] == list_type}
-    labels |= set(_announced(cac_data, list_type))
-    return {label: _month(label) in files for label in labels}
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +120,7 @@ def test_download_without_good_referer_is_empty(mirror: MirrorHandle, referer: s
 
 @needs_shared
 def test_algo_recommendation_page_lists_every_batch(mirror: MirrorHandle) -> None:
-    expected = _expected_lists("algo_recommendation")
+    expected = expected_lists("algo_recommendation")
     page = soup(get(mirror, ALGO_URL))
     assert page.select_one("#pubtime").get_text(strip=True) == "2022年08月12日 17:00"
     links = attachment_links(page)
@@ -197,7 +155,7 @@ def test_listing_page_lists_every_notice(mirror: MirrorHandle) -> None:
     configured = {n["url"] for n in _config("cac_deep_synthesis")["notices"]}
     announced = {url for url in _announced(CAC_DATA, "deep_synthesis").values() if url}
     assert {f[0] for f in deep} >= configured | announced | {EXTRA["url"]}
-    assert len(deep) == len(_expected_lists("deep_synthesis")) + 1
+    assert len(deep) == len(expected_lists("deep_synthesis")) + 1
     assert ALGO_URL in {f[0] for f in found if "互联网信息服务算法备案信息" in f[1]}
     genai = {(n["url"], n["title"], n["published"]) for n in _config("cac_genai")["notices"]}
     assert {f for f in found if "生成式人工智能服务" in f[1]} == genai  # the notice and yearly summaries
@@ -215,7 +173,7 @@ def test_extra_batch_is_served_but_missing_real_file_is_404(mirror: MirrorHandle
     page = soup(get(mirror, EXTRA["url"]))
     (link,) = attachment_links(page)
     assert get(mirror, urljoin(EXTRA["url"], link["href"]), Referer=EXTRA["url"]).status_code == 404
-    without_file = [label for label, has_file in _expected_lists("deep_synthesis").items() if not has_file]
+    without_file = [label for label, has_file in expected_lists("deep_synthesis").items() if not has_file]
     assert without_file, "../shared announces a deep-synthesis batch without a file (2026年7月)"
     for label in without_file:  # announced on its notice page, the attachment unavailable
         url = _announced(CAC_DATA, "deep_synthesis")[label]
@@ -256,8 +214,8 @@ def test_site_counts_and_no_shared_fallback(tmp_path: Path, capsys: pytest.Captu
     site = build_site(SHARED)
     real = {p.name for p in (CAC_DATA / "original_docx").glob("*.docx")}
     assert site.count("real") == len(real) == len(_manifest())
-    expected = {**{("deep_synthesis", k): v for k, v in _expected_lists("deep_synthesis").items()},
-                **{("algo_recommendation", k): v for k, v in _expected_lists("algo_recommendation").items()}}
+    expected = {**{("deep_synthesis", k): v for k, v in expected_lists("deep_synthesis").items()},
+                **{("algo_recommendation", k): v for k, v in expected_lists("algo_recommendation").items()}}
     assert {(a.list_type, a.batch_label): a.kind == "real" for a in site.attachments} == expected
     assert site.count("missing") == sum(1 for v in expected.values() if not v)
     assert site.page_count == _expected_pages()
@@ -364,8 +322,8 @@ def test_a_list_added_to_the_shared_data_is_served(tmp_path: Path) -> None:
         listing = soup(get(handle, LISTING_URL))
         notices = {li.select_one("h5 a")["title"]: urljoin(LISTING_URL, li.select_one("h5 a")["href"])
                    for li in listing.select("#loadingInfoPage li")}
-        ordinal = len(_expected_lists("deep_synthesis", cac_data))
-        assert ordinal == len(_expected_lists("deep_synthesis")) + 1
+        ordinal = len(expected_lists("deep_synthesis", cac_data))
+        assert ordinal == len(expected_lists("deep_synthesis")) + 1
         known = {n["url"] for n in _config("cac_deep_synthesis")["notices"]} | {
             url for url in _announced(CAC_DATA, "deep_synthesis").values() if url}
         (title,) = [t for t, url in notices.items() if "深度合成" in t and url not in known]

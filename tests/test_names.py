@@ -27,8 +27,8 @@ from regtrail.names.data import (
     translator,
 )
 from regtrail.names.translate import places_from_admin_codes
-from tests.event_fixtures import AR, DS, _document, _list_records, _Log, write_sample_log
-from tests.test_dbt_models import run_dbt_build
+from tests.support.events import AR, DS, _document, _list_records, _Log, write_sample_log
+from tests.support.warehouse import run_dbt_build
 
 LEGAL_FORM_PINYIN = re.compile(r"gongsi|youxian ?zeren|youxian ?gongsi|gufen ?youxian|\bgufen\b", re.IGNORECASE)
 

@@ -1,6 +1,6 @@
 """News tied to the lists: articles reporting a batch carry that list's list_id (int_news_list_links).
 
-The sample log (tests/event_fixtures.py: the second deep-synthesis list, 第二批, published 2023-09-01 with
+The sample log (tests/support/events.py: the second deep-synthesis list, 第二批, published 2023-09-01 with
 5 filings announced) plus four articles written here: one in Chinese naming the batch by its ordinal,
 one in English giving its count, one about deep synthesis naming no batch, one naming the batch but
 published months later.
@@ -17,8 +17,8 @@ import pytest
 from regtrail.analyst import queries
 from regtrail.crawl import sources
 from regtrail.log import records
-from tests.event_fixtures import DS_LIST_ID, _Log, write_sample_log
-from tests.test_dbt_models import run_dbt_build
+from tests.support.events import DS_LIST_ID, _Log, write_sample_log
+from tests.support.warehouse import run_dbt_build
 
 pytestmark = pytest.mark.dbt
 

@@ -19,8 +19,8 @@ from regtrail.mirror.cancellation_fixtures import notice_pdf
 from regtrail.mirror.hostile import pdf_bomb, pdf_many_pages
 from regtrail.mirror.site import build_site
 from regtrail.parsers import cancellation_notice, genai_list, pdf_guard
-from tests.fault_server import FaultServer, respond
-from tests.test_bomb import MAX_RSS_KB, _env, run_measured
+from tests.support.fault_server import FaultServer, respond
+from tests.support.processes import MAX_RSS_KB, child_env, run_measured
 
 NOTICE_URL = "https://www.cac.gov.cn/2025-01/n.htm"
 BOMB_PATH = "/www.cac.gov.cn/cms/pub/interact/downloadfile.jsp?filepath=/u/9&fText=list.pdf"
@@ -39,7 +39,7 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_parse_refuses_the_pdf_bomb_fast_in_bounded_memory(bomb: Path, tmp_path: Path) -> None:
     assert bomb.stat().st_size < 5 * 1024 * 1024
-    code, stderr, peak_kb, seconds = run_measured(["parse", str(bomb)], _env(tmp_path))
+    code, stderr, peak_kb, seconds = run_measured(["parse", str(bomb)], child_env(tmp_path))
     assert code != 0
     assert "refused" in stderr and "inflate past 64 MiB" in stderr, stderr
     assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds)
@@ -51,7 +51,8 @@ def test_ingest_archives_the_pdf_bomb_and_records_a_parse_failure(bomb: Path, tm
     routes = {"/www.cac.gov.cn/2025-01/n.htm": respond(200, NOTICE_HTML.encode(), {"Content-Type": "text/html"}),
               BOMB_PATH: respond(200, body, {"Content-Type": "application/pdf"})}
     with FaultServer(routes=routes) as server:
-        code, stderr, peak_kb, seconds = run_measured(["ingest", NOTICE_URL], _env(home, REGTRAIL_MIRROR=server.origin))
+        code, stderr, peak_kb, seconds = run_measured(["ingest", NOTICE_URL],
+                                                      child_env(home, REGTRAIL_MIRROR=server.origin))
         assert server.hits(BOMB_PATH) == 1
     assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds, stderr)
     fetched = [r for r in events.read_events(home, "fetch", "adhoc").to_pylist() if r["url"].endswith("list.pdf")]
@@ -74,7 +75,7 @@ def test_a_crawl_archives_a_bomb_notice_and_records_a_parse_failure(bomb: Path, 
               download: respond(200, bomb.read_bytes(), {"Content-Type": "application/pdf"})}
     with FaultServer(routes=routes) as server:
         code, stderr, peak_kb, seconds = run_measured(
-            ["crawl", "cac_cancellations"], _env(home, REGTRAIL_MIRROR=server.origin))
+            ["crawl", "cac_cancellations"], child_env(home, REGTRAIL_MIRROR=server.origin))
         assert server.hits(download) == 1
     assert peak_kb < MAX_RSS_KB and seconds < 60, (peak_kb, seconds, stderr)
     fetched = [r for r in events.read_events(home, "fetch", "cac_cancellations").to_pylist() if r["url"].endswith("n1")]
@@ -102,8 +103,11 @@ def test_the_child_bounds_what_the_inflation_check_lets_through(monkeypatch: pyt
     assert pdf_guard.inflated_size(flood) < pdf_guard.MAX_INFLATED_BYTES
     with pytest.raises(pdf_guard.PdfRefused, match="more than 160 MiB of memory"):
         pdf_guard.extract(flood, memory_bytes=160 * 1024 * 1024)
+    # the CPU limit ends it, however busy the machine (its wall-time backstop is lifted here)
+    monkeypatch.setattr(pdf_guard, "wall_seconds", lambda cpu_seconds: 600)
     with pytest.raises(pdf_guard.PdfRefused, match="more than 2 s of CPU time"):
         pdf_guard.extract(flood, seconds=2)
+    monkeypatch.undo()
     monkeypatch.setattr(pdf_guard, "MAX_INFLATED_BYTES", 1 << 40)  # the bomb reaches pdfminer's inflater
     with pytest.raises(pdf_guard.PdfRefused, match=f"more than {pdf_guard.MAX_MEMORY_BYTES >> 20} MiB of memory"):
         pdf_guard.extract(pdf_bomb(1024 * 1024 * 1024))

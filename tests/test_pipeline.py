@@ -23,7 +23,7 @@ from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import Site, build_site
 from regtrail.ops import airflow_env
-from tests.test_mirror import _expected_lists
+from tests.support.mirror import expected_lists
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -147,8 +147,8 @@ def test_missing_attachments_are_recorded_failures(pipeline: Pipeline, shared: P
     available = {p.stem for p in (shared / "original_docx").glob("*.docx")}
     announced = pipeline.query("select list_type, batch_label, status, failure_kind from fct_list_batches")
     missing = [(t, b, s, k) for t, b, s, k in announced if s != "parsed"]
-    expected = {**{("deep_synthesis", k): v for k, v in _expected_lists("deep_synthesis").items()},
-                **{("algo_recommendation", k): v for k, v in _expected_lists("algo_recommendation").items()}}
+    expected = {**{("deep_synthesis", k): v for k, v in expected_lists("deep_synthesis").items()},
+                **{("algo_recommendation", k): v for k, v in expected_lists("algo_recommendation").items()}}
     assert {(t, b) for t, b, _, _ in announced} == set(expected)  # every list the configs and ../shared name
     assert len(missing) == len(expected) - len(available) == sum(1 for v in expected.values() if not v)
     assert failures == [("http_status", len(missing))]

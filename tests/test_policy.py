@@ -15,7 +15,7 @@ from regtrail.crawl.sources import get_sources
 from regtrail.fetch.policy import REFUSED, UrlPolicy, source_hosts
 from regtrail.log import events
 from regtrail.mirror.site import Site, build_site
-from tests.fault_server import FaultServer, docx_bytes, html, respond
+from tests.support.fault_server import FaultServer, docx_bytes, html, respond
 
 
 def notice_page(*links: str) -> str:

@@ -4,12 +4,11 @@ The rebuild scenario (module fixture) publishes a first warehouse built from par
 event log, starts a separate process that holds a read-only DuckDB connection and queries it in a
 loop, and a SQLAlchemy (duckdb-engine) client that opens read-only connections in a loop; then it
 runs a full `dbt build` of the whole log and publishes. Expectations come from the sample log
-(tests/event_fixtures.py), not from the pipeline's output.
+(tests/support/events.py), not from the pipeline's output.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -30,17 +29,22 @@ from regtrail import settings
 from regtrail.build import warehouse
 from regtrail.ops import airflow_env
 from regtrail.ops import publish as publishing
-from tests.event_fixtures import AR_ROWS, DS, DS_ROWS, write_sample_log
-from tests.test_dbt_models import REPO_ROOT, run_dbt_build
+from tests.support.events import DS, write_sample_log
+from tests.support.warehouse import (
+    AR_ONLY,
+    COUNTS,
+    FULL,
+    REPO_ROOT,
+    adopt_sample_build,
+    counts,
+    dbt_build,
+    published_sample,
+)
 
 pytestmark = pytest.mark.dbt
 
 DBT_MARTS = {"fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches", "fct_fetch_failures"}
 MARTS = DBT_MARTS | {"fct_publications", "fct_publication_changes"}  # the last two written by publish (changes.py)
-COUNTS = "select (select count(*) from fct_list_batches), (select count(*) from fct_filings)"
-# The sample log: the algorithm-recommendation list alone, then both lists (numbers shared between them count once).
-AR_ONLY = (1, len({row[6] for row in AR_ROWS}))
-FULL = (2, len({row[6] for row in AR_ROWS + DS_ROWS}))
 
 READER = r"""
 import duckdb, json, sys, threading, time
@@ -62,44 +66,6 @@ stop.set()
 worker.join()
 print(json.dumps({"seen": seen, "errors": errors, "final": list(con.execute(sys.argv[2]).fetchone())}), flush=True)
 """
-
-
-def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
-    """`dbt build` of the event log in `home` into its build file (`home/build/warehouse.duckdb`)."""
-    work.mkdir(parents=True, exist_ok=True)
-    target = warehouse.prepare_build(home)
-    result = run_dbt_build(home, work)
-    if (work / "build.duckdb").exists():
-        os.replace(work / "build.duckdb", target)
-    return result
-
-
-@functools.cache
-def _sample_build(base: Path) -> Path:
-    """One dbt build of the whole sample log per test session (copied by `published_sample`)."""
-    home = write_sample_log(base / "sample-home")
-    result = dbt_build(home, base / "sample-work")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return warehouse.build_path(home)
-
-
-def adopt_sample_build(base: Path, home: Path) -> Path:
-    """Prepare a build in `home` (lease and build record) and put the session's sample build in place."""
-    target = warehouse.prepare_build(home, full_refresh=True)
-    shutil.copy2(_sample_build(base), target)
-    return target
-
-
-def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
-    """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
-    write_sample_log(home)
-    adopt_sample_build(base, home)
-    return publishing.publish(home, **publish_options)
-
-
-def counts(path: Path) -> tuple[int, int]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return tuple(con.execute(COUNTS).fetchone())
 
 
 @dataclass

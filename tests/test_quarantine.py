@@ -24,8 +24,8 @@ from regtrail.fetch.transport import latest_accepted
 from regtrail.log import events, quarantine
 from regtrail.mirror.site import Site, build_site
 from regtrail.ops import airflow_env
-from tests.fault_server import FaultServer
-from tests.test_incremental import snapshot
+from tests.support.fault_server import FaultServer
+from tests.support.warehouse import snapshot
 
 pytestmark = pytest.mark.dbt
 SOURCE = "cac_deep_synthesis"

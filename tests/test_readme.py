@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from regtrail import settings
-from tests.test_cli import commands
+from tests.support.cli import commands
 
 README = (settings.REPO_ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = {p.name: p.read_text(encoding="utf-8") for p in (settings.REPO_ROOT / "docs").glob("*.md")}

@@ -104,7 +104,7 @@ def test_duckdb_reads_the_segments_through_fsspec(s3) -> None:
 @pytest.mark.dbt
 def test_dbt_builds_the_same_warehouse_from_the_s3_log(s3, tmp_path: Path) -> None:
     """dbt-duckdb registers the fsspec filesystem (profile `filesystems:`): the build reads s3:// directly."""
-    from tests.test_incremental import snapshot
+    from tests.support.warehouse import snapshot
 
     _, root = s3
     synthetic_events.write_log(root, 2500)

@@ -15,8 +15,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from regtrail.cli.analyst import main
-from tests.event_fixtures import CANCELLED_NUMBER
-from tests.test_publish import published_sample
+from tests.support.events import CANCELLED_NUMBER
+from tests.support.warehouse import published_sample
 
 pytestmark = pytest.mark.dbt
 

@@ -11,7 +11,7 @@ from regtrail import settings
 from regtrail.crawl import runner
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
-from tests.test_dbt_models import run_dbt_build
+from tests.support.warehouse import run_dbt_build
 
 
 @pytest.mark.dbt

@@ -1,0 +1,133 @@
+"""Real `dbt build` runs for the tests, and the session's one build of the sample event log."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from regtrail.build import warehouse
+from regtrail.ops import publish as publishing
+from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
+
+
+COUNTS = "select (select count(*) from fct_list_batches), (select count(*) from fct_filings)"
+# The sample log: the algorithm-recommendation list alone, then both lists (numbers shared between them count once).
+AR_ONLY = (1, len({row[6] for row in AR_ROWS}))
+FULL = (2, len({row[6] for row in AR_ROWS + DS_ROWS}))
+BOOKKEEPING = {"loaded_at", "segments"}
+INCREMENTAL = ("stg_regtrail__record_events", "stg_cac__filings", "int_filing_observations")
+
+
+def run_dbt_build(home: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt build` of dbt_project/ over the event log in `home`, into `work/build.duckdb`."""
+    return run_dbt("build", home, work, work / "build.duckdb", *args)
+
+
+def run_dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
+            project: Path = REPO_ROOT / "dbt_project") -> subprocess.CompletedProcess:
+    """One dbt command of `project` over the event log in `home` on the file `build_db`; target and logs in `work`."""
+    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_db),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    cmd = [str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(project),
+           "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
+    return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def node_statuses(work: Path) -> dict[str, str]:
+    """Status of each node in the last build, by node name."""
+    results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
+    # unique_id: <resource_type>.regtrail.<name>[.<hash>]
+    return {result["unique_id"].split(".")[2]: result["status"] for result in results["results"]}
+
+
+def unit_test_statuses(work: Path) -> dict[str, str]:
+    """Status of each dbt unit test in the last invocation, by unit test name."""
+    results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
+    # unique_id: unit_test.regtrail.<model>.<unit test>
+    return {result["unique_id"].split(".")[-1]: result["status"] for result in results["results"]
+            if result["unique_id"].startswith("unit_test.")}
+
+
+def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
+    """`dbt build` of the event log in `home` into its build file (`home/build/warehouse.duckdb`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    target = warehouse.prepare_build(home)
+    result = run_dbt_build(home, work)
+    if (work / "build.duckdb").exists():
+        os.replace(work / "build.duckdb", target)
+    return result
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    """The sample log (tests/support/events.py) built once: its home, dbt's work folder, the result, the file."""
+
+    home: Path
+    work: Path
+    result: subprocess.CompletedProcess
+    path: Path
+
+
+@functools.cache
+def sample_build(base: Path) -> SampleBuild:
+    """One dbt build of the whole sample log per test session (per xdist worker), shared by every module.
+
+    Read it, or copy it (`tests/test_publish.py` adopt_sample_build); never write to it.
+    """
+    home = write_sample_log(base / "sample-home")
+    result = dbt_build(home, base / "sample-work")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return SampleBuild(home, base / "sample-work", result, warehouse.build_path(home))
+
+
+def sample_build_file(base: Path) -> Path:
+    """The session's one build of the whole sample log (copied by `published_sample`)."""
+    return sample_build(base).path
+
+
+def adopt_sample_build(base: Path, home: Path) -> Path:
+    """Prepare a build in `home` (lease and build record) and put the session's sample build in place."""
+    target = warehouse.prepare_build(home, full_refresh=True)
+    shutil.copy2(sample_build_file(base), target)
+    return target
+
+
+def published_sample(base: Path, home: Path, **publish_options: bool) -> Path:
+    """A REGTRAIL_HOME holding the sample log and its published warehouse; returns the warehouse path."""
+    write_sample_log(home)
+    adopt_sample_build(base, home)
+    return publishing.publish(home, **publish_options)
+
+
+def counts(path: Path) -> tuple[int, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return tuple(con.execute(COUNTS).fetchone())
+
+
+def snapshot(build_file: Path) -> dict[str, list[tuple]]:
+    """Every mart and incremental model, rows sorted, bookkeeping columns left out."""
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables where (table_schema = 'main' and "
+            "(table_name like 'fct\\_%' escape '\\' or table_name like 'dim\\_%' escape '\\')) "
+            f"or (table_schema in ('staging', 'intermediate') and table_name in {INCREMENTAL!r})"
+        ).fetchall()
+        tables = {}
+        for schema, name in names:
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position", [schema, name]).fetchall() if c not in BOOKKEEPING]
+            rows = con.execute(f'select {", ".join(columns)} from "{schema}"."{name}"').fetchall()
+            tables[name] = sorted(rows, key=repr)
+    return tables
