@@ -1,7 +1,8 @@
 -- One row per filing number per list, ordered per filing by published_at then observed_at, with the
 -- previous version's fields, which fields changed, and flags read from 备注.
 -- Valid time of what a version shows for the first time (a change, 已注销): no later than its list's
--- publication date (the last day of its month when the list is dated by its month only) and no earlier than the previous list showing the filing, so both bounds are kept
+-- publication date (the last day of its month when the list is dated by its month only) and no earlier than
+-- the previous list showing the filing, so both bounds are kept
 -- (valid_from_earliest, valid_from_latest) and change_date is the list's publication date (basis
 -- 'published'). A new change 备注 naming a month is dated by that month (basis 'remark', bounds the
 -- month): the regulator's own date, even when later than the list's publication (CAC edits old

@@ -78,13 +78,13 @@ final as (
         case
             when latest_row_date > stated_latest
                 then 'moved to ' || cast(latest_row_date as varchar) || ': its latest 备案/登记时间 is after '
-                || case
-                    when stated_precision = 'month' then 'the month ' || strftime(stated_published_at, '%Y-%m')
-                    else 'the notice date ' || cast(stated_published_at as varchar)
-                end || ' the source config gives'
+                    || case
+                        when stated_precision = 'month' then 'the month ' || strftime(stated_published_at, '%Y-%m')
+                        else 'the notice date ' || cast(stated_published_at as varchar)
+                    end || ' the source config gives'
             when latest_row_date > stated_published_at
                 then 'published in ' || strftime(stated_published_at, '%Y-%m')
-                || ' (inferred), not before its latest 备案/登记时间 ' || cast(latest_row_date as varchar)
+                    || ' (inferred), not before its latest 备案/登记时间 ' || cast(latest_row_date as varchar)
             when stated_precision = 'month'
                 then 'published in ' || strftime(stated_published_at, '%Y-%m') || ' (inferred): the day is not known'
             when stated_published_at is null then 'no publication date known'

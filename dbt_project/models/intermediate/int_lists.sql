@@ -37,11 +37,20 @@ label_months as (
             regex_extract('batch_label', '^(20[0-9]{2})年([0-9]{1,2})月$', 2)
         ) }} as label_month
     from (
-        select list_id, batch_label from parsed
+        select
+            list_id,
+            batch_label
+        from parsed
         union
-        select list_id, batch_label from on_page
+        select
+            list_id,
+            batch_label
+        from on_page
         union
-        select list_id, batch_label from in_config
+        select
+            list_id,
+            batch_label
+        from in_config
     ) as labels
 
 ),

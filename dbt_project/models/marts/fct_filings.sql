@@ -1,5 +1,6 @@
 -- One row per filing number: its current fields (from the latest list that shows it), when and in
--- which batch it was first listed, how many lists show it and every registry (list_types) they belong to, and whether it is cancelled (by a
+-- which batch it was first listed, how many lists show it and every registry (list_types) they belong to,
+-- and whether it is cancelled (by a
 -- cancellation notice or a list marking it 已注销), and the province/city/district its number's
 -- administrative code names (int_region_codes). A filing named by a cancellation notice but shown
 -- in no list regtrail holds is known from the notice alone (known_from = 'cancellation_notice'): its

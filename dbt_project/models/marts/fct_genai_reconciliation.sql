@@ -200,9 +200,9 @@ final as (
             case
                 when facts.official_filed is not null and per.cumulative_ondevice > 0
                     then 'The official filed total ' || facts.official_filed || ' counts the '
-                    || per.cumulative_ondevice || ' on-device (手机端侧) services with the '
-                    || per.cumulative_filed || ' filed models: ' || per.cumulative_filed || ' + '
-                    || per.cumulative_ondevice || ' = ' || (per.cumulative_filed + per.cumulative_ondevice) || '.'
+                        || per.cumulative_ondevice || ' on-device (手机端侧) services with the '
+                        || per.cumulative_filed || ' filed models: ' || per.cumulative_filed || ' + '
+                        || per.cumulative_ondevice || ' = ' || (per.cumulative_filed + per.cumulative_ondevice) || '.'
             end,
             case
                 when facts.official_filed is not null or facts.official_registered is not null

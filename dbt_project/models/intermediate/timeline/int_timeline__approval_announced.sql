@@ -40,7 +40,8 @@ final as (
         || '), approved ' || cast(approved_date as varchar) || ', announced in ' || list_id || ' ('
         || case
             when announced_precision = 'month' and announced_latest > announced_date
-                then 'published between ' || cast(announced_date as varchar) || ' and ' || cast(announced_latest as varchar)
+                then 'published between ' || cast(announced_date as varchar)
+                    || ' and ' || cast(announced_latest as varchar)
             else 'published ' || cast(announced_date as varchar)
         end || ').'
         || case when is_late_registration then ' Late registration (补登).' else '' end
@@ -52,7 +53,7 @@ final as (
         || case
             when is_corrected
                 then ' Corrected: the list prints the organisation “' || coalesce(model_name_raw, '')
-                || '” as the model and the model “' || coalesce(entity_name_raw, '') || '” as the organisation.'
+                    || '” as the model and the model “' || coalesce(entity_name_raw, '') || '” as the organisation.'
             else ''
         end as description,
         notice_url as source_url,
