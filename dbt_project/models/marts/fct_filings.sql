@@ -95,7 +95,9 @@ listed_cancellations as (
 
     select
         filing_number,
-        min(valid_from_latest) as cancelled_date
+        -- the date of the first version marking it 已注销, as its filing_cancelled event gives it (the 1st of the
+        -- month for a list dated by its month; the window is on the timeline)
+        arg_min(change_date, version_number) as cancelled_date
     from versions
     where is_cancelled
     group by filing_number
