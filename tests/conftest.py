@@ -97,3 +97,18 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules running Airflow, Celery or dbt first, the rest after, each module's own order kept: under xdist
+    (`make test`: `--dist loadfile`) the longest files start early and the two workers finish together."""
+
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") or item.get_closest_marker("celery"):
+            return 0
+        return 1 if item.get_closest_marker("dbt") else 2
+
+    module_weight: dict[str, int] = {}
+    for item in items:
+        module_weight[item.nodeid.split("::")[0]] = min(module_weight.get(item.nodeid.split("::")[0], 2), weight(item))
+    items.sort(key=lambda item: module_weight[item.nodeid.split("::")[0]])
