@@ -24,6 +24,7 @@ from regtrail.crawl.dryrun import parse_file
 from regtrail.log import events
 from regtrail.parsers.docx_list import DtdRefused, parse_list_docx
 from regtrail.parsers.docx_rows import LEFTOVER_TEXT_LIMIT
+from tests.support.docx import edit_document
 from tests.support.fault_server import FaultServer, respond
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -363,20 +364,6 @@ VARIANTS: dict[str, Callable[[Table], list[str]]] = {f.__name__: f for f in (
 RAW_NUMBER_VARIANTS = {"fullwidth_digits", "nbsp_and_zero_width"}
 
 
-def rebuild(data: bytes, edit: Callable[[etree._Element], object]) -> bytes:
-    """The DOCX `data` with word/document.xml passed through `edit` (every other part copied)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            blob = src.read(info)
-            if info.filename == "word/document.xml":
-                root = etree.fromstring(blob)
-                edit(root)
-                blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            dst.writestr(info, blob)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def originals() -> dict[str, tuple[bytes, list[dict]]]:
     if not LISTS:
@@ -404,7 +391,7 @@ def test_drifted_list_parses_to_the_published_rows(
         assert etree.tostring(root) != before, "the variant changed the document"
 
     path = tmp_path / f"{variant}.docx"
-    path.write_bytes(rebuild(data, edit))
+    path.write_bytes(edit_document(data, edit))
     parsed = parse_list_docx(path.read_bytes())
 
     raw = {r["row_index"]: r.pop("filing_number_raw") for r in parsed.rows if "filing_number_raw" in r}
@@ -435,7 +422,7 @@ def test_a_huge_leftover_is_kept_cut(originals: dict[str, tuple[bytes, list[dict
         totals_footer(table)
         set_text(table.rows[-1].getnext().findall(W + "tc")[1], "注" * 1_000_000)
 
-    parsed = parse_list_docx(rebuild(data, edit))
+    parsed = parse_list_docx(edit_document(data, edit))
     [left] = parsed.leftovers
     assert parsed.rows == want
     assert len(left["text"]) == LEFTOVER_TEXT_LIMIT and left["text_length"] > 1_000_000
@@ -449,7 +436,7 @@ def test_a_list_of_only_leftovers_has_no_filings(originals: dict[str, tuple[byte
         for row in table.rows:
             set_text(table.cell(row, "备案编号"), "待定")
 
-    parsed = parse_list_docx(rebuild(data, edit))
+    parsed = parse_list_docx(edit_document(data, edit))
     assert parsed.rows == []
     assert len(parsed.leftovers) == len(want)
     assert all("待定" in left["reason"] for left in parsed.leftovers)
@@ -500,7 +487,7 @@ def test_parse_emits_leftovers_on_the_list_and_clean_filings(
         footers.extend(totals_footer(table))
 
     path = tmp_path / LISTS[0]
-    path.write_bytes(rebuild(data, edit))
+    path.write_bytes(edit_document(data, edit))
     lines = parse_file(path)
     publication = next(line for line in lines if line["record_type"] == "list_publication")
     filings = [line for line in lines if line["record_type"] == "filing"]
@@ -523,7 +510,7 @@ def test_ingest_from_a_loopback_server_keeps_the_footer_out_of_the_filings(
         footers.extend(totals_footer(find_table(root)))
 
     url = f"https://www.cac.gov.cn/files/{LISTS[0]}"
-    route = respond(200, rebuild(data, edit), {"Content-Type": "application/vnd.openxmlformats-officedocument"})
+    route = respond(200, edit_document(data, edit), {"Content-Type": "application/vnd.openxmlformats-officedocument"})
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if k not in {"REGTRAIL_MIRROR", "REGTRAIL_LOG"}}
     with FaultServer(routes={f"/www.cac.gov.cn/files/{LISTS[0]}": route}) as server:

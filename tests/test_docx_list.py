@@ -8,7 +8,6 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -19,6 +18,7 @@ from regtrail import settings
 from regtrail.mirror.synthetic_docx import HEADERS, build_list_docx, list_title, synthetic_rows
 from regtrail.parsers import docx_list
 from regtrail.parsers.docx_list import ListParseError, ParsedList, parse_list_docx
+from tests.support.docx import edit_document
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CAC_DATA = settings.shared_dir() / "cac_data"
@@ -61,20 +61,6 @@ def as_lists(parsed: ParsedList, list_type: str) -> list[list[str]]:
          r["filing_number"], r["remark"]]
         for r in parsed.rows
     ]  # fmt: skip
-
-
-def edit_document(data: bytes, edit: Callable[[etree._Element], None]) -> bytes:
-    """Rewrite word/document.xml of a DOCX through ``edit`` (the other parts are copied)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            blob = src.read(info)
-            if info.filename == "word/document.xml":
-                root = etree.fromstring(blob)
-                edit(root)
-                blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            dst.writestr(info, blob)
-    return out.getvalue()
 
 
 def w(tag: str, text: str | None = None, **attrs: str) -> etree._Element:
