@@ -76,12 +76,11 @@ def handle_list_document(context: Context, document: Document) -> None:
         handle_notice(context, document, configs)
         return
     url = document.url
-    notice = Notice(url=url, title="", pubtime=None)
-    attachment = Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
+    notice, attachment = lone_file(url)
     try:
         parsed = docx_list.parse_list_docx(document.body)
     except docx_list.ListParseError as exc:
-        raise exc.with_details(**_details(notice, attachment)) from None
+        raise exc.with_details(**attachment_details(notice, attachment)) from None
     emit_list(context, notice, attachment, document, parsed, configs)
 
 
@@ -143,7 +142,13 @@ def expected_count(configs: Sequence[SourceConfig], notice_url: str, batch_label
     return None
 
 
-def _details(notice: Notice, attachment: Attachment) -> dict[str, Any]:
+def lone_file(url: str) -> tuple[Notice, Attachment]:
+    """The notice and attachment of a list file handed over alone (no notice page known): both named by its URL."""
+    return Notice(url=url, title="", pubtime=None), Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
+
+
+def attachment_details(notice: Notice, attachment: Attachment) -> dict[str, Any]:
+    """What a parse failure of an attachment records about where it came from."""
     return {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
 
 
@@ -152,12 +157,12 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     """Parse one list attachment into a list_publication record and one filing record per row."""
     if document.detected_type != "docx":
         error = docx_list.ListParseError(f"attachment is {document.detected_type}, not DOCX; no parser for it yet")
-        context.fail(document, error, **_details(notice, attachment))
+        context.fail(document, error, **attachment_details(notice, attachment))
         return
     try:
         parsed = docx_list.parse_list_docx(document.body)
     except docx_list.ListParseError as exc:
-        context.fail(document, exc, **_details(notice, attachment))
+        context.fail(document, exc, **attachment_details(notice, attachment))
         return
     emit_list(context, notice, attachment, document, parsed, configs)
 

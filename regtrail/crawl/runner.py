@@ -50,6 +50,16 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_ALL_FAILED = 0, 1, 2, 3
 1 some URL failed after its retries or some document could not be parsed, in any source; 2 usage error (unknown
 source); 3 everything failed: failures and not one document fetched and parsed."""
 
+# What the summary line adds when its count is not zero, in this order.
+SUMMARY_EXTRAS = (
+    ("gone", "URL(s) not available (404/410)"),
+    ("missing", "URL(s) not in the archive"),
+    ("quarantined", "unreadable segment(s) moved to the quarantine (see `regtrail replay`)"),
+    ("recovered", "fetch event(s) of quarantined segments recovered from the archive"),
+    ("leftovers", "list row(s) without a valid 备案编号 kept out of the filings (leftover_rows)"),
+    ("broken", "source(s) broken (invalid source.yml or an error in its crawl)"),
+)
+
 
 def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
     """The exit code of a run and a one-line summary saying what happened, per source when something failed."""
@@ -71,18 +81,7 @@ def outcome(command: str, results: dict[str, Counter]) -> tuple[int, str]:
     parsed = total["documents"] - total["unparsed"]
     line = (f"{command}: {len(results)} source(s), {total['documents']} document(s) fetched, {parsed} parsed, "
             f"{total['failed']} URL(s) failed after retries, {total['unparsed']} document(s) could not be parsed")
-    if total["gone"]:
-        line += f", {total['gone']} URL(s) not available (404/410)"
-    if total["missing"]:
-        line += f", {total['missing']} URL(s) not in the archive"
-    if total["quarantined"]:
-        line += f", {total['quarantined']} unreadable segment(s) moved to the quarantine (see `regtrail replay`)"
-    if total["recovered"]:
-        line += f", {total['recovered']} fetch event(s) of quarantined segments recovered from the archive"
-    if total["leftovers"]:
-        line += f", {total['leftovers']} list row(s) without a valid 备案编号 kept out of the filings (leftover_rows)"
-    if total["broken"]:
-        line += f", {total['broken']} source(s) broken (invalid source.yml or an error in its crawl)"
+    line += "".join(f", {total[key]} {what}" for key, what in SUMMARY_EXTRAS if total[key])
     if not (total["failed"] or total["unparsed"] or total["broken"]):
         return EXIT_OK, line
     code = EXIT_ALL_FAILED if parsed <= 0 else EXIT_FAILURES

@@ -66,17 +66,12 @@ def handle_document(context: Context, document: Document) -> None:
         handle_notice(context, document)
         return
     url = document.url
-    notice = Notice(url=url, title="", pubtime=None)
-    attachment = Attachment(label=None, file_name=url.rsplit("/", 1)[-1], url=url)
+    notice, attachment = cac.lone_file(url)
     try:
         parsed = genai_list.parse_genai_document(document.body)
     except genai_list.GenaiParseError as exc:
-        raise exc.with_details(**_details(notice, attachment)) from None
+        raise exc.with_details(**cac.attachment_details(notice, attachment)) from None
     emit_list(context, notice, attachment, document, parsed)
-
-
-def _details(notice: Notice, attachment: Attachment) -> dict[str, Any]:
-    return {"file_name": attachment.file_name, "notice_url": notice.url, "attachment_label": attachment.label}
 
 
 def handle_notice(context: Context, page: Document) -> None:
@@ -144,7 +139,7 @@ def parse_attachment(context: Context, notice: Notice, attachment: Attachment, d
     try:
         parsed = genai_list.parse_genai_document(document.body)
     except genai_list.GenaiParseError as exc:
-        context.fail(document, exc, **_details(notice, attachment))
+        context.fail(document, exc, **cac.attachment_details(notice, attachment))
         return
     emit_list(context, notice, attachment, document, parsed)
 
