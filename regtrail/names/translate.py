@@ -16,7 +16,7 @@ from functools import lru_cache
 import jieba
 from pypinyin import Style, lazy_pinyin
 
-from regtrail.names.glossary import FORMS, INDUSTRY, PLACE_SUFFIX_WORDS, PLACE_SUFFIXES, PLACES
+from regtrail.names.glossary import BRANDS, FORMS, INDUSTRY, PLACE_SUFFIX_WORDS, PLACE_SUFFIXES, PLACES, REGIONS
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -28,6 +28,10 @@ HAN_RUN = re.compile(r"([\u3400-\u9fff]+)")
 PAREN = re.compile(r"\(([^()]*)\)")
 VOWEL_START = re.compile(r"^[aoe]")
 LEGAL_FORM = re.compile(r"股份有限公司|有限责任公司|有限公司")
+# Where an organisation's name ends and one of its units begins: a company's legal form, a university or
+# academy (重庆医科大学 | 附属第二医院; 中国中医科学院 | 中医药信息研究所); not 大学生, a student.
+UNIT_BOUNDARY = re.compile(r"股份有限公司|有限责任公司|有限公司|科学院|医学院|大学(?!生)")
+RARE_WORD = 50  # a word jieba's dictionary counts fewer times is one of its odd entries (通科技, 联网络)
 _FORMS = sorted(FORMS, key=len, reverse=True)
 _INDUSTRY = sorted(INDUSTRY, key=len, reverse=True)
 
@@ -65,11 +69,11 @@ class Translator:
                 used |= inner_used
                 continue
             forms: list[str] = []
-            if index == last:
+            if index == last and piece not in self.brands:
                 piece, forms = _peel(piece, _FORMS, FORMS, single_last=True)
             if piece:
                 part, part_used = self._part(piece, first=index == 0)
-                words += part
+                words += _noun_last(part)
                 used |= part_used
             words += forms
             used |= bool(forms)
@@ -88,17 +92,19 @@ class Translator:
         words: list[str] = []
         brand = self._brand(_segments(text)) if first and HAN.match(text) else None
         if brand:
-            trade, _ = self._trade(text[brand[1]:], brand_first=False)
+            trade, _ = self._trade(text[brand[1]:], brand_first=False, named=True)
             return [brand[0], *trade], True
-        while first and (place := self._place(text)):
+        while first and (place := self._place(text, regions=not words)):
             words.append(place[0])
             text = text[place[1]:]
         trade, used = self._trade(text, brand_first=first)
         return words + trade, used or bool(words)
 
-    def _place(self, text: str) -> tuple[str, int] | None:
+    def _place(self, text: str, regions: bool = False) -> tuple[str, int] | None:
         """(English, length) of the place name `text` starts with: the longest run of its leading whole words
-        that is a known place (阿里巴巴 does not start with the place 阿里)."""
+        that is a known place (阿里巴巴 does not start with the place 阿里); a region (华东) where `regions`."""
+        if regions and text[:2] in REGIONS:
+            return REGIONS[text[:2]], 2
         ends, end = [], 0
         for word in _segments(text):
             end += len(word)
@@ -114,7 +120,7 @@ class Translator:
                 return self.places[text[:size]], size
         return None
 
-    def _trade(self, text: str, brand_first: bool) -> tuple[list[str], bool]:
+    def _trade(self, text: str, brand_first: bool, named: bool = False) -> tuple[list[str], bool]:
         """The trade name and industry words, as words: jieba's words in pinyin, syllables of a word joined,
         single characters paired; a brand in English when it is the first whole word(s); a whole word of the
         glossary or a place in English when a trade name comes before it, or when only such words follow."""
@@ -126,17 +132,18 @@ class Translator:
             if not HAN.match(run):
                 out += run.split()
                 continue
-            segments = _segments(run)
+            segments = _resegment([piece for segment in _segments(run) for piece in self._split_suffix(segment)])
             brand = self._brand(segments) if brand_first and not out else None
             if brand:
                 out.append(brand[0])
                 segments, used = segments[brand[2]:], True
-            segments = [piece for segment in segments for piece in self._split_suffix(segment)]
             english = [self._english(segment) for segment in segments]
             pending: list[str] = []
             for index, segment in enumerate(segments):
-                named = bool(out) or len("".join(pending)) > 1
-                if english[index] and (named or all(english[index:])):
+                before = "".join(pending)
+                # a trade name has two characters or more: 鑫 before 视觉 is part of it (Xinshijue, not Xin Vision)
+                lone = len(before) == 1 and len(segment) == 2
+                if english[index] and (named or bool(out) or len(before) > 1 or (not lone and all(english[index:]))):
                     out += [_pinyin(word) for word in _merge_singles(pending)] + [english[index]]
                     pending, used = [], True
                 else:
@@ -146,20 +153,30 @@ class Translator:
 
 
     def _brand(self, segments: list[str]) -> tuple[str, int, int] | None:
-        """(English, characters, words) of the longest run of leading whole words that is a brand."""
+        """(English, characters, words) of the longest run of leading whole words that is a brand, and of the
+        brands that follow it word for word (天翼 爱音乐 -> Tianyi iMusic)."""
         for size in range(len(segments), 0, -1):
             joined = "".join(segments[:size])
             if joined in self.brands:
+                more = self._brand(segments[size:]) if size < len(segments) else None
+                if more:
+                    return f"{self.brands[joined]} {more[0]}", len(joined) + more[1], size + more[2]
                 return self.brands[joined], len(joined), size
         return None
 
     def _split_suffix(self, word: str) -> list[str]:
-        """A word ending in a glossary word after two characters or more, split there (工商银行 -> 工商, 银行)."""
-        if len(word) < 4 or self._english(word):
+        """A word ending in a glossary word or brand after two characters or more, split there (工商银行 -> 工商,
+        银行; 海尔集团 -> 海尔, 集团); after one character too where jieba's dictionary holds the word only as a
+        rarity (通科技 -> 通, 科技; 联网络 -> 联, 网络), as a real word there (微电子) is read whole."""
+        if len(word) < 3 or self._english(word) or word in self.brands:
             return [word]
-        for size in range(len(word) - 2, 1, -1):
-            if _glossary(word[-size:]):
-                return [word[:-size], word[-size:]]
+        rare = _tokenizer().FREQ.get(word, 0) < RARE_WORD
+        for size in range(len(word) - 1, 1, -1):
+            head, tail = word[:-size], word[-size:]
+            if len(head) == 1 and not rare:
+                continue
+            if _glossary(tail):
+                return [head, tail]
         return [word]
 
     def _english(self, word: str) -> str | None:
@@ -180,14 +197,47 @@ class Translator:
         return " ".join(best[-1]) if best[-1] else None
 
 
+def _resegment(segments: list[str]) -> list[str]:
+    """A single character and the glossary word it begins with the next word, read as that glossary word and
+    the rest (大 数据科技 -> 大数据 科技: Big Data Technology, not Da Data Technology)."""
+    out: list[str] = []
+    index = 0
+    while index < len(segments):
+        word = segments[index]
+        following = segments[index + 1] if index + 1 < len(segments) else ""
+        if len(word) == 1 and HAN.match(word) and len(following) > 1 and not _glossary(word + following[:1]):
+            for size in range(len(following), 0, -1):
+                head, tail = word + following[:size], following[size:]
+                if _glossary(head) and (not tail or (len(tail) > 1 and _glossary(tail))):
+                    out += [head, tail] if tail else [head]
+                    index += 2
+                    break
+            else:
+                out.append(word)
+                index += 1
+            continue
+        out.append(word)
+        index += 1
+    return out
+
+
+def _noun_last(words: list[str]) -> list[str]:
+    """An adjective of the glossary ending a part of a name is its noun: 联通数据智能有限公司 is ... Data
+    Intelligence Co., Ltd., 百川智能（北京）... is Baichuan Intelligence (Beijing) ..."""
+    if words and words[-1].endswith(" Intelligent") or words[-1:] == ["Intelligent"]:
+        return [*words[:-1], words[-1][: -len("Intelligent")] + "Intelligence"]
+    return words
+
+
 def _glossary(word: str) -> str | None:
     """English of a whole word of the glossary (industry word or form of more than one character)."""
     return INDUSTRY.get(word) or (FORMS.get(word) if len(word) > 1 else None)
 
 
 def _unit(text: str) -> tuple[str, str] | None:
-    """(company, unit) when a legal form is followed by more name (a branch, an institute), else None."""
-    for match in LEGAL_FORM.finditer(text):
+    """(organisation, unit) when a legal form, university or academy is followed by more name (a branch, an
+    institute, a hospital), else None."""
+    for match in UNIT_BOUNDARY.finditer(text):
         left, right = text[: match.end()], text[match.end():]
         if right.strip() and left.count("(") == left.count(")"):
             return left, right
@@ -215,7 +265,7 @@ def _tokenizer() -> jieba.Tokenizer:
     """jieba's dictionary plus the glossary's words, so that 人工智能 or 律师事务所 come out whole; a tokenizer of
     its own, jieba's default one is left as it is."""
     tokenizer = jieba.Tokenizer()
-    for word in (*INDUSTRY, *FORMS):
+    for word in (*INDUSTRY, *FORMS, *BRANDS, *PLACES):
         if len(word) > 1:
             tokenizer.add_word(word)
     return tokenizer
