@@ -5,9 +5,10 @@ from regtrail.names.translate import (
     ROMANISED,
     TRANSLATED,
     Translator,
+    legal_form_pinyin,
     places_from_admin_codes,
     provinces_from_admin_codes,
 )
 
-__all__ = ["OFFICIAL", "ROMANISED", "TRANSLATED", "Translator", "places_from_admin_codes",
+__all__ = ["OFFICIAL", "ROMANISED", "TRANSLATED", "Translator", "legal_form_pinyin", "places_from_admin_codes",
            "provinces_from_admin_codes"]

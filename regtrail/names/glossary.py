@@ -255,7 +255,7 @@ INDUSTRY: dict[str, str] = {
     "银行": "Bank",
     "汽车": "Automobile",
     "出行": "Mobility",
-    "旅游": "Travel",
+    "旅游": "Tourism",
     "体育": "Sports",
     "家居": "Home",
     "能源": "Energy",
@@ -340,6 +340,27 @@ INDUSTRY: dict[str, str] = {
     "技术转移": "Technology Transfer",
     "人形机器人": "Humanoid Robot",
     "大数据中心": "Big Data Center",
+    "数字孪生": "Digital Twin",
+    "气象": "Meteorological",
+    "租赁": "Leasing",
+    "车联网": "Internet of Vehicles",
+    "口腔": "Dental",
+    "无线": "Wireless",
+    "区块链": "Blockchain",
+    "信用": "Credit",
+    "信用管理": "Credit Management",
+    "食品": "Food",
+    "餐饮": "Catering",
+    "资源": "Resources",
+    "矿产": "Mineral",
+    "标准": "Standard",
+    "电脑": "Computer",
+    "多媒体": "Multimedia",
+    "精密": "Precision",
+    "机械": "Machinery",
+    "边缘计算": "Edge Computing",
+    "人力资源管理": "Human Resources Management",
+    "林业": "Forestry",
 }
 
 # Provinces (and the like) whose customary English spelling is not their plain pinyin.
@@ -355,9 +376,16 @@ PLACES: dict[str, str] = {
     "哈尔滨": "Harbin",
     "呼和浩特": "Hohhot",
     "乌鲁木齐": "Urumqi",
+    "长子": "Zhangzi",
+    "乐清": "Yueqing",
+    "乐亭": "Laoting",
     "粤港澳大湾区": "Guangdong-Hong Kong-Macao Greater Bay Area",
     "粤港澳": "Guangdong-Hong Kong-Macao",
 }
+
+# Readings of characters in place names where pypinyin's first choice is another one (长治 is Changzhi, not
+# Zhangzhi; 朝阳 Chaoyang; 单县 Shanxian; 蚌埠 Bengbu); a place read otherwise is in PLACES (长子 Zhangzi).
+PLACE_READINGS: dict[str, str] = {"长": "chang", "朝": "chao", "单": "shan", "蚌": "beng", "乐": "le"}
 
 # Regions named by a direction, a place only where a name starts with one (华东师范大学 East China Normal
 # University); after a place they are part of the trade name (武汉华中数控 -> Wuhan Huazhong ...).
@@ -451,4 +479,22 @@ BRANDS: dict[str, str] = {
     "对外经济贸易大学": "University of International Business and Economics",
     "中国中医科学院": "China Academy of Chinese Medical Sciences",
     "人民日报": "People's Daily",
+    "金山云": "Kingsoft Cloud",
+    "金山": "Kingsoft",
+    "米哈游": "miHoYo",
+    "华硕": "ASUS",
+    "众安": "ZhongAn",
+    "中国铁塔": "China Tower",
+    "宜家": "IKEA",
+    "米思米": "MISUMI",
+    "老板电器": "Robam Appliances",
+    "优必选": "UBTECH",
+    "云知声": "Unisound",
+    "欢太": "HeyTap",
+    "群核": "Manycore",
+    "知网": "CNKI",
+    "新氧": "SoYoung",
+    "彩讯": "Richinfo",
+    "中国气象局": "China Meteorological Administration",
+    "中国林业科学研究院": "Chinese Academy of Forestry",
 }

@@ -16,7 +16,16 @@ from functools import lru_cache
 import jieba
 from pypinyin import Style, lazy_pinyin
 
-from regtrail.names.glossary import BRANDS, FORMS, INDUSTRY, PLACE_SUFFIX_WORDS, PLACE_SUFFIXES, PLACES, REGIONS
+from regtrail.names.glossary import (
+    BRANDS,
+    FORMS,
+    INDUSTRY,
+    PLACE_READINGS,
+    PLACE_SUFFIX_WORDS,
+    PLACE_SUFFIXES,
+    PLACES,
+    REGIONS,
+)
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -31,6 +40,7 @@ LEGAL_FORM = re.compile(r"股份有限公司|有限责任公司|有限公司")
 # Where an organisation's name ends and one of its units begins: a company's legal form, a university or
 # academy (重庆医科大学 | 附属第二医院; 中国中医科学院 | 中医药信息研究所); not 大学生, a student.
 UNIT_BOUNDARY = re.compile(r"股份有限公司|有限责任公司|有限公司|科学院|医学院|大学(?!生)")
+CONJUNCTIONS = ("与", "和", "及")
 RARE_WORD = 50  # a word jieba's dictionary counts fewer times is one of its odd entries (通科技, 联网络)
 _FORMS = sorted(FORMS, key=len, reverse=True)
 _INDUSTRY = sorted(INDUSTRY, key=len, reverse=True)
@@ -105,6 +115,10 @@ class Translator:
         that is a known place (阿里巴巴 does not start with the place 阿里); a region (华东) where `regions`."""
         if regions and text[:2] in REGIONS:
             return REGIONS[text[:2]], 2
+        first = _segments(text)[0] if text else ""
+        for size in range(2, len(first) - 1):  # a place and a brand read as one word: 青岛海尔 -> Qingdao, 海尔
+            if self.places.get(first[:size]) and first[size:] in self.brands:
+                return self.places[first[:size]], size
         ends, end = [], 0
         for word in _segments(text):
             end += len(word)
@@ -138,6 +152,9 @@ class Translator:
                 out.append(brand[0])
                 segments, used = segments[brand[2]:], True
             english = [self._english(segment) for segment in segments]
+            for index in range(1, len(segments) - 1):  # 区块链 与 边缘计算: Blockchain and Edge Computing
+                if segments[index] in CONJUNCTIONS and english[index - 1] and english[index + 1]:
+                    english[index] = "and"
             pending: list[str] = []
             for index, segment in enumerate(segments):
                 before = "".join(pending)
@@ -198,12 +215,19 @@ class Translator:
 
 
 def _resegment(segments: list[str]) -> list[str]:
-    """A single character and the glossary word it begins with the next word, read as that glossary word and
-    the rest (大 数据科技 -> 大数据 科技: Big Data Technology, not Da Data Technology)."""
+    """Words that together make a glossary word, joined (人力 资源 -> 人力资源: Human Resources); a single
+    character and the glossary word it begins with the next word, read as that glossary word and the rest
+    (大 数据科技 -> 大数据 科技: Big Data Technology, not Da Data Technology)."""
     out: list[str] = []
     index = 0
     while index < len(segments):
         word = segments[index]
+        joined = next((size for size in (3, 2) if index + size <= len(segments)
+                       and _glossary("".join(segments[index:index + size]))), 0)
+        if joined:
+            out.append("".join(segments[index:index + joined]))
+            index += joined
+            continue
         following = segments[index + 1] if index + 1 < len(segments) else ""
         if len(word) == 1 and HAN.match(word) and len(following) > 1 and not _glossary(word + following[:1]):
             for size in range(len(following), 0, -1):
@@ -324,9 +348,34 @@ def _pinyin(word: str) -> str:
     return joined[:1].upper() + joined[1:]
 
 
+def _place_pinyin(place: str) -> str:
+    """A place name in pinyin with the readings places take (长治 Changzhi, 朝阳 Chaoyang)."""
+    syllables = lazy_pinyin(place, style=Style.NORMAL, errors="default", v_to_u=False)
+    if len(syllables) == len(place):
+        syllables = [PLACE_READINGS.get(char, syllable) for char, syllable in zip(place, syllables, strict=True)]
+    joined = syllables[0] + "".join(("'" if VOWEL_START.match(s) else "") + s for s in syllables[1:])
+    return joined[:1].upper() + joined[1:]
+
+
 def _join(words: Iterable[str]) -> str:
     text = " ".join(word.strip() for word in words if word and word.strip())
     return re.sub(r"\s+([),.])", r"\1", re.sub(r"\(\s+", "(", text))
+
+
+LEGAL_FORM_SYLLABLES = {"youxian": "有限", "gongsi": "公司", "zeren": "责任", "gufen": "股份"}
+
+
+def legal_form_pinyin(name: str, english: str) -> dict[str, int]:
+    """Syllables of a legal form (有限 youxian, 公司 gongsi, 责任 zeren, 股份 gufen) that `english` carries in
+    pinyin beyond what the rest of the Chinese name spells: {} for 天津又闲网络科技有限公司 -> Tianjin Youxian
+    Network Technology Co., Ltd. (又闲 is the trade name), {"youxian": 1, "gongsi": 1} for a form left as pinyin."""
+    letters = re.sub(r"[^a-z]", "", english.lower())
+    rest = name
+    for chinese in LEGAL_FORM_SYLLABLES.values():
+        rest = rest.replace(chinese, " ")
+    spelt = re.sub(r"[^a-z]", "", "".join(lazy_pinyin(rest, style=Style.NORMAL, errors="default")).lower())
+    excess = {syllable: letters.count(syllable) - spelt.count(syllable) for syllable in LEGAL_FORM_SYLLABLES}
+    return {syllable: count for syllable, count in excess.items() if count > 0}
 
 
 def provinces_from_admin_codes(rows: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -356,7 +405,7 @@ def places_from_admin_codes(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 base = name[: -len(suffix)]
                 break
-        short = PLACES.get(base) or _pinyin(base)
+        short = PLACES.get(base) or _place_pinyin(base)
         if level == "district":
             suffix = name[len(base):]
             english = f"{short} {PLACE_SUFFIX_WORDS[suffix]}" if suffix in PLACE_SUFFIX_WORDS else short
