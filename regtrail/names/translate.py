@@ -285,14 +285,21 @@ def _peel(text: str, keys: list[str], table: Mapping[str, str], keep: int = 0,
 
 
 @lru_cache(maxsize=1)
-def _tokenizer() -> jieba.Tokenizer:
-    """jieba's dictionary plus the glossary's words, so that 人工智能 or 律师事务所 come out whole; a tokenizer of
-    its own, jieba's default one is left as it is."""
+def _dictionary() -> tuple[jieba.Tokenizer, frozenset[str]]:
+    """jieba's dictionary plus the glossary's words, brands and places, so that 人工智能, 律师事务所 or 硅基智能
+    come out whole (a tokenizer of its own, jieba's default one is left as it is); and the brands jieba's
+    dictionary lacks, which are read as unknown words where no brand applies."""
     tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    brands_only = frozenset(word for word in BRANDS if len(word) > 1 and not tokenizer.FREQ.get(word))
     for word in (*INDUSTRY, *FORMS, *BRANDS, *PLACES):
         if len(word) > 1:
             tokenizer.add_word(word)
-    return tokenizer
+    return tokenizer, brands_only
+
+
+def _tokenizer() -> jieba.Tokenizer:
+    return _dictionary()[0]
 
 
 @lru_cache(maxsize=65536)
@@ -308,9 +315,10 @@ def _merge_singles(words: list[str]) -> list[str]:
     """Runs of single characters read two by two (an odd last one joins the pair before it); a lone one joins
     the word after it (else the one before). A word of three characters or more that jieba's dictionary does
     not hold (its HMM guessed it: 睿途星耀) is read two by two as well."""
-    dictionary = _tokenizer().FREQ
+    tokenizer, brands_only = _dictionary()
     words = [piece for word in words for piece in
-             (list(word) if len(word) >= 3 and HAN.match(word) and not dictionary.get(word) else [word])]
+             (list(word) if len(word) >= 3 and HAN.match(word) and (not tokenizer.FREQ.get(word) or word in brands_only)
+              else [word])]
     merged: list[str] = []
     pending = ""
 
