@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from regtrail.cli.analyst import main
-from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, Translator
+from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, Translator, legal_form_pinyin
 from regtrail.names.data import (
     GROUPS_SEED,
     OFFICIAL_SEED,
@@ -99,6 +99,77 @@ def test_translation_place_trade_name_industry_form(plain: Translator, name: str
     assert plain.translate(name) == (expected, TRANSLATED)
 
 
+@pytest.fixture(scope="module")
+def seeded() -> Translator:
+    """The translator over the seeds: places of the admin-code table, brands of the glossary and groups seed."""
+    return translator()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    # brands, a whole first word (or run of words) of the trade name
+    ("五八到家有限公司", "58 Daojia Co., Ltd."),
+    ("北京五八赶集优才信息技术有限公司", "Beijing 58 Ganji Youcai Information Technology Co., Ltd."),
+    ("平安科技（深圳）有限公司", "Ping An Technology (Shenzhen) Co., Ltd."),
+    ("万兴科技（湖南）有限公司", "Wondershare Technology (Hunan) Co., Ltd."),
+    ("深圳力维智联技术有限公司", "Shenzhen ZNV Zhilian Technology Co., Ltd."),
+    ("上海米哈游秘法科技有限公司", "Shanghai miHoYo Mifa Technology Co., Ltd."),
+    ("北京金山云网络技术有限公司", "Beijing Kingsoft Cloud Network Technology Co., Ltd."),
+    # a brand jieba splits is a word of the tokenizer (硅基智能, not 硅基 智能科技)
+    ("南京硅基智能科技集团股份有限公司", "Nanjing Silicon Intelligence Technology Group Co., Ltd."),
+    # brands following each other (天翼 爱音乐), not 天翼爱 + Music
+    ("天翼爱音乐文化科技有限公司", "Tianyi iMusic Culture Technology Co., Ltd."),
+    # a brand found once a compound's glossary suffix is split off (海尔集团 -> 海尔 集团)
+    ("海尔集团（青岛）金盈控股有限公司", "Haier Group (Qingdao) Jinying Holdings Co., Ltd."),
+    # a place and a brand in one word of jieba (青岛海尔)
+    ("青岛海尔多媒体有限公司", "Qingdao Haier Multimedia Co., Ltd."),
+    # a brand that is a whole name wins over the forms it ends with (not Harbin University of Technology)
+    ("哈尔滨工业大学", "Harbin Institute of Technology"),
+    # 联通 alone is China Unicom; 数据智能 ending the name is a noun
+    ("联通数据智能有限公司", "China Unicom Data Intelligence Co., Ltd."),
+    ("深圳元始智能有限公司", "Shenzhen Yuanshi Intelligence Co., Ltd."),
+    # industry words of the glossary
+    ("金保信社保卡科技有限公司", "Jinbaoxin Social Security Card Technology Co., Ltd."),
+    ("深圳市懒人在线科技有限公司", "Shenzhen Lanren Online Technology Co., Ltd."),
+    # a rare word of jieba's dictionary split before a glossary word (通科技 -> 通 科技)
+    ("北京分贝通科技有限公司", "Beijing Fenbeitong Technology Co., Ltd."),
+    # a trade name has two characters or more: a lone one joins a two-character word after it
+    ("北京首发展智能科技有限公司", "Beijing Shoufazhan Intelligent Technology Co., Ltd."),
+    # a single character and the glossary word it starts (大 数据科技 -> 大数据 科技)
+    ("浪潮（山东）大数据科技有限公司", "Inspur (Shandong) Big Data Technology Co., Ltd."),
+    # 与/和 between glossary words
+    ("北京微芯区块链与边缘计算研究院", "Beijing Weixin Blockchain and Edge Computing Research Institute"),
+    # places: customary spellings, readings of place names, regions at a name's start
+    ("哈尔滨思和信息技术股份有限公司", "Harbin Sihe Information Technology Co., Ltd."),
+    ("长治市玖安网络科技有限公司", "Changzhi Jiu'an Network Technology Co., Ltd."),
+    ("上海朝阳永续信息技术股份有限公司", "Shanghai Chaoyang Yongxu Information Technology Co., Ltd."),
+    ("粤港澳大湾区数字经济研究院", "Guangdong-Hong Kong-Macao Greater Bay Area Digital Economy Research Institute"),
+    ("华东师范大学", "East China Normal University"),
+    # institutions: university forms, units of a university, hospitals, centres
+    ("北京邮电大学", "Beijing University of Posts and Telecommunications"),
+    ("重庆医科大学附属第二医院", "Chongqing Medical University Affiliated Second Hospital"),
+    ("广东省疾病预防控制中心", "Guangdong Center for Disease Control and Prevention"),
+])
+def test_translation_rules_over_the_seeds(seeded: Translator, name: str, expected: str) -> None:
+    assert seeded.translate(name) == (expected, TRANSLATED)
+
+
+def test_rules_keep_to_their_place(seeded: Translator) -> None:
+    """A region after a place is part of the trade name; 大学生 (a student) is no university's unit; a brand
+    jieba's dictionary lacks is read as an unknown word where no brand applies."""
+    assert seeded.translate("武汉华中数控股份有限公司")[0] == "Wuhan Huazhong Shukong Co., Ltd."
+    assert seeded.translate("北京大学生创业服务有限公司")[0].startswith("Beijing Daxuesheng ")
+    assert Translator().translate("北京月之暗面科技有限公司")[0] == "Beijing Yuezhi Anmian Technology Co., Ltd."
+
+
+def test_legal_form_pinyin_told_from_a_trade_name() -> None:
+    assert legal_form_pinyin("天津又闲网络科技有限公司", "Tianjin Youxian Network Technology Co., Ltd.") == {}
+    assert legal_form_pinyin("家悠享家政服务有限公司", "Jiayouxiang Housekeeping Service Co., Ltd.") == {}
+    assert legal_form_pinyin("天津又闲网络科技有限公司", "Tianjin Youxian Network Technology Youxian Gongsi") == {
+        "youxian": 1, "gongsi": 1}
+    assert legal_form_pinyin("某某科技股份有限公司", "Moumou Technology Gufen Youxian Gongsi") == {
+        "gufen": 1, "youxian": 1, "gongsi": 1}
+
+
 def test_romanised_only_where_nothing_applies(plain: Translator) -> None:
     assert plain.translate("朴食AI营养师") == ("Pushi AI Yingyangshi", ROMANISED)
     assert plain.translate("北京朴食") == ("Beijing Pushi", TRANSLATED)  # the place is translated
@@ -138,6 +209,11 @@ def test_every_real_organisation_named_in_english(shared: Path) -> None:
     assert len(names) > 5000  # the 35 DS/AR lists and the genAI rows
     legal_pinyin = {zh: en for zh, (en, _) in names.items() if LEGAL_FORM_PINYIN.search(en)}
     assert not legal_pinyin
+    assert not {zh: en for zh, (en, _) in names.items() if legal_form_pinyin(zh, en)}
+    # trade names whose pinyin holds the letters stay as they are (又闲 Youxian, 悠享 youxiang)
+    for zh in ("天津又闲网络科技有限公司", "家悠享家政服务有限公司"):
+        if zh in names:
+            assert "youxian" in names[zh][0].lower(), names[zh]
     sources = [source for _, source in names.values()]
     assert sources.count(ROMANISED) <= 0.05 * len(names)
     assert set(sources) <= {OFFICIAL, TRANSLATED, ROMANISED}
