@@ -136,6 +136,10 @@ def seeded() -> Translator:
     ("北京首发展智能科技有限公司", "Beijing Shoufazhan Intelligent Technology Co., Ltd."),
     # a single character and the glossary word it starts (大 数据科技 -> 大数据 科技)
     ("浪潮（山东）大数据科技有限公司", "Inspur (Shandong) Big Data Technology Co., Ltd."),
+    # ... and the last character of a word jieba guessed (云润大 数据服务 -> 云润 大数据 服务)
+    ("云润大数据服务有限公司", "Yunrun Big Data Service Co., Ltd."),
+    # foreign companies by their own name
+    ("西门子（中国）有限公司", "Siemens (China) Co., Ltd."),
     # 与/和 between glossary words
     ("北京微芯区块链与边缘计算研究院", "Beijing Weixin Blockchain and Edge Computing Research Institute"),
     # places: customary spellings, readings of place names, regions at a name's start

@@ -215,9 +215,9 @@ class Translator:
 
 
 def _resegment(segments: list[str]) -> list[str]:
-    """Words that together make a glossary word, joined (人力 资源 -> 人力资源: Human Resources); a single
-    character and the glossary word it begins with the next word, read as that glossary word and the rest
-    (大 数据科技 -> 大数据 科技: Big Data Technology, not Da Data Technology)."""
+    """Words that together make a glossary word, joined (人力 资源 -> 人力资源: Human Resources); the last character
+    of a single-character or rare word and the glossary word it begins with the next word, read as that glossary
+    word (大 数据科技 -> 大数据 科技, 云润大 数据服务 -> 云润 大数据 服务: Big Data, not Da Data)."""
     out: list[str] = []
     index = 0
     while index < len(segments):
@@ -229,20 +229,27 @@ def _resegment(segments: list[str]) -> list[str]:
             index += joined
             continue
         following = segments[index + 1] if index + 1 < len(segments) else ""
-        if len(word) == 1 and HAN.match(word) and len(following) > 1 and not _glossary(word + following[:1]):
-            for size in range(len(following), 0, -1):
-                head, tail = word + following[:size], following[size:]
-                if _glossary(head) and (not tail or (len(tail) > 1 and _glossary(tail))):
-                    out += [head, tail] if tail else [head]
-                    index += 2
-                    break
-            else:
-                out.append(word)
-                index += 1
+        borrowed = _borrow(word, following) if HAN.match(word) and len(following) > 1 else None
+        if borrowed:
+            out += borrowed
+            index += 2
             continue
         out.append(word)
         index += 1
     return out
+
+
+def _borrow(word: str, following: str) -> list[str] | None:
+    """`word` and `following` re-cut where the last character of `word` (a single one, or the end of a word
+    jieba's dictionary holds only as a rarity or not at all) starts a glossary word ending within `following`,
+    the rest of `following` being a glossary word as well."""
+    if len(word) > 1 and _tokenizer().FREQ.get(word, 0) >= RARE_WORD:
+        return None
+    for size in range(len(following), 0, -1):
+        head, tail = word[-1] + following[:size], following[size:]
+        if _glossary(head) and (not tail or (len(tail) > 1 and _glossary(tail))):
+            return [piece for piece in (word[:-1], head, tail) if piece]
+    return None
 
 
 def _noun_last(words: list[str]) -> list[str]:
