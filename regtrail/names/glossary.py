@@ -369,6 +369,8 @@ INDUSTRY: dict[str, str] = {
     "经纪": "Brokerage",
     "会展": "Convention and Exhibition",
     "机电": "Mechanical and Electrical",
+    "热水器": "Water Heater",
+    "职业技能": "Vocational Skills",
     "林业": "Forestry",
 }
 
@@ -505,6 +507,9 @@ BRANDS: dict[str, str] = {
     "新氧": "SoYoung",
     "彩讯": "Richinfo",
     "第一财经": "Yicai",
+    "长安": "Changan",
+    "珍爱网": "Zhenai.com",
+    "艾欧史密斯": "A. O. Smith",
     "西门子": "Siemens",
     "大金": "Daikin",
     "顺丰": "SF",
