@@ -504,6 +504,8 @@ BRANDS: dict[str, str] = {
     "欢太": "HeyTap",
     "群核": "Manycore",
     "知网": "CNKI",
+    "同方知网": "Tongfang CNKI",
+    "众安信科": "ZhongAn Xinke",
     "新氧": "SoYoung",
     "彩讯": "Richinfo",
     "第一财经": "Yicai",
