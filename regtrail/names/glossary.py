@@ -370,6 +370,7 @@ INDUSTRY: dict[str, str] = {
     "会展": "Convention and Exhibition",
     "机电": "Mechanical and Electrical",
     "热水器": "Water Heater",
+    "电网": "Power Grid",
     "职业技能": "Vocational Skills",
     "林业": "Forestry",
 }
@@ -509,6 +510,8 @@ BRANDS: dict[str, str] = {
     "新氧": "SoYoung",
     "彩讯": "Richinfo",
     "第一财经": "Yicai",
+    "南方电网": "China Southern Power Grid",
+    "国家电网": "State Grid",
     "长安": "Changan",
     "珍爱网": "Zhenai.com",
     "艾欧史密斯": "A. O. Smith",
