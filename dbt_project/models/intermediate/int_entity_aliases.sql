@@ -1,6 +1,7 @@
--- One row per (group, alias): every name under which news may mention a corporate group, from the
--- reviewed seed entity_aliases (group names, entity names and their listed aliases). ASCII aliases
--- match case-insensitively on word boundaries; Chinese aliases match as substrings.
+-- One row per entry of the reviewed seed entity_aliases: a corporate group's own names (entity_name_zh
+-- NULL) or one of its legal entities as the lists print it, with the aliases news may use for it. The one
+-- model that reads the seed: the marts take an organisation's corporate group and aliases from here,
+-- int_news_entity_mentions the names it looks for in news, int_entity_english_names the group names.
 with
 
 seed as (
@@ -9,48 +10,15 @@ seed as (
 
 ),
 
-groups as (
-
-    select distinct
-        group_id,
-        group_name_en,
-        group_name_zh
-    from seed
-
-),
-
-names as (
-
-    select
-        group_id,
-        group_name_en as alias
-    from seed
-    union
-    select
-        group_id,
-        group_name_zh
-    from seed
-    union
-    select
-        group_id,
-        unnest(string_split(aliases, '|')) as alias
-    from seed
-    where aliases is not null
-
-),
-
 final as (
 
-    select distinct
-        names.group_id,
-        groups.group_name_en,
-        groups.group_name_zh,
-        trim(names.alias) as alias,
-        {{ regex_matches('trim(names.alias)', '^[\\x20-\\x7E]+$') }} as is_ascii
-    from names
-    inner join groups
-        on names.group_id = groups.group_id
-    where nullif(trim(names.alias), '') is not null
+    select
+        group_id,
+        group_name_en,
+        group_name_zh,
+        entity_name_zh,
+        case when aliases is null then {{ empty_string_list() }} else string_split(aliases, '|') end as aliases
+    from seed
 
 )
 

@@ -4,7 +4,7 @@
 words, jieba-segmented + industry words of the glossary + legal form, e.g. 北京月之暗面科技有限公司 ->
 Beijing Moonshot Technology Co., Ltd.); `romanised` (pinyin only) where no glossary word, form, place or
 brand applies. Places come from the seed admin_codes, brands from regtrail.names.glossary.BRANDS and the
-group names of the seed entity_aliases.
+group names of the seed entity_aliases (int_entity_aliases).
 
 A Python model: dbt cannot enforce a contract on it; dim_entities, which exposes the result, is
 contracted (name_en not null).
@@ -20,7 +20,7 @@ from regtrail.names.translate import OFFICIAL
 def model(dbt, session):
     dbt.config(materialized="table")
     official = dict(dbt.ref("entity_names_official").project("name_zh, name_en").fetchall())
-    groups = dbt.ref("entity_aliases").project("group_name_zh, group_name_en").distinct().fetchall()
+    groups = dbt.ref("int_entity_aliases").project("group_name_zh, group_name_en").distinct().fetchall()
     codes = dbt.ref("admin_codes").project("cast(adcode as varchar), name").fetchall()
     translator = Translator(places_from_admin_codes(codes), {**BRANDS, **dict(groups)},
                             provinces_from_admin_codes(codes))

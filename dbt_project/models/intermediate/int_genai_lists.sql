@@ -4,7 +4,8 @@
 -- its month only is dated 'inferred' and spans the month (published_at the 1st, published_latest the last
 -- day). Either way a list cannot have been published before the latest 备案时间/登记时间 it prints: when a
 -- row is dated later, published_at moves to that day (date_basis 'inferred') and date_note says so.
--- Rows of the list's current document and parser version only.
+-- Rows of the list's current document and parser version only; the list record's counts, official totals
+-- and accepted differences (source config) come along for fct_genai_reconciliation.
 with
 
 current_versions as (
@@ -15,7 +16,9 @@ current_versions as (
 
 lists as (
 
-    select lists.*
+    select
+        lists.*,
+        min(lists.observed_at) over (partition by lists.list_id) as first_observed_at
     from {{ ref('stg_cac__genai_lists') }} as lists
     inner join current_versions
         on lists.document_digest = current_versions.document_digest
@@ -50,9 +53,18 @@ stated as (
         lists.published_precision as stated_precision,
         {{ precision_latest('lists.published_at', 'lists.published_precision') }} as stated_latest,
         row_dates.latest_row_date,
+        lists.document_digest,
+        lists.file_type,
+        lists.is_synthetic,
+        lists.expected_filings,
+        lists.expected_registrations,
+        lists.expected_ondevice,
+        lists.official_total_json,
+        lists.accepted_differences_json,
         lists.notice_url,
         lists.attachment_url,
-        lists.observed_at
+        lists.observed_at,
+        lists.first_observed_at
     from lists
     left join row_dates
         on lists.list_id = row_dates.list_id and lists.document_digest = row_dates.document_digest
@@ -90,9 +102,18 @@ final as (
             when stated_published_at is null then 'no publication date known'
             else 'dated by its notice'
         end as date_note,
+        document_digest,
+        file_type,
+        is_synthetic,
+        expected_filings,
+        expected_registrations,
+        expected_ondevice,
+        official_total_json,
+        accepted_differences_json,
         notice_url,
         attachment_url,
-        observed_at
+        observed_at,
+        first_observed_at
     from stated
 
 )

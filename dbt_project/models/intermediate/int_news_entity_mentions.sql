@@ -1,5 +1,6 @@
--- One row per (article, corporate group) the article names, matched against the alias seed on the
--- headline and body: English aliases case-insensitively on word boundaries, Chinese by substring.
+-- One row per (article, corporate group) the article names, matched on the headline and body against
+-- every name of the group (int_entity_aliases: its English and Chinese names, and the aliases of the
+-- group and of its entities): ASCII names case-insensitively on word boundaries, others by substring.
 with
 
 articles as (
@@ -8,9 +9,54 @@ articles as (
 
 ),
 
-aliases as (
+entries as (
 
     select * from {{ ref('int_entity_aliases') }}
+
+),
+
+groups as (
+
+    select distinct
+        group_id,
+        group_name_en,
+        group_name_zh
+    from entries
+
+),
+
+names as (
+
+    select
+        group_id,
+        group_name_en as alias
+    from entries
+    union
+    select
+        group_id,
+        group_name_zh
+    from entries
+    union
+    select
+        group_id,
+        unnest(aliases) as alias
+    from entries
+
+),
+
+-- one row per (group, name) to look for
+aliases as (
+
+    select distinct
+        names.group_id,
+        groups.group_name_en,
+        groups.group_name_zh,
+        trim(names.alias) as alias,
+        {{ regex_matches('trim(names.alias)', '^[\\x20-\\x7E]+$') }} as is_ascii
+    from names
+    inner join groups
+        on names.group_id = groups.group_id
+    where nullif(trim(names.alias), '') is not null
 
 ),
 

@@ -1,7 +1,8 @@
 -- One row per organisation (normalised Chinese name) that appears in a filing list, a generative-AI
 -- list or a cancellation notice. English name from int_entity_english_names (the reviewed seed
 -- entity_names_official, else a translation, else pinyin; `name_en_source` says which); aliases and
--- corporate group from the reviewed seed entity_aliases; a renamed company keeps one row per name.
+-- corporate group from the reviewed seed entity_aliases (int_entity_aliases); a renamed company keeps one
+-- row per name.
 -- province/city/district: where most of its filing numbers' administrative codes and generative-AI 属地 place it.
 with
 
@@ -35,9 +36,9 @@ english as (
 
 ),
 
-seed as (
+groups as (
 
-    select * from {{ ref('entity_aliases') }}
+    select * from {{ ref('int_entity_aliases') }}
     where entity_name_zh is not null
 
 ),
@@ -162,13 +163,10 @@ final as (
         all_names.entity_name as entity_name_zh,
         english.name_en,
         english.name_en_source,
-        case
-            when seed.aliases is null then {{ empty_string_list() }}
-            else string_split(seed.aliases, '|')
-        end as aliases,
-        seed.group_id,
-        seed.group_name_en as group_name,
-        seed.group_name_zh,
+        coalesce(groups.aliases, {{ empty_string_list() }}) as aliases,
+        groups.group_id,
+        groups.group_name_en as group_name,
+        groups.group_name_zh,
         coalesce(spellings.spelling_variants, {{ empty_string_list() }}) as spelling_variants,
         listed_under_name.first_listed_date,
         listed_under_name.last_listed_date,
@@ -192,8 +190,8 @@ final as (
         on all_names.entity_name = current_holdings.entity_name
     left join spellings
         on all_names.entity_name = spellings.entity_name
-    left join seed
-        on all_names.entity_name = seed.entity_name_zh
+    left join groups
+        on all_names.entity_name = groups.entity_name_zh
     left join entity_regions
         on all_names.entity_name = entity_regions.entity_name
             and entity_regions.rank = 1

@@ -150,13 +150,13 @@ regions as (
 
 ),
 
--- the corporate group of an organisation, as in the other marts (seed entity_aliases)
+-- the corporate group of an organisation, as in the other marts (int_entity_aliases)
 entity_groups as (
 
     select
         entity_name_zh,
         min(group_name_en) as entity_group
-    from {{ ref('entity_aliases') }}
+    from {{ ref('int_entity_aliases') }}
     where entity_name_zh is not null
     group by entity_name_zh
 

@@ -6,7 +6,7 @@
 -- `is_late_registration` say what is irregular about them, and `is_synthetic` marks rows of lists the
 -- mirror invented (never true with the real data). The 属地 is resolved to a province (int_region_codes)
 -- as in the other marts; the organisation's English name is dim_entities' (int_entity_english_names),
--- its group the seed entity_aliases'.
+-- its group int_entity_aliases' (the reviewed seed entity_aliases).
 with
 
 approvals as (
@@ -20,7 +20,7 @@ entities as (
     select
         entity_name_zh,
         group_name_en
-    from {{ ref('entity_aliases') }}
+    from {{ ref('int_entity_aliases') }}
     where entity_name_zh is not null
 
 ),

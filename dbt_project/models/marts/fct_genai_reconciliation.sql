@@ -6,8 +6,9 @@
 -- it) or 'rows_only' (no official total for this period: only the row counts are checked).
 -- The official filed total counts the on-device (手机端侧) services of a list's third table with the filed
 -- models: the filed side compares cumulative_filed + cumulative_ondevice with it, and `explanation` says so.
--- Lists are dated and ordered by int_genai_lists (a notice's day, else the inferred month; never before a
--- row they print).
+-- The lists (current document and parser version, counts and totals of the source config) come from
+-- int_genai_lists, dated and ordered as it dates them (a notice's day, else the inferred month; never before
+-- a row they print).
 with
 
 current_versions as (
@@ -16,25 +17,10 @@ current_versions as (
 
 ),
 
-list_dates as (
-
-    select * from {{ ref('int_genai_lists') }}
-
-),
-
 lists as (
 
-    select
-        lists.*,
-        min(lists.observed_at) over (partition by lists.list_id) as first_observed_at
-    from {{ ref('stg_cac__genai_lists') }} as lists
-    inner join current_versions
-        on lists.document_digest = current_versions.document_digest
-            and lists.parser_version = current_versions.current_parser_version
-    where not lists.is_summary
-    qualify row_number() over (
-            partition by lists.list_id order by lists.observed_at desc, lists.document_digest desc, lists.event_id asc
-        ) = 1
+    select * from {{ ref('int_genai_lists') }}
+    where not is_summary
 
 ),
 
@@ -62,11 +48,11 @@ per_list as (
     select
         lists.list_id,
         lists.period,
-        list_dates.published_at,
-        list_dates.published_precision,
-        list_dates.published_latest,
-        list_dates.date_basis as published_basis,
-        list_dates.date_note as published_note,
+        lists.published_at,
+        lists.published_precision,
+        lists.published_latest,
+        lists.date_basis as published_basis,
+        lists.date_note as published_note,
         lists.file_type,
         lists.is_synthetic,
         coalesce(filings.row_count, 0) as filing_rows,
@@ -85,8 +71,6 @@ per_list as (
         lists.attachment_url,
         lists.first_observed_at
     from lists
-    left join list_dates
-        on lists.list_id = list_dates.list_id
     left join rows as filings
         on lists.list_id = filings.list_id and lists.document_digest = filings.document_digest
             and filings.genai_kind = 'filing'

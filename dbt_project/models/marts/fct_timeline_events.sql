@@ -1,6 +1,6 @@
 -- One row per event on the timeline: the union of the event models in intermediate/timeline/
 -- (filing_listed, filing_changed, filing_cancelled, approval_announced, news_reported; each model
--- says how its events are dated), joined to the reviewed seed entity_aliases, so "everything about
+-- says how its events are dated), joined to the reviewed seed entity_aliases (int_entity_aliases), so "everything about
 -- Huawei" is one WHERE on entity_group (or the Chinese or English name, int_entity_english_names),
 -- and to the province/city/district of the filing number's administrative code or the approval's 属地
 -- (int_region_codes).
@@ -77,7 +77,7 @@ entities as (
         group_id,
         group_name_en,
         group_name_zh
-    from {{ ref('entity_aliases') }}
+    from {{ ref('int_entity_aliases') }}
     where entity_name_zh is not null
 
 ),
@@ -94,7 +94,7 @@ groups as (
         group_id,
         group_name_en,
         group_name_zh
-    from {{ ref('entity_aliases') }}
+    from {{ ref('int_entity_aliases') }}
 
 ),
 
