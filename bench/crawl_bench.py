@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import figures  # noqa: E402
-from regtrail import runner, settings  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.crawl import runner  # noqa: E402
 from regtrail.crawl.context import Context, LiveTransport  # noqa: E402
 from regtrail.crawl.sources import get_sources  # noqa: E402
 from regtrail.log import events  # noqa: E402
