@@ -52,8 +52,9 @@ def add_option(parser: argparse.ArgumentParser) -> None:
 
 
 def command_line() -> str:
-    """The command as run: BENCH_* variables, the niceness, interpreter, script and arguments."""
-    env = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith("BENCH_")]
+    """The command as run: BENCH_* variables and PYTHONPATH, the niceness, interpreter, script and arguments."""
+    env = [f"{key}={value}" for key, value in sorted(os.environ.items())
+           if key.startswith("BENCH_") or key == "PYTHONPATH"]
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
     nice = ["nice", "-n", str(niceness)] if niceness else []
     python = Path(sys.executable)
