@@ -220,7 +220,7 @@ def main() -> None:
                         "(default $BENCH_MEMORY_LIMIT)")
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("build_bench", args)
+    recording = figures.start("build_bench", args)
     work = args.keep or Path(tempfile.mkdtemp(prefix="regtrail-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     home, full_file = work / "home", work / "build" / "warehouse.duckdb"
@@ -301,7 +301,7 @@ def main() -> None:
                                            ("floor", floor)) if build["exit"] != 0]
         if failed:
             sys.exit(f"dbt build failed ({', '.join(failed)}): figures not recorded")
-        started.record(recorded(state.record_events, args.memory_limit or profile_memory_limit() or "not set",
+        recording.record(recorded(state.record_events, args.memory_limit or profile_memory_limit() or "not set",
                                 {"full": full, "incremental": incremental, "no_change": unchanged, "floor": floor},
                                 added, ratio, copy_s, floor, latency))
     finally:

@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("cli_bench", args)
+    recording = figures.start("cli_bench", args)
     print(f"load average {os.getloadavg()}, {os.cpu_count()} cores")
     measured: dict[str, object] = {"runs": args.runs}
     for key, label, command in (("console", "regtrail --help", [REGTRAIL, "--help"]),
@@ -55,7 +55,7 @@ def main() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     count, heavy = out.stderr.strip().splitlines()[-1].split(" ", 1)
     print(f"modules loaded by --help: {count}; heavy among them: {heavy}")
-    started.record({**measured, "modules": int(count), "heavy_modules": ", ".join(json.loads(heavy)) or "none"})
+    recording.record({**measured, "modules": int(count), "heavy_modules": ", ".join(json.loads(heavy)) or "none"})
 
 
 if __name__ == "__main__":

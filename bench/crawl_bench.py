@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--rate-requests", type=int, default=6, help="requests in the rate-limited run")
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("crawl_bench", args)
+    recording = figures.start("crawl_bench", args)
     os.environ.pop("REGTRAIL_MIRROR_RATE_LIMIT", None)
     with tempfile.TemporaryDirectory(prefix="regtrail-bench-") as tmp, start_mirror(
             build_site(settings.shared_dir())) as mirror:
@@ -99,7 +99,7 @@ def main() -> None:
         print(f"rate limit 1 req/s: observed {rate} requests/s to {host} ({args.rate_requests} notices + robots.txt)")
     print(json.dumps({"first": first, "second": second, "wall_ratio": round(ratio, 3),
                       "bytes_saved": round(saved, 4), "observed_rate_per_host": rates}, ensure_ascii=False))
-    started.record({"sources": "all" if not args.sources else ", ".join(args.sources),
+    recording.record({"sources": "all" if not args.sources else ", ".join(args.sources),
                     "first_new_record_events": first["new_record_events"], "wall_ratio": round(ratio, 3),
                     **{f"{name}_{key}": run[key] for name, run in (("first", first), ("second", second))
                        for key in ("requests", "bytes_downloaded")},

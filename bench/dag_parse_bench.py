@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("dag_parse_bench", args)
+    recording = figures.start("dag_parse_bench", args)
     with tempfile.TemporaryDirectory(prefix="regtrail-dagbench-") as tmp:
         home = Path(tmp)
         ensure_manifest(home)
@@ -80,7 +80,7 @@ def main() -> None:
     measured = {"parse_median_s": round(parse, 3), "preload_median_s": round(preload, 3),
                 "process_median_s": round(wall, 3), "runs": args.runs, "tasks": results[0]["tasks"]}
     print(json.dumps(measured))
-    started.record(measured)
+    recording.record(measured)
 
 
 if __name__ == "__main__":

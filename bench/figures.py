@@ -4,7 +4,7 @@ docs/performance.md renders its tables from those files with cog.
     cog -I . --check docs/performance.md    # `make docs`: fails when a table differs from the JSON
     cog -I . -r docs/performance.md         # `make bench` (after the benches): rewrites the tables
 
-A bench calls `started = figures.start(name)` first (time, load average) and `started.record(values)` last;
+A bench calls `recording = figures.start(name)` first (time, load average) and `recording.record(values)` last;
 `--no-record` (`figures.add_option`) prints without overwriting the file. The templates in the page read
 the values through `figures.values(name)`, which notes every key read, so a test can check that each file
 holds exactly the keys its template reads.
@@ -52,9 +52,9 @@ def add_option(parser: argparse.ArgumentParser) -> None:
 
 
 def command_line() -> str:
-    """The command as run: BENCH_* variables and PYTHONPATH, the niceness, interpreter, script and arguments."""
+    """The command as run: BENCH_*, REGTRAIL_* and PYTHONPATH settings, niceness, interpreter, script, arguments."""
     env = [f"{key}={value}" for key, value in sorted(os.environ.items())
-           if key.startswith("BENCH_") or key == "PYTHONPATH"]
+           if key.startswith(("BENCH_", "REGTRAIL_")) or key == "PYTHONPATH"]
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
     nice = ["nice", "-n", str(niceness)] if niceness else []
     python = Path(sys.executable)

@@ -112,13 +112,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the home here and keep it")
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("output_bound_bench", args)
+    recording = figures.start("output_bound_bench", args)
     base = args.keep or Path(tempfile.mkdtemp(prefix="output-bound-"))
     try:
         found = measure(base / "home", args.rows, args.chars, args.cells)
         mb = 1024 * 1024
         feeds = {k: v for k, v in found.items() if k.startswith("feeds/")}
-        started.record({
+        recording.record({
             "rows": args.rows, "cells": args.cells, "chars": args.chars, "characters": found["characters written"],
             "report_mb": round(found["report/index.html"] / mb, 2),
             "all_atom_mb": round(found["feeds/all.atom"] / mb, 2),

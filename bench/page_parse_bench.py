@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="page sizes in bytes, comma-separated")
     figures.add_option(parser)
     args = parser.parse_args(argv)
-    started = figures.start("page_parse_bench", args)
+    recording = figures.start("page_parse_bench", args)
     per_kb: dict[str, list[float]] = {"parse_notice": [], "parse_article": []}
     largest: dict[str, float] = {}
     print(f"{'parser':<14}{'page KB':>9}{'median s':>10}{'ms per KB':>11}")
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             per_kb[name].append(seconds * 1000 / kb)
             largest[name], largest["page_kb"] = seconds, kb
     notice, article = per_kb["parse_notice"], per_kb["parse_article"]
-    started.record({
+    recording.record({
         "repeat": args.repeat, "sizes": len(notice), "largest_kb": round(largest["page_kb"]),
         "notice_largest_s": round(largest["parse_notice"], 2), "article_largest_s": round(largest["parse_article"], 2),
         "notice_ms_per_kb_min": round(min(notice), 2), "notice_ms_per_kb_max": round(max(notice), 2),

@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("parse_bench", args)
+    recording = figures.start("parse_bench", args)
     folder = settings.shared_dir() / "cac_data" / "original_docx"
     files = sorted(folder.glob("*.docx"))
     if not files:
@@ -90,7 +90,7 @@ def main() -> None:
                 "regtrail_s": round(totals["regtrail"][0], 3), "python_docx_s": round(totals["python-docx"][0], 3),
                 "lxml_tree_s": round(bare_total, 3)}
     print(json.dumps(measured))
-    started.record(measured)
+    recording.record(measured)
 
 
 if __name__ == "__main__":

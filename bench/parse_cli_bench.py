@@ -52,7 +52,7 @@ def main() -> None:
 
     figures.add_option(parser)
     args = parser.parse_args()
-    started = figures.start("parse_cli_bench", args)
+    recording = figures.start("parse_cli_bench", args)
 
     folder = settings.shared_dir() / "cac_data" / "original_docx"
     files = sorted(folder.glob("*.docx"), key=lambda p: p.stat().st_size, reverse=True)[: args.files]
@@ -79,7 +79,7 @@ def main() -> None:
               f" {parse_wall:>15.3f} / {parse_cpu:.3f} {ratios[-1]:>8.2f} / {cpu_ratios[-1]:.2f}")
     print(f"ratio regtrail parse / python-docx script, wall time: median {statistics.median(ratios):.2f}, "
           f"max {max(ratios):.2f}; CPU time: median {statistics.median(cpu_ratios):.2f} (target <= 0.50)")
-    started.record({"files": len(files), "repeat": args.repeat,
+    recording.record({"files": len(files), "repeat": args.repeat,
                     "wall_ratio_median": round(statistics.median(ratios), 2), "wall_ratio_max": round(max(ratios), 2),
                     "cpu_ratio_median": round(statistics.median(cpu_ratios), 2), **largest})
 
