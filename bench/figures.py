@@ -64,13 +64,13 @@ def command_line() -> str:
 
 
 def git_commit() -> str:
-    """HEAD's short hash, `+dirty` when tracked files other than the figures differ from it."""
+    """HEAD's short hash, `+dirty` when tracked files outside docs/ (the pages, the figures) differ from it."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
     try:
         head = git("rev-parse", "--short=12", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs/figures")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
