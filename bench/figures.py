@@ -32,6 +32,8 @@ META_KEYS = ("bench", "command", "started_at", "load_average", "cores", "commit"
 
 READ: dict[str, set[str]] = defaultdict(set)
 """Per bench, the value keys the rendered templates have read (for tests/test_perf_figures.py)."""
+LISTED: set[str] = set()
+"""The benches whose runs have been rendered."""
 
 
 class FiguresError(Exception):
@@ -180,6 +182,7 @@ def runs(benches: Sequence[str]) -> str:
     rows = []
     for bench in benches:
         figures = load(bench)
+        LISTED.add(bench)
         rows.append((f"`{bench}`", f"`{figures['command']}`", figures["started_at"].replace("T", " "),
                      " / ".join(f"{x:.2f}" for x in figures["load_average"]), str(figures["cores"]),
                      f"{figures['wall_s']:.0f} s", f"`{figures['commit']}`"))
