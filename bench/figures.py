@@ -87,16 +87,18 @@ class Started:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     load_average: tuple[float, float, float] = field(default_factory=os.getloadavg)
     clock: float = field(default_factory=time.perf_counter)
+    command: str = field(default_factory=command_line)  # before the bench sets variables of its own
+    commit: str = field(default_factory=git_commit)  # the code as it was when the run started
 
     def record(self, values: Mapping[str, Any]) -> Path | None:
         """Write docs/figures/<bench>.json (unless --no-record); returns the path written."""
         if not self.record_figures:
             return None
         figures = {
-            "bench": self.bench, "command": command_line(),
+            "bench": self.bench, "command": self.command,
             "started_at": self.started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "load_average": [round(x, 2) for x in self.load_average], "cores": os.cpu_count(),
-            "commit": git_commit(), "wall_s": round(time.perf_counter() - self.clock, 1), "values": dict(values)}
+            "commit": self.commit, "wall_s": round(time.perf_counter() - self.clock, 1), "values": dict(values)}
         FIGURES.mkdir(parents=True, exist_ok=True)
         path = FIGURES / f"{self.bench}.json"
         scratch = path.with_suffix(".json.tmp")
