@@ -104,7 +104,7 @@ class Started:
         scratch = path.with_suffix(".json.tmp")
         scratch.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         scratch.replace(path)
-        print(f"figures written to {path.relative_to(REPO)}", flush=True)
+        print(f"figures written to {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
         return path
 
 
