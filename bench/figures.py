@@ -40,11 +40,8 @@ class FiguresError(Exception):
     """A figures file is missing or unreadable."""
 
 
-class MissingValue(FiguresError, KeyError):
-    """A template reads a value its bench did not record (a KeyError, so names in a verdict fall back to builtins)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+class MissingValue(FiguresError):
+    """A template reads a value its bench did not record."""
 
 
 def add_option(parser: argparse.ArgumentParser) -> None:
@@ -136,8 +133,7 @@ class Values(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._values:
-            raise MissingValue(f"docs/figures/{self.bench}.json has no value {key!r}: the template and the bench "
-                               "disagree")
+            raise KeyError(key)  # so that a name such as `max` falls back to the builtins
         READ[self.bench].add(key)
         return self._values[key]
 
@@ -155,14 +151,23 @@ def values(bench: str) -> Values:
 SAFE_BUILTINS = {"max": max, "min": min, "abs": abs, "round": round, "len": len}
 
 
+def evaluate(bench: str, expression: str) -> Any:
+    """A Python expression of this page's templates, whose names are the bench's values."""
+    try:
+        return eval(expression, {"__builtins__": SAFE_BUILTINS}, values(bench))  # noqa: S307 (our own page)
+    except NameError as error:
+        raise MissingValue(f"docs/figures/{bench}.json has no value {error.name!r}: the template and the bench "
+                           "disagree") from None
+
+
 def fill(bench: str, template: str) -> str:
-    """`template` with `{key:format}` fields filled from the bench's values."""
-    return template.format_map(values(bench))
+    """`template` as an f-string over the bench's values: `{rows:,}`, `{added / events:.1%}`."""
+    return str(evaluate(bench, "f" + repr(template)))
 
 
 def judge(bench: str, expression: str) -> str:
-    """A verdict: a Python expression over the bench's values (names are value keys)."""
-    return str(eval(expression, {"__builtins__": SAFE_BUILTINS}, values(bench)))  # noqa: S307 (our own page)
+    """A verdict: an expression over the bench's values, such as `'met' if ratio >= 5 else 'missed'`."""
+    return str(evaluate(bench, expression))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
