@@ -36,7 +36,8 @@ test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or 
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m 'not slow and not dbt and not celery'
 
-docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning
+docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning or on a figure table
+	$(BIN)/cog -I . --check --check-fail-msg='docs/performance.md differs from docs/figures/*.json: run make bench, or $(BIN)/cog -I . -r docs/performance.md' docs/performance.md
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test-celery: venv  ## the CeleryExecutor scale-out test alone (Redis, PostgreSQL, moto S3, two workers)
@@ -57,7 +58,7 @@ clean:
 	rm -rf data dbt_project/target dbt_project/logs
 
 .PHONY: bench
-bench: venv  ## benchmark figures (BENCH_EVENTS=200000 for a quicker run; BENCH_DEMO=1 also times `make demo`)
+bench: venv  ## benchmark figures into docs/figures/, then docs/performance.md's tables (BENCH_EVENTS=200000 for a quicker run; BENCH_DEMO=1 also times `make demo`)
 	$(BIN)/python bench/run_all.py
 
 .PHONY: bench-airflow

@@ -17,6 +17,7 @@
    no data). Then the same build run warm (median of 3): by dbtRunner in one process that has imported dbt
    and parsed the project already, so the difference is what dbt's start-up adds to every build.
 6. Entity timeline latency: median of --queries runs of the analyst query on fct_timeline_events.
+The figures are also written to docs/figures/build_bench.json (--no-record: print only).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 import duckdb  # noqa: E402
 
+from bench import figures  # noqa: E402
 from regtrail.mirror import synthetic_events  # noqa: E402
 
 DBT = Path(sys.executable).with_name("dbt")
@@ -188,6 +190,23 @@ def fixed_cost_floor(work: Path, profiles: Path, events: int = 2000, warm_runs: 
     return {**result, **json.loads(warm.stdout.strip().splitlines()[-1]), "events": state.record_events}
 
 
+NODE_KINDS = ("incremental_models", "marts", "other_models", "tests", "seeds", "outside_nodes", "node_count")
+
+
+def recorded(state_events: int, memory_limit: str, builds: dict[str, dict], added: int, ratio: float, copy_s: float,
+             floor: dict, latency: dict) -> dict:
+    """The figures docs/performance.md quotes, flat: each build's wall time and seconds by node kind."""
+    values: dict = {"events": state_events, "memory_limit": memory_limit, "added_events": added,
+                    "incremental_ratio": round(ratio, 3), "copy_s": round(copy_s, 2), "floor_events": floor["events"],
+                    "floor_warm_s": floor["warm_median_s"], "full_peak_mib": builds["full"]["peak_rss_mib"],
+                    "fastest_test_s": builds["floor"]["nodes"].get("fastest_test_s")}
+    for name, build in builds.items():
+        values[f"{name}_wall_s"] = build["wall_s"]
+        values |= {f"{name}_{kind}": build["nodes"][kind] for kind in NODE_KINDS}
+    return values | {key: latency[key] for key in ("rows_returned", "timeline_rows", "arrow_median_ms", "arrow_p90_ms",
+                                                   "fetchall_median_ms", "fetchall_p90_ms")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", "1000000")))
@@ -199,7 +218,9 @@ def main() -> None:
     parser.add_argument("--also-memory-limit", default=os.environ.get("BENCH_MEMORY_LIMIT"),
                         help="also time one more full build of the same log with this memory_limit, e.g. none or 3GB "
                         "(default $BENCH_MEMORY_LIMIT)")
+    figures.add_option(parser)
     args = parser.parse_args()
+    recording = figures.start("build_bench", args)
     work = args.keep or Path(tempfile.mkdtemp(prefix="regtrail-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     home, full_file = work / "home", work / "build" / "warehouse.duckdb"
@@ -276,6 +297,13 @@ def main() -> None:
                           "incremental": incremental, "incremental_ratio": round(ratio, 3), "copy_s": round(copy_s, 2),
                           "no_change": unchanged, "floor": floor,
                           "timeline": latency}))
+        failed = [name for name, build in (("full", full), ("incremental", incremental), ("no_change", unchanged),
+                                           ("floor", floor)) if build["exit"] != 0]
+        if failed:
+            sys.exit(f"dbt build failed ({', '.join(failed)}): figures not recorded")
+        recording.record(recorded(state.record_events, args.memory_limit or profile_memory_limit() or "not set",
+                                {"full": full, "incremental": incremental, "no_change": unchanged, "floor": floor},
+                                added, ratio, copy_s, floor, latency))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -37,7 +37,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from regtrail import buildlock, publication, settings, warehouse  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.build import buildlock, publication, warehouse  # noqa: E402
 from regtrail.mirror.cancellation_fixtures import CANCELLATIONS  # noqa: E402
 from regtrail.mirror.genai_fixtures import GENAI_ROWS, ONDEVICE_ROWS, period_label  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402

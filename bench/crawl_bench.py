@@ -6,6 +6,7 @@
    requests sent, response-body bytes downloaded, 304s, new record events, wall time, ratio.
 2. A short rate-limited run (REGTRAIL_MIRROR_RATE_LIMIT=1, the production default of 1 request/s
    per host): requests per second observed per host, from the fetch events' start times.
+The figures are also written to docs/figures/crawl_bench.json (--no-record: print only).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from regtrail import runner, settings  # noqa: E402
+from bench import figures  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.crawl import runner  # noqa: E402
 from regtrail.crawl.context import Context, LiveTransport  # noqa: E402
 from regtrail.crawl.sources import get_sources  # noqa: E402
 from regtrail.log import events  # noqa: E402
@@ -75,7 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", nargs="*", help="sources to crawl (default: all)")
     parser.add_argument("--rate-requests", type=int, default=6, help="requests in the rate-limited run")
+    figures.add_option(parser)
     args = parser.parse_args()
+    recording = figures.start("crawl_bench", args)
     os.environ.pop("REGTRAIL_MIRROR_RATE_LIMIT", None)
     with tempfile.TemporaryDirectory(prefix="regtrail-bench-") as tmp, start_mirror(
             build_site(settings.shared_dir())) as mirror:
@@ -94,6 +99,13 @@ def main() -> None:
         print(f"rate limit 1 req/s: observed {rate} requests/s to {host} ({args.rate_requests} notices + robots.txt)")
     print(json.dumps({"first": first, "second": second, "wall_ratio": round(ratio, 3),
                       "bytes_saved": round(saved, 4), "observed_rate_per_host": rates}, ensure_ascii=False))
+    recording.record({"sources": "all" if not args.sources else ", ".join(args.sources),
+                    "first_new_record_events": first["new_record_events"], "wall_ratio": round(ratio, 3),
+                    **{f"{name}_{key}": run[key] for name, run in (("first", first), ("second", second))
+                       for key in ("requests", "bytes_downloaded")},
+                    **{f"second_{key}": second[key] for key in ("new_record_events", "fetch_events", "not_modified",
+                                                                "unchanged", "fetch_failures")},
+                    "max_observed_rate": max(rates.values(), default=0.0)})
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 Each run is a new interpreter. It first imports what Airflow's DAG processor has loaded before it
 parses a file (airflow.sdk, cosmos, DagBag), then times `DagBag(dag_folder=<the file>)`: the file's
 import and DAG collection, what Airflow reports as the file's parse time; and the whole cold process.
-Medians of N runs. Prints figures,
-asserts nothing. Without dbt_project/target/manifest.json Cosmos would run `dbt ls` at parse time:
+Medians of N runs. Prints figures and
+writes them to docs/figures/dag_parse_bench.json (--no-record: print only); asserts nothing.
+Without dbt_project/target/manifest.json Cosmos would run `dbt ls` at parse time:
 the script creates the manifest with `dbt parse` first when it is missing.
 """
 
@@ -25,6 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DAG_FILE = REPO / "dags" / "regtrail_cac.py"
 MANIFEST = REPO / "dbt_project" / "target" / "manifest.json"
+sys.path.insert(0, str(REPO))
+
+from bench import figures  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -50,7 +54,9 @@ def ensure_manifest(home: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
+    figures.add_option(parser)
     args = parser.parse_args()
+    recording = figures.start("dag_parse_bench", args)
     with tempfile.TemporaryDirectory(prefix="regtrail-dagbench-") as tmp:
         home = Path(tmp)
         ensure_manifest(home)
@@ -71,9 +77,10 @@ def main() -> None:
     print(f"DAG file parse (DagBag of {DAG_FILE.relative_to(REPO)}, airflow + cosmos already loaded): median "
           f"{parse * 1000:.0f} ms of {args.runs} fresh processes (target <= 1 s); {results[0]['tasks']} tasks")
     print(f"cold process: importing airflow.sdk + cosmos {preload:.2f} s, whole process {wall:.2f} s (medians)")
-    print(json.dumps({"parse_median_s": round(parse, 3), "preload_median_s": round(preload, 3),
-                      "process_median_s": round(wall, 3), "runs": args.runs, "tasks": results[0]["tasks"],
-                      "manifest": MANIFEST.exists()}))
+    measured = {"parse_median_s": round(parse, 3), "preload_median_s": round(preload, 3),
+                "process_median_s": round(wall, 3), "runs": args.runs, "tasks": results[0]["tasks"]}
+    print(json.dumps(measured))
+    recording.record(measured)
 
 
 if __name__ == "__main__":

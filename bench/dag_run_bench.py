@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from regtrail import airflow_env  # noqa: E402
+from regtrail.ops import airflow_env  # noqa: E402
 from regtrail.ops.orchestration import WAREHOUSE_DAG  # noqa: E402
 
 BIN = Path(sys.executable).parent

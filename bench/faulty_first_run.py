@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from regtrail import runner, settings  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.crawl import runner  # noqa: E402
 from regtrail.crawl.sources import get_sources  # noqa: E402
 from regtrail.log import events  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402

@@ -9,7 +9,8 @@ algorithm name holds --chars characters (with --cells 2..4 also its products, pu
 change: the build's DuckDB memory limit, 1.3 GB, allows about 2 such cells per row). Then the real
 `regtrail build` and `regtrail publish --no-docs`, and the sizes of the report and of every feed against the
 text in the log. The report and each feed must stay bounded (≤ 25 MB for 30 × 1 MB cells; in fact a few MB,
-most of it plotly.js) whatever the cells hold.
+most of it plotly.js) whatever the cells hold. Writes the figures to docs/figures/output_bound_bench.json
+(--no-record: print only).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import figures  # noqa: E402
 from tests.support.events import (  # noqa: E402
     DS,
     DS_ATTACHMENT_URL,
@@ -83,7 +85,7 @@ def sizes(home: Path) -> dict[str, int]:
 
 
 def measure(home: Path, rows: int, chars: int, cells: int = 1) -> dict[str, int]:
-    """Write the list, build, publish; returns the sizes (and prints the figures)."""
+    """Write the list, build, publish; returns the sizes and the characters written (and prints the figures)."""
     written = write_hostile_list(home, rows, chars, cells)
     build = run(home, "build")
     publish = run(home, "publish", "--no-docs")
@@ -99,7 +101,7 @@ def measure(home: Path, rows: int, chars: int, cells: int = 1) -> dict[str, int]
           f"{sum(feeds.values()) / mb:.2f} MB in all")
     worst = max(found["report/index.html"], *feeds.values())
     print(f"bound {BOUND / mb:.0f} MB per file: {'kept' if worst <= BOUND else 'EXCEEDED'}")
-    return found
+    return found | {"characters written": written}
 
 
 def main() -> None:
@@ -108,10 +110,19 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1_000_000)
     parser.add_argument("--cells", type=int, default=1, choices=range(1, 5), help="huge cells per row")
     parser.add_argument("--keep", type=Path, help="build the home here and keep it")
+    figures.add_option(parser)
     args = parser.parse_args()
+    recording = figures.start("output_bound_bench", args)
     base = args.keep or Path(tempfile.mkdtemp(prefix="output-bound-"))
     try:
-        measure(base / "home", args.rows, args.chars, args.cells)
+        found = measure(base / "home", args.rows, args.chars, args.cells)
+        mb = 1024 * 1024
+        feeds = {k: v for k, v in found.items() if k.startswith("feeds/")}
+        recording.record({
+            "rows": args.rows, "cells": args.cells, "chars": args.chars, "characters": found["characters written"],
+            "report_mb": round(found["report/index.html"] / mb, 2),
+            "all_atom_mb": round(found["feeds/all.atom"] / mb, 2),
+            "largest_feed_mb": round(max(feeds.values()) / mb, 2), "bound_mb": BOUND // mb})
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -6,7 +6,8 @@ Both parsers run in the same process on the same bytes (read once), alternating 
 parsed `--repeat` times by each and the median time per file is kept. The baseline is the
 straightforward python-docx reading: Document(); for row in tables[0].rows: [c.text for c in row.cells].
 For reference, a bare lxml tree parse of each file's word/document.xml (unzip + etree.fromstring, no
-rows read) is timed the same way. Prints figures; asserts nothing.
+rows read) is timed the same way. Prints figures and writes them to docs/figures/parse_bench.json
+(--no-record: print only); asserts nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import docx  # noqa: E402
 from lxml import etree  # noqa: E402
 
+from bench import figures  # noqa: E402
 from regtrail import settings  # noqa: E402
 from regtrail.parsers.docx_list import parse_list_docx  # noqa: E402
 
@@ -57,7 +59,9 @@ def median_time(function, data: bytes, repeat: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
+    figures.add_option(parser)
     args = parser.parse_args()
+    recording = figures.start("parse_bench", args)
     folder = settings.shared_dir() / "cac_data" / "original_docx"
     files = sorted(folder.glob("*.docx"))
     if not files:
@@ -82,12 +86,11 @@ def main() -> None:
           f"ratio {ratio:.1f}x (target >= 5x)")
     print(f"total seconds: regtrail {totals['regtrail'][0]:.3f}, python-docx {totals['python-docx'][0]:.3f}, "
           f"bare lxml tree parse (unzip + fromstring, no rows) {bare_total:.3f}")
-    print(json.dumps({"files": len(files), "rows": totals["regtrail"][1], "ratio": round(ratio, 2),
-                      "regtrail_s": round(totals["regtrail"][0], 3),
-                      "python_docx_s": round(totals["python-docx"][0], 3),
-                      "lxml_tree_s": round(bare_total, 3),
-                      "regtrail_rows_per_s": round(rate["regtrail"]),
-                      "python_docx_rows_per_s": round(rate["python-docx"])}))
+    measured = {"files": len(files), "rows": totals["regtrail"][1], "repeat": args.repeat, "ratio": round(ratio, 2),
+                "regtrail_s": round(totals["regtrail"][0], 3), "python_docx_s": round(totals["python-docx"][0], 3),
+                "lxml_tree_s": round(bare_total, 3)}
+    print(json.dumps(measured))
+    recording.record(measured)
 
 
 if __name__ == "__main__":

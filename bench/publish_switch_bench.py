@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from regtrail import publication  # noqa: E402
+from regtrail.build import publication  # noqa: E402
 
 
 def stage(root: Path, stamp: str, blob: bytes) -> Path:

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from regtrail import runner, settings  # noqa: E402
+from regtrail import settings  # noqa: E402
+from regtrail.crawl import runner  # noqa: E402
 from regtrail.fetch.transport import latest_accepted  # noqa: E402
 from regtrail.log import events, quarantine  # noqa: E402
 from regtrail.mirror.site import build_site  # noqa: E402

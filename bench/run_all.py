@@ -1,4 +1,6 @@
-"""Every benchmark, one after the other; each figure is printed under the exact command that produced it.
+"""Every benchmark, one after the other; each figure is printed under the exact command that produced it, and the
+benches docs/performance.md quotes write theirs to docs/figures/<bench>.json. Then the page's tables are rendered
+again from those files (`cog -r`; a bench that failed leaves its file, and so its rows, as they were).
 
     .venv/bin/python bench/run_all.py [--demo]          # `make bench` (BENCH_DEMO=1 adds --demo)
     BENCH_EVENTS=200000 .venv/bin/python bench/run_all.py   # a quicker warehouse benchmark
@@ -40,6 +42,7 @@ def main() -> None:
     codes = [run([PYTHON, "bench/cli_bench.py"]), run([PYTHON, "bench/parse_bench.py"])]
     codes.append(run([PYTHON, "bench/parse_cli_bench.py"]))
     codes.append(run([PYTHON, "bench/page_parse_bench.py"]))
+    codes.append(run([PYTHON, "bench/output_bound_bench.py"]))
     if (REPO / "bench" / "crawl_bench.py").exists():
         codes.append(run([PYTHON, "bench/crawl_bench.py"]))
     codes.append(run([PYTHON, "bench/build_bench.py"]))  # BENCH_MEMORY_LIMIT=none: also a build without the limit
@@ -48,6 +51,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="regtrail-demo-bench-") as home:
             codes.append(run(["make", "demo"], env={"REGTRAIL_HOME": home}))
             codes.append(run([PYTHON, "bench/dag_run_bench.py", "--home", home]))
+    codes.append(run([PYTHON, "-m", "cogapp", "-I", ".", "-r", "docs/performance.md"]))
     sys.exit(max(codes))
 
 
