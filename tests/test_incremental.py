@@ -4,12 +4,14 @@ Real `dbt build` runs (marked `dbt`): a full build of a log (the fixture log plu
 new events are appended (new crawl runs, a replay with a newer parser version whose records carry the
 old observed_at, a crash/retry copy of events already loaded), the build continues from a copy of the
 first build file (as a publish would leave it), and every mart is compared with a `--full-refresh`
-build of the same log.
+run of the same log. Every dbt command of the module works on one build file and target folder (`Dbt`), so all
+but the first parse the project partially; only the first and the incremental build run the data tests.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -26,34 +28,62 @@ from regtrail.log import events, records
 from regtrail.log.digest import sha256
 from regtrail.mirror import synthetic_events
 from tests.support.events import write_sample_log
-from tests.support.warehouse import INCREMENTAL, snapshot
+from tests.support.warehouse import INCREMENTAL
+from tests.support.warehouse import snapshot as read_snapshot
 
 pytestmark = pytest.mark.dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT = Path(sys.executable).with_name("dbt")
+NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
-def dbt(command: str, home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
-    """One dbt command over the log in `home` and the warehouse file `build_file`."""
-    work = build_file.parent
-    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_file),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    argv = [str(DBT), command, "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
-    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+@functools.cache
+def snapshot(build_file: Path) -> dict[str, list[tuple]]:
+    """`tests.support.warehouse.snapshot`, read once per file: the module's build files are not written again."""
+    return read_snapshot(build_file)
 
 
-def dbt_build(home: Path, build_file: Path, *args: str) -> subprocess.CompletedProcess:
-    """`dbt build` over the log in `home` into `build_file` (kept between calls: incremental)."""
-    result = dbt("build", home, build_file, *args)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return result
+@dataclasses.dataclass
+class Dbt:
+    """dbt commands over the log in `home`, each on the one file `work/build.duckdb` with one target folder.
+
+    dbt parses the whole project again when the profile changes (its file path is part of it); with one path
+    and one target folder each command after the first reads its saved parse and parses only what changed.
+    """
+
+    home: Path
+    work: Path
+
+    @property
+    def file(self) -> Path:
+        return self.work / "build.duckdb"
+
+    def __call__(self, command: str, *args: str, start: Path | None = None) -> subprocess.CompletedProcess:
+        """`dbt COMMAND ARGS` on a copy of `start` (None: an empty file); the compiled SQL of this command only."""
+        self.file.unlink(missing_ok=True)
+        if start is not None:
+            shutil.copy2(start, self.file)
+        shutil.rmtree(self.work / "target" / "run", ignore_errors=True)
+        env = dict(os.environ, REGTRAIL_HOME=str(self.home), REGTRAIL_BUILD_DB=str(self.file),
+                   DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        argv = [str(DBT), command, "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+                "--target-path", str(self.work / "target"), "--log-path", str(self.work / "logs"), *args]
+        return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    def keep(self, command: str, into: Path, *args: str, start: Path | None = None) -> subprocess.CompletedProcess:
+        """A command that must succeed; its build file and compiled SQL (`compiled_test`) are kept in `into`."""
+        result = self(command, *args, start=start)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        into.mkdir(parents=True)
+        os.replace(self.file, into / "build.duckdb")
+        shutil.copytree(self.work / "target" / "run", into / "run")
+        return result
 
 
 def compiled_test(build_file: Path, name: str) -> str:
-    """The SQL dbt ran for data test `name` (a file name glob) in the last command on `build_file`."""
-    (path,) = (build_file.parent / "target" / "run").rglob(f"{name}.sql")
+    """The SQL dbt ran for data test `name` (a file name glob) in the command that made `build_file`."""
+    (path,) = (build_file.parent / "run").rglob(f"{name}.sql")
     return path.read_text(encoding="utf-8")
 
 
@@ -105,10 +135,10 @@ def parser_fix_and_notice(home: Path, state: synthetic_events.State) -> dict[str
 def builds(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("incremental")
     home = write_sample_log(root / "home")
-    synthetic_events.write_log(home, 6000)
+    synthetic_events.write_log(home, 6000)  # one crawl run: the least the generator writes
+    dbt = Dbt(home, root / "dbt")
+    dbt.keep("build", root / "first")
     first = root / "first" / "build.duckdb"
-    first.parent.mkdir()
-    dbt_build(home, first)
 
     before = {name: len(rows) for name, rows in snapshot(first).items()}
     state = synthetic_events.append(home, 1000)  # the next crawl run plus a replay of an old list
@@ -116,21 +146,16 @@ def builds(tmp_path_factory) -> dict:
     retried = retry_copy(home)
     fixed = parser_fix_and_notice(home, state)
 
+    dbt.keep("build", root / "incremental", start=first)  # what the build starts from: the published warehouse
     incremental = root / "incremental" / "build.duckdb"
-    incremental.parent.mkdir()
-    shutil.copy2(first, incremental)  # what the build starts from: the published warehouse
-    dbt_build(home, incremental)
-    again = root / "again" / "build.duckdb"
-    again.parent.mkdir()
-    shutil.copy2(incremental, again)
-    dbt_build(home, again)  # nothing new since: a no-op
-
+    # Nothing new since: a no-op. Models only (`run`): the data tests change no table.
+    dbt.keep("run", root / "again", start=incremental)
+    # The same log from scratch, seeds and models; data tests ran in `first` (a full build of part of this log).
+    dbt.keep("build", root / "full", "--full-refresh", *NO_TESTS)
     full = root / "full" / "build.duckdb"
-    full.parent.mkdir()
-    dbt_build(home, full, "--full-refresh")
     assert snapshot(full)["stg_regtrail__record_events"] != [] and before["fct_filings"] > 0
-    return {"home": home, "first": first, "incremental": incremental, "again": again, "full": full,
-            "retried": retried, "fixed": fixed}
+    return {"home": home, "dbt": dbt, "first": first, "incremental": incremental,
+            "again": root / "again" / "build.duckdb", "full": full, "retried": retried, "fixed": fixed}
 
 
 def test_incremental_build_equals_full_refresh(builds) -> None:
@@ -227,39 +252,40 @@ def test_synthetic_log_has_the_shapes_of_the_real_one(tmp_path: Path) -> None:
     assert any(not f["ok"] for f in fetch) and sum(f["purpose"] == "attachment" and f["ok"] for f in fetch) > 30
 
 
-def test_data_tests_on_incremental_models_read_the_latest_load(builds, tmp_path: Path) -> None:
+def test_data_tests_on_incremental_models_read_the_latest_load(builds) -> None:
     """A full build tests whole tables; after an incremental one, a generic test on an incremental model
     reads the latest load (unique: every row sharing a key with it), so a bad new row fails the build,
     an old row (tested by the build that wrote it) is not read again unless `test_scope: all` asks."""
     related = "relationships_int_filing_observations_list_id__list_id__ref_int_list_publications_"
     related_file = "relationships_int_filing_obser_*"  # dbt shortens a long test name's file name
-    assert "loaded_at" not in compiled_test(builds["full"], related_file)
+    assert "loaded_at" not in compiled_test(builds["first"], related_file)
     assert "tested.loaded_at = cast(" in compiled_test(builds["incremental"], related_file)
     assert "exists (select 1" in compiled_test(builds["incremental"], "unique_int_filing_observations_observation_id")
+    dbt: Dbt = builds["dbt"]
 
-    def tests_after(change: str, *args: str) -> subprocess.CompletedProcess:
-        work = tmp_path / str(len(list(tmp_path.iterdir())))
-        work.mkdir()
-        shutil.copy2(builds["incremental"], work / "build.duckdb")
-        with duckdb.connect(str(work / "build.duckdb")) as con:
-            assert con.execute(change.format(
-                latest="(select max(loaded_at) from intermediate.int_filing_observations)")).fetchall()[0][0] == 1
-        return dbt("test", builds["home"], work / "build.duckdb", "--select", "int_filing_observations", *args)
+    def tests_after(*changes: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        changed = dbt.work / "changed.duckdb"
+        shutil.copy2(builds["incremental"], changed)
+        with duckdb.connect(str(changed)) as con:
+            for change in changes:
+                assert con.execute(change.format(
+                    latest="(select max(loaded_at) from intermediate.int_filing_observations)")).fetchall()[0][0] == 1
+        return dbt("test", "--select", "int_filing_observations", *args, start=changed)
 
     old_row = ("update intermediate.int_filing_observations set list_id = 'deep_synthesis:nowhere' "
                "where observation_id = "
                "(select min(observation_id) from intermediate.int_filing_observations where loaded_at < {latest})")
     assert tests_after(old_row).returncode == 0
-    whole = tests_after(old_row, "--vars", "{test_scope: all}")
-    assert whole.returncode == 1 and f"FAIL 1 {related}" in whole.stdout
+    # One row of the latest load: its list is unknown (relationships) and it takes an old row's id (unique).
     new_row = old_row.replace("loaded_at < {latest}", "loaded_at = {latest}")
-    scoped = tests_after(new_row)
-    assert scoped.returncode == 1 and f"FAIL 1 {related}" in scoped.stdout
     collision = ("update intermediate.int_filing_observations set observation_id = (select min(observation_id) "
                  "from intermediate.int_filing_observations where loaded_at < {latest}) where observation_id = (select "
                  "min(observation_id) from intermediate.int_filing_observations where loaded_at = {latest})")
-    scoped = tests_after(collision)
-    assert scoped.returncode == 1 and "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
+    scoped = tests_after(new_row, collision)
+    assert scoped.returncode == 1 and f"FAIL 1 {related}" in scoped.stdout
+    assert "FAIL 1 unique_int_filing_observations_observation_id" in scoped.stdout
+    whole = tests_after(old_row, args=("--vars", "{test_scope: all}"))  # last: other vars parse the project again
+    assert whole.returncode == 1 and f"FAIL 1 {related}" in whole.stdout
 
 
 def test_constraints_hold_after_an_incremental_build(builds, tmp_path: Path) -> None:
