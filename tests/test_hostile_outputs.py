@@ -43,7 +43,10 @@ MARKUP_NAME = "[/bold]华为终端有限公司"
 LINK_NAME = "[link=https://evil.example/]华为技术有限公司[/link]"
 TERMINAL_TRAPS = f"{ESC}]0;owned{ESC}\\{ESC}[2J{ESC}]8;;https://evil.example/{ESC}\\click{ESC}]8;;{ESC}\\\x9b31m"
 FORMULA = '=HYPERLINK("https://evil.example/","click")'
-BIG = 1_000_000
+# 400,000 characters: 1.2 MB of UTF-8, more than a whole feed may hold (the size bound the feeds are checked
+# against, under 1 MB), so one unclipped headline fails it. (A 1,000,000-character headline and body made the
+# build twice as long without reaching any other code.)
+BIG = 400_000
 
 
 class RawRecord:
@@ -128,8 +131,10 @@ def test_control_characters_in_a_headline_do_not_block_the_feeds(news_home) -> N
 
 def test_a_megabyte_headline_is_clipped_in_feeds_and_report(news_home) -> None:
     home, _, _ = news_home
+    bound = 20 * (safe.FEED_TITLE_CHARS + 8 * safe.FEED_FIELD_CHARS) * 3
+    assert len(ARTICLES[2][0].encode()) > bound, "the headline alone must be larger than a feed may be"
     for feed in (home / "feeds").glob("*.atom"):
-        assert feed.stat().st_size < 20 * (safe.FEED_TITLE_CHARS + 8 * safe.FEED_FIELD_CHARS) * 3, feed
+        assert feed.stat().st_size < bound, feed
     entries = ElementTree.parse(home / "feeds" / "all.atom").getroot().findall("{http://www.w3.org/2005/Atom}entry")
     longest = max(len(e.findtext("{http://www.w3.org/2005/Atom}title") or "") for e in entries)
     assert longest <= safe.FEED_TITLE_CHARS
@@ -243,8 +248,9 @@ def run_piped(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 def test_cli_prints_markup_and_escapes_literally(hostile: Path, fmt: str) -> None:
+    printed = {}
     for query in ("华为", "[/bold]", "快手"):
-        out = run_piped("timeline", query, "--warehouse", str(hostile), "--format", fmt)
+        out = printed[query] = run_piped("timeline", query, "--warehouse", str(hostile), "--format", fmt)
         assert out.returncode == 0, out.stderr.decode()[-2000:]
         assert b"\x1b" not in out.stdout + out.stderr and b"\xc2\x9b" not in out.stdout
         text = out.stdout.decode()
@@ -254,7 +260,7 @@ def test_cli_prints_markup_and_escapes_literally(hostile: Path, fmt: str) -> Non
             assert any(e["description"] == TERMINAL_TRAPS for e in json.loads(text)) or query == "华为"
         else:
             assert MARKUP_NAME in text or LINK_NAME in text
-    trapped = run_piped("timeline", "[/bold]", "--warehouse", str(hostile), "--format", fmt).stdout.decode()
+    trapped = printed["[/bold]"].stdout.decode()
     if fmt != "json":
         assert "\\x1b]0;owned" in trapped and "\\x9b31m" in trapped  # shown, not acted on
 
