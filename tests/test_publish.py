@@ -1,10 +1,10 @@
 """Atomic publish: readers keep working across a full rebuild, exports/docs/report swap in whole.
 
-The rebuild scenario (module fixture) publishes a first warehouse built from part of the sample
-event log, starts a separate process that holds a read-only DuckDB connection and queries it in a
-loop, and a SQLAlchemy (duckdb-engine) client that opens read-only connections in a loop; then it
-runs a full `dbt build` of the whole log and publishes. Expectations come from the sample log
-(tests/support/events.py), not from the pipeline's output.
+The rebuild scenario (module fixture) publishes the session's build of the sample event log, starts a
+separate process that holds a read-only DuckDB connection and queries it in a loop, and a SQLAlchemy
+(duckdb-engine) client that opens read-only connections in a loop; then a later crawl adds a list, and
+it runs `dbt build` of the whole log and publishes. Expectations come from the sample log
+(tests/support/events.py) and the added list, not from the pipeline's output.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,9 +29,8 @@ from regtrail import settings
 from regtrail.build import warehouse
 from regtrail.ops import airflow_env
 from regtrail.ops import publish as publishing
-from tests.support.events import DS, write_sample_log
+from tests.support.events import DS, DS_ROWS, _digest_of, _document, _list_records, _Log, write_sample_log
 from tests.support.warehouse import (
-    AR_ONLY,
     COUNTS,
     FULL,
     REPO_ROOT,
@@ -45,6 +44,27 @@ pytestmark = pytest.mark.dbt
 
 DBT_MARTS = {"fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches", "fct_fetch_failures"}
 MARTS = DBT_MARTS | {"fct_publications", "fct_publication_changes"}  # the last two written by publish (changes.py)
+
+# A later crawl: the 2025年3月 deep-synthesis list, three rows of the 2023年8月 one filed again under new numbers
+# (the year digits of 备案编号 changed from 23 to 25).
+LATER_ROWS = [row[:6] + (row[6][:19] + "25" + row[6][21:],) + row[7:] for row in DS_ROWS[:3]]
+LATER = (FULL[0] + 1, FULL[1] + len({row[6] for row in LATER_ROWS}))  # list batches and filings after it
+
+
+def write_later_list(home: Path) -> None:
+    """Append the later crawl's list (LATER_ROWS) to the log in `home`."""
+    log = _Log(home)
+    url = "https://www.cac.gov.cn/cms/pub/interact/downloadfile.jsp?filepath=edit/2025-03/12/later.docx"
+    fetch = log.fetch_event(DS, "cli-20250603T010000Z", url, purpose="attachment", status=200, ok=True,
+                            started_at=datetime(2025, 6, 3, 1, tzinfo=UTC), content_type="application/octet-stream",
+                            payload_digest=_digest_of("ds 2025-03 docx"), payload_size=20480,
+                            archive_path="archive/cac_deep_synthesis/ee/ds-2025-03.warc.gz")
+    _list_records(log, DS, "cli-20250603T010000Z", _document(fetch, date(2025, 3, 12), "day", "cac_list_docx"),
+                  LATER_ROWS, "deep_synthesis", "2025年3月", "附件", "https://www.cac.gov.cn/2025-03/12/later.htm",
+                  "国家互联网信息办公室关于发布深度合成服务算法备案信息的公告",
+                  "境内深度合成服务算法备案清单（2025年3月）.docx", len(LATER_ROWS))
+    log.write()
+
 
 READER = r"""
 import duckdb, json, sys, threading, time
@@ -85,15 +105,10 @@ def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    base = tmp_path_factory.mktemp("rebuild")
-    home = write_sample_log(base / "home")
-    aside = base / "aside"
-    for kind in ("records", "fetch"):  # first warehouse: without the deep-synthesis source
-        shutil.move(home / "events" / kind / f"source={DS}", aside / kind / f"source={DS}")
-    first = dbt_build(home, base / "work1")
-    assert first.returncode == 0, first.stdout[-4000:]
-    published = publishing.publish(home, docs=False)
-    assert counts(published) == AR_ONLY
+    base = tmp_path_factory.getbasetemp()
+    home = tmp_path_factory.mktemp("rebuild") / "home"
+    published = published_sample(base, home, docs=False)  # the session's build of the sample log
+    assert counts(published) == FULL
     exports_before = (home / "exports").resolve()
 
     reader = subprocess.Popen([sys.executable, "-c", READER, str(published), COUNTS], stdin=subprocess.PIPE,
@@ -119,12 +134,11 @@ def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
     client.start()
     try:
         inode_before = published.stat().st_ino
-        for kind in ("records", "fetch"):
-            shutil.move(aside / kind / f"source={DS}", home / "events" / kind / f"source={DS}")
+        write_later_list(home)
         started = time.monotonic()
-        second = dbt_build(home, base / "work2")
+        second = dbt_build(home, home.parent / "work")
         if second.returncode == 0:
-            publishing.publish(home)
+            publishing.publish(home, docs=False)  # docs: test_dbt_docs_are_published_next_to_the_warehouse
         seconds = time.monotonic() - started
         time.sleep(0.3)
     finally:
@@ -138,7 +152,7 @@ def rebuild(tmp_path_factory: pytest.TempPathFactory) -> Rebuild:
 def test_rebuild_succeeds_while_a_reader_holds_the_published_file(rebuild: Rebuild) -> None:
     assert rebuild.build.returncode == 0, rebuild.build.stdout[-4000:]
     assert rebuild.published_inode_after != rebuild.published_inode_before
-    assert counts(rebuild.home / "warehouse.duckdb") == FULL
+    assert counts(rebuild.home / "warehouse.duckdb") == LATER
     assert not (rebuild.home / "warehouse.duckdb.wal").exists()
     assert not warehouse.build_path(rebuild.home).exists()
     assert not list(warehouse.build_path(rebuild.home).parent.glob("publish-*")), "staging left behind"
@@ -149,8 +163,8 @@ def test_the_old_reader_keeps_answering_from_the_old_file(rebuild: Rebuild) -> N
     assert reader["errors"] == []
     # it queried all through the rebuild (every 50 ms), and only ever saw the first warehouse
     assert len(reader["seen"]) >= rebuild.rebuild_seconds * 5
-    assert {tuple(s) for s in reader["seen"]} == {AR_ONLY}
-    assert tuple(reader["final"]) == AR_ONLY  # asked after the publish
+    assert {tuple(s) for s in reader["seen"]} == {FULL}
+    assert tuple(reader["final"]) == FULL  # asked after the publish
 
 
 def test_a_new_reader_sees_the_new_warehouse(rebuild: Rebuild) -> None:
@@ -158,18 +172,18 @@ def test_a_new_reader_sees_the_new_warehouse(rebuild: Rebuild) -> None:
                           "--warehouse", str(rebuild.home / "warehouse.duckdb")],
                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert len(json.loads(out.stdout)) == FULL[0]
+    assert len(json.loads(out.stdout)) == LATER[0]
 
 
 def test_sqlalchemy_client_never_fails_and_switches_once(rebuild: Rebuild) -> None:
     results = rebuild.sqlalchemy
     assert [error for _, error in results if error] == []
     values = [value for value, _ in results]
-    assert set(values) == {AR_ONLY, FULL}
-    switch = values.index(FULL)
+    assert set(values) == {FULL, LATER}
+    switch = values.index(LATER)
     # Kept querying the old file all through the rebuild (a count, not a rate: the machine's load varies).
     assert switch >= 20, f"only {switch} queries during a {rebuild.rebuild_seconds:.0f} s rebuild"
-    assert values[:switch] == [AR_ONLY] * switch and values[switch:] == [FULL] * (len(values) - switch)
+    assert values[:switch] == [FULL] * switch and values[switch:] == [LATER] * (len(values) - switch)
 
 
 def test_marts_are_exported_as_parquet_in_one_swap(rebuild: Rebuild) -> None:
@@ -185,8 +199,8 @@ def test_marts_are_exported_as_parquet_in_one_swap(rebuild: Rebuild) -> None:
             table = pq.read_table(exports / f"{mart}.parquet")
             assert table.num_rows == info["rows"][mart] == con.execute(f"select count(*) from {mart}").fetchone()[0]
             assert table.column_names == [d[0] for d in con.execute(f"select * from {mart} limit 0").description]
-    assert pq.read_table(exports / "fct_list_batches.parquet").num_rows == FULL[0]
-    assert pq.read_table(rebuild.exports_before / "fct_list_batches.parquet").num_rows == AR_ONLY[0]
+    assert pq.read_table(exports / "fct_list_batches.parquet").num_rows == LATER[0]
+    assert pq.read_table(rebuild.exports_before / "fct_list_batches.parquet").num_rows == FULL[0]
 
 
 def test_the_default_schema_holds_only_marts_and_no_test_audit_is_published(rebuild: Rebuild) -> None:
@@ -206,8 +220,23 @@ def test_the_default_schema_holds_only_marts_and_no_test_audit_is_published(rebu
     assert by_schema["seeds"] == seeds
 
 
-def test_dbt_docs_are_published_next_to_the_warehouse(rebuild: Rebuild) -> None:
-    docs = rebuild.home / "docs"
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`airflow dags test` runs dbt (in-process) and publish in one process: the build file stays open.
+    A home published (with docs) while a connection like dbt's holds its build file; returns the home."""
+    base = tmp_path_factory.getbasetemp()
+    home = write_sample_log(tmp_path_factory.mktemp("held-build"))
+    adopt_sample_build(base, home)
+    holder = duckdb.connect(str(warehouse.build_path(home)), config=warehouse.dbt_connect_config())  # as dbt keeps it
+    try:
+        publishing.publish(home)
+    finally:
+        holder.close()
+    return home
+
+
+def test_dbt_docs_are_published_next_to_the_warehouse(held: Path) -> None:
+    docs = held / "docs"
     assert {"index.html", "manifest.json", "catalog.json", "static_index.html"} <= {p.name for p in docs.iterdir()}
     catalog = json.loads((docs / "catalog.json").read_text())
     # the catalog was read from the build file: it knows the marts' columns
@@ -220,7 +249,7 @@ def test_dbt_docs_are_published_next_to_the_warehouse(rebuild: Rebuild) -> None:
 def test_report_is_published_with_the_warehouse(rebuild: Rebuild) -> None:
     report = rebuild.home / "report" / "index.html"
     assert report.exists() and (rebuild.home / "report").is_symlink()
-    assert f"<b>{FULL[1]}</b>filings" in report.read_text(encoding="utf-8")
+    assert f"<b>{LATER[1]}</b>filings" in report.read_text(encoding="utf-8")
 
 
 def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monkeypatch) -> None:
@@ -244,18 +273,9 @@ def test_a_failed_publish_leaves_the_previous_publication(tmp_path_factory, monk
     assert published.stat().st_ino != before[0] and (home / "exports").resolve() != before[1]
 
 
-def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(tmp_path_factory) -> None:
-    """`airflow dags test` runs dbt (in-process) and publish in one process: the build file stays open."""
-    base = tmp_path_factory.getbasetemp()
-    home = write_sample_log(tmp_path_factory.mktemp("held-build"))
-    adopt_sample_build(base, home)
-    holder = duckdb.connect(str(warehouse.build_path(home)), config=warehouse.dbt_connect_config())  # as dbt keeps it
-    try:
-        published = publishing.publish(home)
-    finally:
-        holder.close()
-    assert counts(published) == FULL
-    catalog = json.loads((home / "docs" / "catalog.json").read_text())
+def test_publish_while_the_process_that_ran_dbt_still_holds_the_build_file(held: Path) -> None:
+    assert counts(held / "warehouse.duckdb") == FULL
+    catalog = json.loads((held / "docs" / "catalog.json").read_text())
     assert "model.regtrail.fct_filings" in catalog["nodes"]
 
 
