@@ -2,7 +2,8 @@
 # CI: the project as a user gets it. Builds the wheel, installs it (not editable, with constraints.txt) into a
 # fresh venv, runs `regtrail demo` from an empty folder without REGTRAIL_HOME, checks the published warehouse.
 #   .ci/wheel_demo.sh [WORK_DIR]      (REGTRAIL_SHARED: the real data, default ../shared beside the clone;
-#                                      UV: the uv to install with, default uv on PATH or .venv/bin/uv, else pip)
+#                                      UV: the uv to install with, default uv on PATH or .venv/bin/uv, else pip;
+#                                      WHEEL: install this wheel instead of building one)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)}
@@ -14,9 +15,13 @@ unset REGTRAIL_HOME REGTRAIL_MIRROR PYTHONPATH
 step() { echo "== wheel_demo: $* ($(date -u +%H:%M:%S))"; }
 step "fresh venv $work/venv"
 "$python" -m venv "$work/venv"
-step "building the wheel"
-"$work/venv/bin/pip" wheel --no-deps --disable-pip-version-check -q -w "$work/dist" "$repo"
-wheel=$(ls "$work"/dist/regtrail-*.whl)
+if [ -n "${WHEEL:-}" ]; then  # WHEEL: a wheel of this checkout built already (tests/test_wheel.py builds one)
+  wheel=$WHEEL
+else
+  step "building the wheel"
+  "$work/venv/bin/pip" wheel --no-deps --disable-pip-version-check -q -w "$work/dist" "$repo"
+  wheel=$(ls "$work"/dist/regtrail-*.whl)
+fi
 uv=${UV:-$(command -v uv || true)}  # UV: an uv executable to use; none: pip
 [ -n "$uv" ] || { [ -x "$repo/.venv/bin/uv" ] && uv=$repo/.venv/bin/uv; } || true
 if [ -n "$uv" ]; then

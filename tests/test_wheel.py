@@ -17,15 +17,18 @@ from regtrail import settings
 SCRIPT = settings.REPO_ROOT / ".ci" / "wheel_demo.sh"
 
 
-def build_wheel(out: Path) -> Path:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One wheel of this checkout for the module."""
+    out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(settings.REPO_ROOT)],
                    check=True, capture_output=True, timeout=600)
-    (wheel,) = out.glob("regtrail-*.whl")
-    return wheel
+    (built,) = out.glob("regtrail-*.whl")
+    return built
 
 
-def test_the_wheel_carries_the_dbt_project_the_dag_file_and_the_source_configs(tmp_path: Path) -> None:
-    names = set(zipfile.ZipFile(build_wheel(tmp_path)).namelist())
+def test_the_wheel_carries_the_dbt_project_the_dag_file_and_the_source_configs(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
     project = settings.REPO_ROOT / "dbt_project"
     shipped = {f"regtrail/_bundled/dbt_project/{p.relative_to(project)}" for folder in ("models", "macros", "seeds",
                "tests") for p in (project / folder).rglob("*") if p.is_file()}
@@ -37,9 +40,9 @@ def test_the_wheel_carries_the_dbt_project_the_dag_file_and_the_source_configs(t
 
 
 @pytest.mark.slow
-def test_the_demo_runs_from_the_installed_wheel_in_an_empty_folder(tmp_path: Path) -> None:
+def test_the_demo_runs_from_the_installed_wheel_in_an_empty_folder(wheel: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGTRAIL_", "AIRFLOW"))}
-    env["REGTRAIL_SHARED"] = str(settings.shared_dir())
+    env.update(REGTRAIL_SHARED=str(settings.shared_dir()), WHEEL=str(wheel))
     uv = Path(sys.executable).with_name("uv")
     if uv.exists():
         env["UV"] = str(uv)
