@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
-import select
 import signal
 import socket
 import subprocess
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from regtrail.build import buildlock, publication, warehouse
@@ -184,30 +185,38 @@ def consistent(home: Path) -> str:
     return stamp
 
 
-PUBLISH_LOOP = r"""
-import shutil, sys
+# Publishers of the sample build: this process imports once, then for each line it reads forks a child that prints
+# its pid and publishes in a loop until it is killed, and reaps it.
+PUBLISHERS = r"""
+import os, shutil, sys
 from pathlib import Path
 from regtrail.build import warehouse
 from regtrail.ops import publish as publishing
 home, sample = Path(sys.argv[1]), Path(sys.argv[2])
-while True:
-    shutil.copy2(sample, warehouse.prepare_build(home, full_refresh=True))
-    publishing.publish(home, docs=False)
-    print("published", flush=True)
+while sys.stdin.readline():
+    child = os.fork()
+    if child == 0:
+        print("publisher", os.getpid(), flush=True)
+        while True:
+            shutil.copy2(sample, warehouse.prepare_build(home, full_refresh=True))
+            publishing.publish(home, docs=False)
+            print("published", flush=True)
+    os.waitpid(child, 0)
 """
 
 
-def wait_for_line(proc: subprocess.Popen, expected: str, timeout: float) -> None:
-    """Read the process's output until the line `expected`; fail if it ends or `timeout` seconds pass first."""
+def next_line(lines: queue.Queue, prefix: str, timeout: float) -> str:
+    """The next output line starting with `prefix` (earlier lines are skipped); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
-        if select.select([proc.stdout], [], [], left)[0]:
-            line = proc.stdout.readline()
-            assert line, f"the process ended (exit {proc.wait()}) before printing {expected!r}"
-            if line.strip() == expected:
-                return
-    proc.kill()
-    pytest.fail(f"no {expected!r} line within {timeout} s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        assert line is not None, f"the publishers ended before printing {prefix!r}"
+        if line.startswith(prefix):
+            return line
+    pytest.fail(f"no {prefix!r} line within {timeout} s")
 
 
 @pytest.mark.dbt
@@ -220,15 +229,33 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
     sample = base / "sample-home" / "build" / "warehouse.duckdb"
     stamps = {first}
     rng = random.Random(15)
-    for _ in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", PUBLISH_LOOP, str(home), str(sample)], cwd=REPO_ROOT,
-                                stdout=subprocess.PIPE, text=True)
-        wait_for_line(proc, "published", timeout=300)  # however slow the machine, it published once
-        time.sleep(rng.uniform(0.0, 1.5))  # then dies at a random point of a later publish
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        stamps.add(consistent(home))
-        assert (home / "docs" / "index.html").exists() and counts(home / "warehouse.duckdb") == FULL
+    server = subprocess.Popen([sys.executable, "-c", PUBLISHERS, str(home), str(sample)], cwd=REPO_ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for line in server.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    publisher = None
+    try:
+        for _ in range(8):
+            server.stdin.write("go\n")
+            server.stdin.flush()
+            publisher = psutil.Process(int(next_line(lines, "publisher ", timeout=300).split()[1]))
+            next_line(lines, "published", timeout=300)  # however slow the machine, it published once
+            time.sleep(rng.uniform(0.0, 1.5))  # then dies at a random point of a later publish
+            publisher.send_signal(signal.SIGKILL)
+            psutil.wait_procs([publisher], timeout=60)
+            stamps.add(consistent(home))
+            assert (home / "docs" / "index.html").exists() and counts(home / "warehouse.duckdb") == FULL
+    finally:
+        if publisher is not None and publisher.is_running():
+            publisher.kill()
+        server.kill()
+        server.wait()
     assert len(stamps) > 2, "the loop published several times between kills"
     adopt_sample_build(base, home)  # the lease of a killed publisher is stale: this process takes it
     publishing.publish(home, docs=False)
