@@ -3,9 +3,9 @@ log event naming it; crawl, replay and the build go on without it; replay restor
 and, for a fetch segment, the accepted fetches whose bodies are archived, so the marts equal a clean log's;
 `fct_quarantined_segments` reports each one and what became of it.
 
-The build, DAG and replay story runs on one home, one dbt build per step (a build is what costs here): the
-clean reference, an Airflow run of `regtrail_warehouse` over a damaged log, a build after more damage, and the
-build after replay."""
+The build, DAG and replay story runs on one home, with one dbt build where a step needs one (a build is what
+costs here): an Airflow run of `regtrail_warehouse` over a dropped-in file (it builds from exactly the clean log's
+events: the reference marts), a build after a fetch segment is lost, and the build after replay."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 
 from regtrail import settings
 from regtrail.analyst.db import records
-from regtrail.build import buildlock, dbt_run, warehouse
+from regtrail.build import dbt_run, warehouse
 from regtrail.crawl import recovery, runner
 from regtrail.fetch.transport import latest_accepted
 from regtrail.log import events, quarantine
@@ -119,22 +119,40 @@ def relative(home: Path, path: Path) -> str:
     return str(path.relative_to(home))
 
 
+def event_ids(home: Path, kind: str) -> set[str]:
+    return set(events.read_events(home, kind, SOURCE, columns=["event_id"]).column("event_id").to_pylist())
+
+
 @pytest.mark.slow
 def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_restores_what_they_held(
         clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """1. The clean log's marts (the reference). 2. A truncated records segment dropped in and a fetch segment cut
-    short: the next `regtrail_warehouse` DAG run (Airflow end to end) succeeds and publishes the reference marts
-    (the records hold every fact), and the published report names both. 3. A records segment cut in place: the
-    next build goes on without it and lacks its records. 4. Replay, without fetching, restores the record events
-    and the accepted fetches whose bodies are archived: the marts equal the reference again, the report says
-    what became of each segment, and a second replay has nothing left to do."""
+    """1. A truncated records segment dropped in: the next `regtrail_warehouse` DAG run (Airflow end to end)
+    succeeds, builds from exactly the clean log's events (so its marts are the clean log's: the reference
+    below) and the published report names the file. 2. A fetch segment cut short: the next build equals the
+    reference (the records hold every fact). 3. A records segment cut in place: the next build quarantines it and
+    the log lacks its records. 4. Replay, without fetching, restores the record events and the accepted fetches
+    whose bodies are archived: the marts equal the reference again, the report says what became of each
+    segment, and a second replay has nothing left to do."""
     home = copy(clean, tmp_path)
-    kept = events.read_events(home, "records", SOURCE).num_rows
-    expected = build(home, monkeypatch)
-    assert expected["fct_filings"], "the reference holds filings"
-    assert buildlock.release(home)  # that build is done (publish would end its lease)
+    clean_records, clean_fetches = event_ids(home, "records"), event_ids(home, "fetch")
 
-    # 2. harmless damage: a dropped-in copy of records, and a fetch segment whose documents are archived
+    # 1. the DAG run over a dropped-in copy: the reference marts
+    dropped = drop_truncated(home, "records")
+    sizes = {relative(home, dropped): dropped.stat().st_size}
+    run_warehouse_dag(home)
+    published = home / "warehouse.duckdb"
+    assert event_ids(home, "records") == clean_records and event_ids(home, "fetch") == clean_fetches
+    with duckdb.connect(str(published), read_only=True) as con:
+        staged = [i for (i,) in con.execute("select event_id from staging.stg_regtrail__record_events").fetchall()]
+    assert len(staged) == len(clean_records) and set(staged) == clean_records, "built from the clean log's records"
+    published_marts = snapshot(published)  # the dbt marts, and those publish adds (fct_publication*)
+    [row] = report(published)
+    assert (row["segment"], row["status"], row["size_bytes"]) == (
+        relative(home, dropped), "awaiting_replay", sizes[relative(home, dropped)])
+    assert row["quarantined_by"].startswith("build:") and "magic bytes" in row["problem"]
+    assert (home / row["quarantined_to"]).exists() and not dropped.exists()
+
+    # 2. a fetch segment whose documents are archived, cut short
     fetch_segment = max((home / "events" / "fetch" / f"source={SOURCE}").glob("*.parquet"),
                         key=lambda p: p.stat().st_size)
     held = pq.read_table(fetch_segment).to_pylist()
@@ -142,39 +160,28 @@ def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_resto
     assert accepted, "the segment held accepted fetches"
     servable = set(latest_accepted(home, SOURCE))  # what replay (a newer parser, say) can re-read
     fetch_segment.write_bytes(fetch_segment.read_bytes()[: fetch_segment.stat().st_size // 3])
-    dropped = drop_truncated(home, "records")
-    sizes = {relative(home, p): p.stat().st_size for p in (dropped, fetch_segment)}
-
-    run_warehouse_dag(home)
-    published = home / "warehouse.duckdb"
-    marts = snapshot(published)  # the dbt marts, and those publish adds (fct_publication*: not compared)
-    assert {name: marts[name] for name in expected} == expected, "the records still hold every fact"
-    rows = {row["event_kind"]: row for row in report(published)}
-    assert len(rows) == 2 and {rows[k]["segment"]: rows[k]["size_bytes"] for k in rows} == sizes
-    assert {row["status"] for row in rows.values()} == {"awaiting_replay"}
-    assert all(row["quarantined_by"].startswith("build:") for row in rows.values())
-    assert rows["records"]["segment"] == relative(home, dropped) and "magic bytes" in rows["records"]["problem"]
-    assert (home / rows["records"]["quarantined_to"]).exists() and not dropped.exists()
-    assert rows["fetch"]["segment"] == relative(home, fetch_segment) and rows["fetch"]["declared_rows"] is None
+    sizes[relative(home, fetch_segment)] = fetch_segment.stat().st_size
+    without_fetches = build(home, monkeypatch)
+    expected = {name: published_marts[name] for name in without_fetches}
+    assert without_fetches["fct_filings"] and without_fetches == expected, "the records still hold every fact"
+    rows = {row["event_kind"]: row for row in report(home)}
+    assert len(rows) == 2 and (rows["fetch"]["segment"], rows["fetch"]["status"], rows["fetch"]["declared_rows"]) == (
+        relative(home, fetch_segment), "awaiting_replay", None)
     assert not set(latest_accepted(home, SOURCE)) >= {url for url, _ in accepted}, "replay lost documents"
 
-    # 3. a records segment cut in place: its records are lost until replay
+    # 3. a records segment cut in place: the next build moves it aside before dbt reads the folders
     cut = sorted((home / "events" / "records" / f"source={SOURCE}").glob("*.parquet"),
                  key=lambda p: p.stat().st_size)[-2]
     cut.write_bytes(cut.read_bytes()[:-100])
     sizes[relative(home, cut)] = cut.stat().st_size
-    partial = build(home, monkeypatch)  # the build quarantines before dbt reads the folders
+    warehouse.prepare_build(home, full_refresh=True)
     assert not cut.exists() and (home / quarantine.QUARANTINE / cut.relative_to(home)).exists()
     notes = quarantine.quarantined(home)
     assert {n["segment"]: n["size_bytes"] for n in notes} == sizes and len(notes) == 3
     assert all(n["problem"] and n["run_key"].startswith("build:") for n in notes)
     assert {n["segment"]: n["kind"] for n in notes} == {
         relative(home, dropped): "records", relative(home, fetch_segment): "fetch", relative(home, cut): "records"}
-    assert partial != expected, "the damaged segment held records the marts lack"
-    assert events.read_events(home, "records", SOURCE).num_rows < kept
-    reported = report(home)
-    assert sorted((r["segment"], r["status"], r["size_bytes"]) for r in reported) == sorted(
-        (segment, "awaiting_replay", size) for segment, size in sizes.items())
+    assert event_ids(home, "records") < clean_records, "the damaged segment held records the log now lacks"
 
     # 4. replay restores the records and recovers the archived fetches, without fetching
     monkeypatch.setenv("REGTRAIL_MIRROR", "http://127.0.0.1:9")  # nothing listens: replay must not fetch
@@ -182,7 +189,7 @@ def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_resto
     assert stats["new_record_events"] > 0 and stats["requests"] == 0 and stats["recovered_fetch_events"] > 0
     assert f"{stats['recovered_fetch_events']} fetch event(s) of quarantined segments recovered" in runner.outcome(
         "replay", {SOURCE: stats})[1]
-    assert events.read_events(home, "records", SOURCE).num_rows == kept
+    assert event_ids(home, "records") == clean_records
     fetches = events.read_events(home, "fetch", SOURCE).to_pylist()
     recovered = [r for r in fetches if r["run_key"] == f"recovered:{rows['fetch']['quarantine_event_id']}"]
     assert len(recovered) == stats["recovered_fetch_events"]
@@ -192,7 +199,7 @@ def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_resto
 
     assert build(home, monkeypatch) == expected
     reported = report(home)
-    assert len(reported) == 3
+    assert sorted((r["segment"], r["size_bytes"]) for r in reported) == sorted(sizes.items())
     for row in reported:
         if row["event_kind"] == "records":
             assert (row["status"], row["record_events_appended"]) == ("restored", stats["new_record_events"])
