@@ -1,16 +1,17 @@
 """One build at a time per REGTRAIL_HOME; publish only a prepared, tested build; one switch per publication.
 
 The lease is exercised across real processes (the holder is another Python process, alive or killed);
-the concurrency scenario runs two complete builds (prepare, a real `dbt build`, publish) on one home
-started a second apart while a reader polls the published warehouse.
+in the concurrency scenario a complete build (prepare, a real `dbt build`, publish) holds the lease of a home
+while two more builds start a second later, one failing fast and one waiting, and a reader polls the
+published warehouse.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import random
-import select
 import signal
 import socket
 import subprocess
@@ -20,12 +21,20 @@ import time
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from regtrail.build import buildlock, publication, warehouse
 from regtrail.ops import publish as publishing
 from tests.support.events import write_sample_log
-from tests.support.warehouse import FULL, REPO_ROOT, adopt_sample_build, counts, published_sample
+from tests.support.warehouse import (
+    FULL,
+    REPO_ROOT,
+    adopt_sample_build,
+    counts,
+    published_sample,
+    sample_build_file,
+)
 
 HOLD = r"""
 import sys, time
@@ -36,21 +45,27 @@ print("held", flush=True)
 time.sleep(float(sys.argv[4]))
 """
 
+# One build of a home: prepare, then a real `dbt build` (or, given a tested build file of this project, that file
+# copied in: a build whose dbt step is instant), then publish.
 BUILD = r"""
-import os, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 from regtrail.build import warehouse
 from regtrail.ops import publish as publishing
 home, work = Path(sys.argv[1]), Path(sys.argv[2])
 target = warehouse.prepare_build(home)
 print("prepared", flush=True)
-env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(target), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-dbt = Path(sys.executable).with_name("dbt")
-done = subprocess.run([str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-                       "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-                      env=env, capture_output=True, text=True)
-if done.returncode:
-    sys.exit("dbt build failed: " + done.stdout[-2000:])
+if len(sys.argv) > 3:
+    shutil.copy2(sys.argv[3], target)
+else:
+    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(target),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run([str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+                           "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+                          env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit("dbt build failed: " + done.stdout[-2000:])
 print("published", publishing.publish(home, docs=False), flush=True)
 """
 
@@ -170,30 +185,38 @@ def consistent(home: Path) -> str:
     return stamp
 
 
-PUBLISH_LOOP = r"""
-import shutil, sys
+# Publishers of the sample build: this process imports once, then for each line it reads forks a child that prints
+# its pid and publishes in a loop until it is killed, and reaps it.
+PUBLISHERS = r"""
+import os, shutil, sys
 from pathlib import Path
 from regtrail.build import warehouse
 from regtrail.ops import publish as publishing
 home, sample = Path(sys.argv[1]), Path(sys.argv[2])
-while True:
-    shutil.copy2(sample, warehouse.prepare_build(home, full_refresh=True))
-    publishing.publish(home, docs=False)
-    print("published", flush=True)
+while sys.stdin.readline():
+    child = os.fork()
+    if child == 0:
+        print("publisher", os.getpid(), flush=True)
+        while True:
+            shutil.copy2(sample, warehouse.prepare_build(home, full_refresh=True))
+            publishing.publish(home, docs=False)
+            print("published", flush=True)
+    os.waitpid(child, 0)
 """
 
 
-def wait_for_line(proc: subprocess.Popen, expected: str, timeout: float) -> None:
-    """Read the process's output until the line `expected`; fail if it ends or `timeout` seconds pass first."""
+def next_line(lines: queue.Queue, prefix: str, timeout: float) -> str:
+    """The next output line starting with `prefix` (earlier lines are skipped); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
-        if select.select([proc.stdout], [], [], left)[0]:
-            line = proc.stdout.readline()
-            assert line, f"the process ended (exit {proc.wait()}) before printing {expected!r}"
-            if line.strip() == expected:
-                return
-    proc.kill()
-    pytest.fail(f"no {expected!r} line within {timeout} s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        assert line is not None, f"the publishers ended before printing {prefix!r}"
+        if line.startswith(prefix):
+            return line
+    pytest.fail(f"no {prefix!r} line within {timeout} s")
 
 
 @pytest.mark.dbt
@@ -206,15 +229,33 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
     sample = base / "sample-home" / "build" / "warehouse.duckdb"
     stamps = {first}
     rng = random.Random(15)
-    for _ in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", PUBLISH_LOOP, str(home), str(sample)], cwd=REPO_ROOT,
-                                stdout=subprocess.PIPE, text=True)
-        wait_for_line(proc, "published", timeout=300)  # however slow the machine, it published once
-        time.sleep(rng.uniform(0.0, 1.5))  # then dies at a random point of a later publish
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        stamps.add(consistent(home))
-        assert (home / "docs" / "index.html").exists() and counts(home / "warehouse.duckdb") == FULL
+    server = subprocess.Popen([sys.executable, "-c", PUBLISHERS, str(home), str(sample)], cwd=REPO_ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for line in server.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    publisher = None
+    try:
+        for _ in range(8):
+            server.stdin.write("go\n")
+            server.stdin.flush()
+            publisher = psutil.Process(int(next_line(lines, "publisher ", timeout=300).split()[1]))
+            next_line(lines, "published", timeout=300)  # however slow the machine, it published once
+            time.sleep(rng.uniform(0.0, 1.5))  # then dies at a random point of a later publish
+            publisher.send_signal(signal.SIGKILL)
+            psutil.wait_procs([publisher], timeout=60)
+            stamps.add(consistent(home))
+            assert (home / "docs" / "index.html").exists() and counts(home / "warehouse.duckdb") == FULL
+    finally:
+        if publisher is not None and publisher.is_running():
+            publisher.kill()
+        server.kill()
+        server.wait()
     assert len(stamps) > 2, "the loop published several times between kills"
     adopt_sample_build(base, home)  # the lease of a killed publisher is stale: this process takes it
     publishing.publish(home, docs=False)
@@ -255,11 +296,14 @@ def test_the_switch_is_one_rename(tmp_path_factory: pytest.TempPathFactory, monk
 
 @pytest.mark.dbt
 def test_two_builds_started_a_second_apart(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Two complete builds on one home: the published warehouse is always a complete tested build,
-    the loser fails fast naming the lease; with REGTRAIL_BUILD_LOCK_WAIT both publish, one after the other."""
+    """A complete build (a real `dbt build`) holds the lease; a build started a second later fails fast naming
+    it; one started with REGTRAIL_BUILD_LOCK_WAIT waits and publishes after it (its dbt step is the session's
+    tested sample build copied in: the wait is what it shows). A reader polling the published warehouse
+    meanwhile always sees a complete, tested build."""
     base = tmp_path_factory.getbasetemp()
     home = tmp_path_factory.mktemp("two-builds")
     published_sample(base, home, docs=False)
+    before = consistent(home)
     seen: list[tuple] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -275,8 +319,8 @@ def test_two_builds_started_a_second_apart(tmp_path_factory: pytest.TempPathFact
                 errors.append(repr(error))
             time.sleep(0.05)
 
-    def start(name: str, **env: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-c", BUILD, str(home), str(home / name)], cwd=REPO_ROOT,
+    def start(name: str, *args: str, **env: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", BUILD, str(home), str(home / name), *args], cwd=REPO_ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "REGTRAIL_HOME": str(home), **env})
 
@@ -287,25 +331,26 @@ def test_two_builds_started_a_second_apart(tmp_path_factory: pytest.TempPathFact
         assert first.stdout.readline().strip() == "prepared"
         time.sleep(1)
         second = start("work-b")
+        waiting = start("work-c", str(sample_build_file(base)), REGTRAIL_BUILD_LOCK_WAIT="600")
         loser_out, loser_err = second.communicate(timeout=300)
+        assert first.poll() is None, "the first build still held the lease"
         winner_out, winner_err = first.communicate(timeout=600)
+        waiter_out, waiter_err = waiting.communicate(timeout=600)
         assert first.returncode == 0, winner_err[-3000:]
         assert second.returncode != 0 and "prepared" not in loser_out
         assert "BuildLocked" in loser_err and str(buildlock.lease_path(home)) in loser_err
         assert f"pid {first.pid} on {socket.gethostname()}" in loser_err
-        after_race = consistent(home)
-
-        waiting = {"REGTRAIL_BUILD_LOCK_WAIT": "600"}
-        third, fourth = start("work-c", **waiting), None
-        assert third.stdout.readline().strip() == "prepared"
-        fourth = start("work-d", **waiting)
-        for proc in (third, fourth):
-            out, err = proc.communicate(timeout=900)
-            assert proc.returncode == 0, err[-3000:]
-        assert "prepared" in out
+        assert waiting.returncode == 0 and "prepared" in waiter_out, waiter_err[-3000:]
     finally:
         stop.set()
         thread.join()
     assert errors == []
     assert len(seen) > 20 and set(seen) == {(1, *FULL)}, "every reader saw a complete, fingerprinted build"
-    assert consistent(home) != after_race and buildlock.holder(home) is None
+    assert consistent(home) != before and buildlock.holder(home) is None
+    kept = sorted(p for p in (home / ".published").iterdir() if p.is_dir() and p.name[:1].isdigit())
+    runs = []  # the run that built each of the last two publications, oldest first (the names are time stamps)
+    for version in kept[-2:]:
+        with duckdb.connect(str(version / publication.WAREHOUSE), read_only=True) as con:
+            runs.append(con.execute(f"select run from {warehouse.BUILD_INFO}").fetchone()[0])
+    host = socket.gethostname()
+    assert runs == [f"{host}/pid{first.pid}", f"{host}/pid{waiting.pid}"], "the waiting build published last"

@@ -3,6 +3,7 @@ replay appends only changed output, and a crawl killed with SIGKILL at any momen
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import random
@@ -21,6 +22,7 @@ import pytest
 from regtrail import settings
 from regtrail.crawl import runner
 from regtrail.crawl.sources import get_sources
+from regtrail.fetch import transport
 from regtrail.log import archive, events
 from regtrail.log.digest import sha256
 from regtrail.mirror.site import Site, build_site
@@ -62,13 +64,31 @@ def clean(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+class RetryWaits:
+    """Stands in for `time` in the transport: records each wait before a retry instead of sleeping it (the
+    faults below would otherwise cost half a second to a second each)."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+@pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> RetryWaits:
+    waits = RetryWaits()
+    monkeypatch.setattr(transport, "time", waits)
+    return waits
+
+
 def real_attachments(site: Site) -> list[str]:
     return [f"/www.cac.gov.cn{a.href}" for a in site.attachments
             if a.list_type == "deep_synthesis" and a.kind == "real"]
 
 
 def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
-        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retry_waits: RetryWaits) -> None:
     config = get_sources([SOURCE])[0].config
     notices = [server_path(n.url) for n in config.notices]
     attachments = real_attachments(site)[3:]  # attachments of notices without faults of their own
@@ -106,6 +126,7 @@ def test_faulty_crawl_ends_with_the_clean_records_and_every_fault_on_record(
             f"{path}: the failure is retried (in the run or the next) until it succeeds"
     assert first["fetch_failures"] > second["fetch_failures"] == third["fetch_failures"]
     assert second["not_modified"] > 0
+    assert retry_waits.seconds and min(retry_waits.seconds) > 0, "a retry waits first"
 
 
 FIRST_FAULTS = [("http_status", busy(503)), ("http_status", busy(429, "1")), ("connection", reset()),
@@ -113,9 +134,10 @@ FIRST_FAULTS = [("http_status", busy(503)), ("http_status", busy(429, "1")), ("c
 
 
 def test_a_first_run_whose_every_first_request_fails_ends_complete(
-        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        site: Site, clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retry_waits: RetryWaits) -> None:
     """Every URL's first answer is a fault (503, 429 + Retry-After, reset, truncated, WAF page with 200):
-    one run still ends with every record of a clean crawl, and each fault is on record."""
+    one run still ends with every record of a clean crawl, each fault is on record, and each retry waited
+    the backoff, or longer when Retry-After asked for it."""
     home = tmp_path / "first"
     with FaultServer(site, fail_first=[reply for _, reply in FIRST_FAULTS]) as server:
         monkeypatch.setenv("REGTRAIL_MIRROR", server.origin)
@@ -134,6 +156,9 @@ def test_a_first_run_whose_every_first_request_fails_ends_complete(
         # then the same answers as in the clean crawl (a list not published yet is a 404 in both)
         assert [(r["ok"], r["status"]) for r in tried[1:]] == [(r["ok"], r["status"]) for r in calm], path
     assert stats["fetch_failures"] == len(assigned) + sum(not r["ok"] for r in clean_rows)
+    backoff = inspect.signature(transport.LiveTransport).parameters["backoff"].default
+    assert Counter(retry_waits.seconds) == Counter(
+        max(backoff, 1.0) if index == 1 else backoff for index in assigned.values())  # 1: 429, Retry-After 1
 
 
 def test_replay_appends_only_documents_whose_output_changed(
