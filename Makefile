@@ -27,7 +27,7 @@ demo: venv
 	$(BIN)/regtrail demo
 
 # Three workers on this 2-core machine: measured 10 min 10 s against 13 min 11 s with two (the suite waits on
-# schedulers, servers and subprocesses now and then; a third worker fills those gaps and the tail). A module's
+# schedulers, servers and subprocesses now and then; a third worker fills those gaps and the tail; four: 10 min 17 s). A module's
 # tests stay on one worker so its module fixtures (built warehouses, servers) are made once; each worker builds
 # the shared sample warehouse once.
 PYTEST_WORKERS ?= 3
