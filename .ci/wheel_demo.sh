@@ -28,7 +28,8 @@ if [ -n "$uv" ]; then
   step "installing $(basename "$wheel") with uv"
   links=()
   [ -n "${PIP_FIND_LINKS:-}" ] && links=(--find-links "$PIP_FIND_LINKS")
-  "$uv" pip install --python "$work/venv/bin/python" "${links[@]}" "$wheel" -c "$repo/constraints.txt"
+  # --compile-bytecode, as pip does by default (a user's install has .pyc files; uv writes none unless asked)
+  "$uv" pip install --compile-bytecode --python "$work/venv/bin/python" "${links[@]}" "$wheel" -c "$repo/constraints.txt"
 else
   step "installing $(basename "$wheel") with pip"
   "$work/venv/bin/pip" install --disable-pip-version-check "$wheel" -c "$repo/constraints.txt"
