@@ -36,7 +36,6 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 HAN_RUN = re.compile(r"([\u3400-\u9fff]+)")
 PAREN = re.compile(r"\(([^()]*)\)")
 VOWEL_START = re.compile(r"^[aoe]")
-LEGAL_FORM = re.compile(r"股份有限公司|有限责任公司|有限公司")
 # Where an organisation's name ends and one of its units begins: a company's legal form, a university or
 # academy (重庆医科大学 | 附属第二医院; 中国中医科学院 | 中医药信息研究所); not 大学生, a student.
 UNIT_BOUNDARY = re.compile(r"股份有限公司|有限责任公司|有限公司|科学院|医学院|大学(?!生)")
@@ -255,7 +254,7 @@ def _borrow(word: str, following: str) -> list[str] | None:
 def _noun_last(words: list[str]) -> list[str]:
     """An adjective of the glossary ending a part of a name is its noun: 联通数据智能有限公司 is ... Data
     Intelligence Co., Ltd., 百川智能（北京）... is Baichuan Intelligence (Beijing) ..."""
-    if words and words[-1].endswith(" Intelligent") or words[-1:] == ["Intelligent"]:
+    if words and (words[-1] == "Intelligent" or words[-1].endswith(" Intelligent")):
         return [*words[:-1], words[-1][: -len("Intelligent")] + "Intelligence"]
     return words
 
@@ -356,18 +355,12 @@ def _merge_singles(words: list[str]) -> list[str]:
     return merged
 
 
-def _pinyin(word: str) -> str:
-    """A word in pinyin, syllables joined (an apostrophe before a syllable starting with a, o or e), capitalised."""
+def _pinyin(word: str, readings: Mapping[str, str] | None = None) -> str:
+    """A word in pinyin, syllables joined (an apostrophe before a syllable starting with a, o or e), capitalised;
+    `readings` overrides a character's syllable (the readings places take: 长治 Changzhi, 朝阳 Chaoyang)."""
     syllables = lazy_pinyin(word, style=Style.NORMAL, errors="default", v_to_u=False)
-    joined = syllables[0] + "".join(("'" if VOWEL_START.match(s) else "") + s for s in syllables[1:])
-    return joined[:1].upper() + joined[1:]
-
-
-def _place_pinyin(place: str) -> str:
-    """A place name in pinyin with the readings places take (长治 Changzhi, 朝阳 Chaoyang)."""
-    syllables = lazy_pinyin(place, style=Style.NORMAL, errors="default", v_to_u=False)
-    if len(syllables) == len(place):
-        syllables = [PLACE_READINGS.get(char, syllable) for char, syllable in zip(place, syllables, strict=True)]
+    if readings and len(syllables) == len(word):
+        syllables = [readings.get(char, syllable) for char, syllable in zip(word, syllables, strict=True)]
     joined = syllables[0] + "".join(("'" if VOWEL_START.match(s) else "") + s for s in syllables[1:])
     return joined[:1].upper() + joined[1:]
 
@@ -420,7 +413,7 @@ def places_from_admin_codes(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 base = name[: -len(suffix)]
                 break
-        short = PLACES.get(base) or _place_pinyin(base)
+        short = PLACES.get(base) or _pinyin(base, PLACE_READINGS)
         if level == "district":
             suffix = name[len(base):]
             english = f"{short} {PLACE_SUFFIX_WORDS[suffix]}" if suffix in PLACE_SUFFIX_WORDS else short
