@@ -226,7 +226,7 @@ def test_killed_publishes_never_mix_two_publications(tmp_path_factory: pytest.Te
     published_sample(base, home)  # with docs: a later publish without docs carries them forward
     first = consistent(home)
     assert (home / "docs" / "index.html").exists()
-    sample = base / "sample-home" / "build" / "warehouse.duckdb"
+    sample = sample_build_file(base)
     stamps = {first}
     rng = random.Random(15)
     server = subprocess.Popen([sys.executable, "-c", PUBLISHERS, str(home), str(sample)], cwd=REPO_ROOT,
