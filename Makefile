@@ -35,11 +35,11 @@ demo: venv
 # the shared sample warehouse once.
 PYTEST_WORKERS ?= 3
 test: lint docs
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or Celery
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m 'not slow and not dbt and not celery'
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m 'not slow and not dbt and not celery'
 
 docs: venv  ## the documentation site (mkdocs-material) into build/site; fails on any warning or on a figure table
 	$(BIN)/cog -I . --check --check-fail-msg='docs/performance.md differs from docs/figures/*.json: run make bench, or $(BIN)/cog -I . -r docs/performance.md' docs/performance.md

@@ -1,4 +1,5 @@
-"""Test modules share helpers only through tests/support: no test module imports another test module."""
+"""Test modules share helpers only through tests/support: no test module imports another test module; the
+modules conftest schedules first exist."""
 
 from __future__ import annotations
 
@@ -38,3 +39,12 @@ def test_the_check_finds_an_import_of_a_test_module() -> None:
     assert foreign_imports("from tests import test_cli, support") == ["tests.test_cli"]
     assert foreign_imports("from .test_bomb import run_measured") == ["tests.test_bomb"]
     assert foreign_imports("from tests.support.warehouse import counts\nfrom tests.support import events") == []
+
+
+def test_the_modules_scheduled_first_exist() -> None:
+    """conftest.LONGEST names the modules xdist starts first: a renamed module must be renamed there too."""
+    tree = ast.parse((TESTS / "conftest.py").read_text(encoding="utf-8"))
+    (LONGEST,) = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                  and [getattr(t, "id", None) for t in node.targets] == ["LONGEST"]]
+    assert len(set(LONGEST)) == len(LONGEST)
+    assert [name for name in LONGEST if not (TESTS / f"{name}.py").is_file()] == []

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock
 
 from regtrail.build import warehouse
 from regtrail.ops import publish as publishing
@@ -70,24 +71,32 @@ def dbt_build(home: Path, work: Path) -> subprocess.CompletedProcess:
 
 @dataclass(frozen=True)
 class SampleBuild:
-    """The sample log (tests/support/events.py) built once: its home, dbt's work folder, the result, the file."""
+    """The sample log (tests/support/events.py) built once: its home, dbt's work folder, the built file."""
 
     home: Path
     work: Path
-    result: subprocess.CompletedProcess
     path: Path
 
 
 @functools.cache
 def sample_build(base: Path) -> SampleBuild:
-    """One dbt build of the whole sample log per test session (per xdist worker), shared by every module.
+    """One dbt build of the whole sample log per test session, shared by every module and every xdist worker.
 
-    Read it, or copy it (`tests/test_publish.py` adopt_sample_build); never write to it.
+    `base` is the worker's temp folder (`tmp_path_factory.getbasetemp()`); under xdist the build sits in the
+    session's folder above it, made by the first worker to need it under a file lock while the others wait.
+    Read it, or copy it (`adopt_sample_build`); never write to it.
     """
-    home = write_sample_log(base / "sample-home")
-    result = dbt_build(home, base / "sample-work")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return SampleBuild(home, base / "sample-work", result, warehouse.build_path(home))
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home, work = root / "sample-home", root / "sample-work"
+    with FileLock(root / "sample-build.lock"):
+        if not (work / "built").exists():
+            shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+            write_sample_log(home)
+            result = dbt_build(home, work)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+            (work / "built").touch()
+    return SampleBuild(home, work, warehouse.build_path(home))
 
 
 def sample_build_file(base: Path) -> Path:
