@@ -102,7 +102,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
 # The longest modules, longest first (wall time per module under `make test`, measured with `--durations=0`).
 # `make test` passes --no-loadscope-reorder so that xdist hands out modules in this order (by default it orders
 # them by their number of tests, which sent these few-test modules last and left workers idle at the end).
-LONGEST = ("test_pipeline", "test_celery", "test_wheel", "test_incremental", "test_publish", "test_quarantine",
+LONGEST = ("test_wheel", "test_celery", "test_pipeline", "test_incremental", "test_publish", "test_quarantine",
            "test_standalone", "test_hostile_outputs", "test_approvals_news", "test_dbt_models", "test_buildlock",
            "test_crawl")
 

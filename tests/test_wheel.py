@@ -1,9 +1,12 @@
 """The project as a user installs it: one wheel that carries the dbt project and the DAG file, and `regtrail demo`
-run from an empty folder in a fresh venv where that wheel is installed (not editable)."""
+run from an empty folder in a fresh venv where that wheel is installed (not editable), with one Airflow task per
+dbt model (REGTRAIL_DBT_TASKS=models): Cosmos renders and runs the project shipped inside the package. (The
+default, one `dbt build` task, runs in tests/test_pipeline.py and everywhere else a DAG runs.)"""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -42,7 +45,7 @@ def test_the_wheel_carries_the_dbt_project_the_dag_file_and_the_source_configs(w
 @pytest.mark.slow
 def test_the_demo_runs_from_the_installed_wheel_in_an_empty_folder(wheel: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGTRAIL_", "AIRFLOW"))}
-    env.update(REGTRAIL_SHARED=str(settings.shared_dir()), WHEEL=str(wheel))
+    env.update(REGTRAIL_SHARED=str(settings.shared_dir()), WHEEL=str(wheel), REGTRAIL_DBT_TASKS="models")
     uv = Path(sys.executable).with_name("uv")
     if uv.exists():
         env["UV"] = str(uv)
@@ -56,3 +59,9 @@ def test_the_demo_runs_from_the_installed_wheel_in_an_empty_folder(wheel: Path, 
     with duckdb.connect(str(tmp_path / "empty" / "data" / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from fct_filings").fetchone()[0] > 0
     assert f"wheel_demo: published {tmp_path / 'empty' / 'data' / 'warehouse.duckdb'}: " in done.stdout
+    dag_log = (tmp_path / "empty" / "data" / "logs" / "demo-dags-test.log").read_text(errors="replace")
+    tasks = set(re.findall(r"end task task_id=(dbt\.\w+)", dag_log))  # Cosmos: <model>_run, <seed>_seed
+    assert {"dbt.fct_filings_run", "dbt.dim_entities_run", "dbt.admin_codes_seed", "dbt.dbt_project_test"} <= tasks
+    assert len(tasks) > 40, sorted(tasks)
+    assert "task_id=dbt_build" not in dag_log, "one task per model, not one `dbt build` task"
+    assert str(site / "regtrail" / "_bundled" / "dbt_project") in dag_log, "Cosmos ran the project in the package"
