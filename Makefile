@@ -34,7 +34,9 @@ demo: venv
 # tests stay on one worker so its module fixtures (built warehouses, servers) are made once; each worker builds
 # the shared sample warehouse once.
 PYTEST_WORKERS ?= 3
-test: lint docs
+# sqlfluff (half a minute of CPU) runs inside the suite (tests/test_sql_lint.py), beside the other modules.
+test: venv docs
+	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: venv  ## ruff and every test that needs no Airflow run, dbt build or Celery
