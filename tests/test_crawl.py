@@ -50,7 +50,8 @@ def test_fuller_mirror_every_batch_is_crawled_discovered_and_reconciled(home: Pa
     assert stats["cac_deep_synthesis"]["discovered_notices"] == 1
     assert sum(s["fetch_failures"] for s in stats.values()) == 0
 
-    result = run_dbt_build(home, tmp_path)
+    result = run_dbt_build(home, tmp_path, "--select", "+fct_list_batches",  # the lineage of the mart read here
+                           "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
         batches = {lid: (parsed, expected, ok) for lid, parsed, expected, ok in con.execute(

@@ -86,7 +86,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     home = write_sample_log(tmp_path_factory.mktemp("states"))
     faulty_runs(home)
     work = home / "work"
-    result = run_dbt_build(home, work)
+    # the lineage of the marts read here
+    result = run_dbt_build(home, work, "--select", "+fct_list_batches +fct_filings +fct_fetch_failures",
+                           "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
     con = duckdb.connect(str(work / "build.duckdb"), read_only=True)
     yield con
