@@ -6,9 +6,8 @@ mirror, Airflow's API server (the execution API the workers report to), schedule
 two Celery workers; the second alone serves the `warehouse` queue (REGTRAIL_WAREHOUSE_QUEUE), as a
 deployment pins the dbt build to the worker whose disk holds the build file. The DAGs are unpaused as
 the README says (warehouse first, then crawl): the scheduler starts exactly one crawl run, its event-log
-update starts one warehouse run; a crawl triggered afterwards appends no record events and starts no
-build. The published marts equal those of a local run (the same sources crawled and built in the test's
-process, local event log) except for the clocks of the crawl (`observed_at`, `loaded_at`, ...).
+update starts one warehouse run. The published marts equal those of a local run (the same sources crawled
+and built in the test's process, local event log) except for the clocks of the crawl (`observed_at`, ...).
 
 Slow (about 3 minutes here); `make test-celery` runs it alone.
 """
@@ -195,10 +194,5 @@ def test_celery_executor_runs_the_dags_like_a_local_run(local_marts: dict, clust
     root = cluster.env["REGTRAIL_LOG"].removeprefix("s3://")
     assert fs.glob(f"{root}/events/records/**/*.parquet"), "the crawl wrote its segments to S3"
     assert not (cluster.home / "events").exists(), "nothing of the log on local disk"
-
-    # Triggered after unpausing: a crawl that finds nothing new, and no second build.
-    cluster.airflow("dags", "trigger", CRAWL_DAG)
-    cluster.wait(lambda: cluster.finished(CRAWL_DAG, 2), "the triggered crawl")
-    time.sleep(15)  # the scheduler would create an asset-triggered run within a loop or two
-    assert cluster.runs(WAREHOUSE_DAG) == warehouse_runs, "a crawl that appended nothing builds nothing"
-    assert marts(published) == local_marts
+    # A crawl that finds nothing new emits no asset event, so no scheduler starts a build: tests/test_pipeline.py
+    # (the crawl task's outlet, counted in Airflow's asset_event table).
