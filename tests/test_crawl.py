@@ -18,7 +18,7 @@ from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.parsers import docx_list
-from tests.support.warehouse import run_dbt_build
+from tests.support.warehouse import lineage, run_dbt_build
 
 EXTRA = {
     "url": "https://www.cac.gov.cn/2026-09/15/c_1789000000000001.htm",
@@ -50,8 +50,7 @@ def test_fuller_mirror_every_batch_is_crawled_discovered_and_reconciled(home: Pa
     assert stats["cac_deep_synthesis"]["discovered_notices"] == 1
     assert sum(s["fetch_failures"] for s in stats.values()) == 0
 
-    result = run_dbt_build(home, tmp_path, "--select", "+fct_list_batches",  # the lineage of the mart read here
-                           "--indirect-selection", "cautious")
+    result = run_dbt_build(home, tmp_path, *lineage("fct_list_batches"))  # the lineage of the mart read here
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
         batches = {lid: (parsed, expected, ok) for lid, parsed, expected, ok in con.execute(

@@ -32,7 +32,7 @@ from tests.support.events import (
     write_republished_list,
     write_sample_log,
 )
-from tests.support.warehouse import SampleBuild, node_statuses, run_dbt_build, sample_build
+from tests.support.warehouse import SampleBuild, lineage, node_statuses, run_dbt_build, sample_build
 
 pytestmark = pytest.mark.dbt
 
@@ -262,7 +262,7 @@ def test_timeline_event_ids_are_deterministic(db):
 
 def test_wrong_expected_count_fails_the_build(tmp_path):
     home = write_sample_log(tmp_path / "home", ds_expected_count=6)
-    result = run_dbt_build(home, tmp_path, "--select", "+fct_list_batches")  # the lineage of the tests concerned
+    result = run_dbt_build(home, tmp_path, *lineage("fct_list_batches"))  # the lineage of the tests concerned
     assert result.returncode != 0
     statuses = node_statuses(tmp_path)
     assert statuses["reconcile_parsed_rows_with_expected_count"] == "fail"

@@ -19,7 +19,7 @@ import pytest
 from regtrail.crawl import sources
 from regtrail.log import records
 from tests.support.events import DS, DS_BROKEN_URL, _digest_of, _document, _list_records, _Log, write_sample_log
-from tests.support.warehouse import run_dbt_build
+from tests.support.warehouse import lineage, run_dbt_build
 
 pytestmark = pytest.mark.dbt
 
@@ -86,9 +86,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     home = write_sample_log(tmp_path_factory.mktemp("states"))
     faulty_runs(home)
     work = home / "work"
-    # the lineage of the marts read here
-    result = run_dbt_build(home, work, "--select", "+fct_list_batches +fct_filings +fct_fetch_failures",
-                           "--indirect-selection", "cautious")
+    result = run_dbt_build(home, work, *lineage("fct_list_batches", "fct_filings", "fct_fetch_failures"))
     assert result.returncode == 0, result.stdout[-4000:]
     con = duckdb.connect(str(work / "build.duckdb"), read_only=True)
     yield con

@@ -15,7 +15,7 @@ from regtrail.fetch.policy import REFUSED, UrlPolicy, source_hosts
 from regtrail.log import events
 from regtrail.mirror.site import Site, build_site
 from tests.support.fault_server import FaultServer, docx_bytes, html, respond
-from tests.support.warehouse import run_dbt_build
+from tests.support.warehouse import lineage, run_dbt_build
 
 
 def notice_page(*links: str) -> str:
@@ -86,8 +86,7 @@ def test_a_notice_linking_to_loopback_requests_nothing_from_it(
     assert "169.254.169.254" in refused[links[2]]
     assert stats["failed_urls"] == 3 and stats["not_sent"] == 3
 
-    built = run_dbt_build(home, tmp_path, "--select", "+fct_fetch_failures",
-                          "--indirect-selection", "cautious")  # the lineage of the mart read here
+    built = run_dbt_build(home, tmp_path, *lineage("fct_fetch_failures"))  # the lineage of the mart read here
     assert built.returncode == 0, built.stdout[-4000:]
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
         failing = {url for (url,) in con.execute("select url from fct_fetch_failures where stage = 'fetch'").fetchall()}

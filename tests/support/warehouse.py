@@ -44,6 +44,12 @@ def run_dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
     return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+def lineage(*models: str) -> tuple[str, ...]:
+    """dbt arguments selecting `models` and everything upstream of them, with the data tests whose parents are all
+    selected (`cautious`: the default, `eager`, also picks a singular test reading a model left out, which fails)."""
+    return "--select", " ".join(f"+{model}" for model in models), "--indirect-selection", "cautious"
+
+
 def node_statuses(work: Path) -> dict[str, str]:
     """Status of each node in the last build, by node name."""
     results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
