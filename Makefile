@@ -31,8 +31,8 @@ demo: venv
 
 # Three workers on this 2-core machine: measured 10 min 10 s against 13 min 11 s with two (the suite waits on
 # schedulers, servers and subprocesses now and then; a third worker fills those gaps and the tail; four: 10 min 17 s). A module's
-# tests stay on one worker so its module fixtures (built warehouses, servers) are made once; each worker builds
-# the shared sample warehouse once.
+# tests stay on one worker so its module fixtures (built warehouses, servers) are made once; the sample warehouse
+# is built once per run for all workers (tests/support/warehouse.py); the longest modules start first (conftest.py).
 PYTEST_WORKERS ?= 3
 # sqlfluff (half a minute of CPU) runs inside the suite (tests/test_sql_lint.py), beside the other modules.
 test: venv docs
@@ -50,10 +50,11 @@ docs: venv  ## the documentation site (mkdocs-material) into build/site; fails o
 test-celery: venv  ## the CeleryExecutor scale-out test alone (Redis, PostgreSQL, moto S3, two workers)
 	$(BIN)/pytest -m celery tests/test_celery.py
 
-# ruff for Python; sqlfluff (dbt templater, dbt_project/.sqlfluff) for the dbt models, rendered into a scratch file.
+# ruff for Python; sqlfluff (dbt templater, dbt_project/.sqlfluff) for the dbt models: the one test that runs it,
+# alone (it renders into a scratch home, build file and dbt target).
 lint: venv
 	$(BIN)/ruff check .
-	cd dbt_project && REGTRAIL_BUILD_DB=$$(mktemp -d)/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 1
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_sql_lint.py
 
 mirror: venv
 	$(BIN)/regtrail mirror --port 8765
