@@ -28,6 +28,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The dbt commands of tests/support/warehouse.py start from the session's one saved parse of the project."""
+    from tests.support import warehouse  # imported here: most modules run no dbt
+
+    warehouse.use_session(tmp_path_factory.getbasetemp())
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """../shared/cac_data with the real CAC files; tests needing it skip when it is absent."""

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,13 +27,11 @@ from regtrail.log import events, records
 from regtrail.log.digest import sha256
 from regtrail.mirror import synthetic_events
 from tests.support.events import write_sample_log
-from tests.support.warehouse import INCREMENTAL
+from tests.support.warehouse import INCREMENTAL, run_dbt
 from tests.support.warehouse import snapshot as read_snapshot
 
 pytestmark = pytest.mark.dbt
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT = Path(sys.executable).with_name("dbt")
 NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
@@ -65,11 +62,7 @@ class Dbt:
         if start is not None:
             shutil.copy2(start, self.file)
         shutil.rmtree(self.work / "target" / "run", ignore_errors=True)
-        env = dict(os.environ, REGTRAIL_HOME=str(self.home), REGTRAIL_BUILD_DB=str(self.file),
-                   DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-        argv = [str(DBT), command, "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-                "--target-path", str(self.work / "target"), "--log-path", str(self.work / "logs"), *args]
-        return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        return run_dbt(command, self.home, self.work, self.file, *args)
 
     def keep(self, command: str, into: Path, *args: str, start: Path | None = None) -> subprocess.CompletedProcess:
         """A command that must succeed; its build file and compiled SQL (`compiled_test`) are kept in `into`."""

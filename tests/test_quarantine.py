@@ -90,8 +90,8 @@ def build(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]
     monkeypatch.setenv("REGTRAIL_HOME", str(home))
     monkeypatch.delenv("REGTRAIL_BUILD_DB", raising=False)
     path = warehouse.prepare_build(home, full_refresh=True)
-    argv, env = dbt_run.command(["build", *MODELS_ONLY], home, home / "dbt", path)
-    done = subprocess.run(argv, cwd=home, env=env, capture_output=True, text=True, timeout=900)
+    argv, env, cwd = dbt_run.command(["build", *MODELS_ONLY], home, home / "dbt", path)
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:]
     return {name: rows for name, rows in snapshot(path).items() if name.startswith(("fct_", "dim_")) and name != REPORT}
 

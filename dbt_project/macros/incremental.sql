@@ -5,9 +5,22 @@
   table take the rows whose `loaded_at` (the dbt run that loaded them) is past their own.
 -#}
 
-{# The glob of one kind's segments (`records`, `fetch`), the same string as the sources' read_parquet. #}
+{# The glob of one kind's segments (`records`, `fetch`, `log`). Only called while dbt executes: the log's
+   location is never read while dbt parses, so a saved parse (target/partial_parse.msgpack) holds for a log
+   anywhere, and dbt reuses it instead of parsing the whole project again (docs/development.md). #}
 {% macro event_segments_glob(kind) -%}
   {{ env_var('REGTRAIL_LOG', '') or env_var('REGTRAIL_HOME') }}/events/{{ kind }}/**/*.parquet
+{%- endmacro %}
+
+{# The source `table` of staging/_sources.yml (the `kind` segments of the log) as a relation: every segment
+   file under the glob. While dbt parses, the source itself, which records the model's lineage. #}
+{% macro event_log(table, kind) -%}
+  {%- set declared = source('regtrail', table) -%}
+  {%- if execute -%}
+    {{ read_event_segments([event_segments_glob(kind) | trim]) }}
+  {%- else -%}
+    {{ declared }}
+  {%- endif -%}
 {%- endmacro %}
 
 {# Segment files of `kind` not listed in `relation`.segments (a list column); [] outside execution. #}
@@ -21,7 +34,7 @@
   {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{# A relation over the given segment files, read like the sources in staging/_sources.yml. #}
+{# A relation over the given segment files (or globs): every log read goes through here. #}
 {% macro read_event_segments(files) -%}
   {{ return(adapter.dispatch('read_event_segments', 'regtrail')(files)) }}
 {%- endmacro %}

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from regtrail import settings
 
 DBT_DIR = settings.dbt_project_dir()
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in its target folder
 
 
 def dbt_env(home: Path | None = None) -> dict[str, str]:
@@ -50,16 +52,43 @@ def profiles_dir(home: Path | None = None) -> Path:
     return folder
 
 
-def command(args: list[str], home: Path, work: Path, build_db: Path | None = None) -> tuple[list[str], dict[str, str]]:
-    """Command line and environment of one dbt invocation on the project (`args`: `build`, `docs generate`, ...):
-    the profile of `profiles_dir` (with the log's filesystem), target and log folders under `work`, the build
-    file `build_db` (default: as in `dbt_env`)."""
+class Invocation(NamedTuple):
+    """One dbt process: its command line, environment and working folder (run it there: the profile's build
+    file is given relative to it)."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+def command(args: list[str], home: Path, work: Path, build_db: Path | None = None) -> Invocation:
+    """One dbt invocation on the project (`args`: `build`, `docs generate`, ...): the profile of `profiles_dir`
+    (with the log's filesystem), target and log folders under `work`, the build file `build_db` (default: as in
+    `dbt_env`), run in `work`.
+
+    The build file is named relative to `work` (`../build/warehouse.duckdb` in a home), because dbt keeps a
+    saved parse (`target/partial_parse.msgpack`) only while the profile is unchanged, file path included: so a
+    parse is reused by any invocation with the same layout, e.g. the publication's `dbt docs generate`
+    (`reuse_parse`), and the project's models never read the log's location while dbt parses."""
     env = dbt_env(home)
-    if build_db is not None:
-        env["REGTRAIL_BUILD_DB"] = str(build_db)
+    target = Path(env["REGTRAIL_BUILD_DB"]) if build_db is None else build_db
+    work.mkdir(parents=True, exist_ok=True)
+    env["REGTRAIL_BUILD_DB"] = os.path.relpath(target.resolve(), work.resolve())  # as the process will see it
     argv = [settings.dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir",
             str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    return argv, env
+    return Invocation(argv, env, work)
+
+
+def reuse_parse(done: Path, work: Path) -> bool:
+    """Start dbt's target folder in `work` with the saved parse of an earlier invocation whose work folder was
+    `done` (when `work` has none). dbt checks that the project, profile and dbt version are unchanged and
+    parses again whatever differs, so this is only ever faster. Whether a saved parse was copied."""
+    saved, target = done / "target" / PARTIAL_PARSE, work / "target" / PARTIAL_PARSE
+    if target.exists() or not saved.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(saved, target)
+    return True
 
 
 def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> dict[str, Any]:
@@ -72,9 +101,9 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     home = home or settings.home()
     work = home / "dbt"
     work.mkdir(parents=True, exist_ok=True)
-    argv, env = command(["build", *(extra_args or [])], home, work)
+    argv, env, cwd = command(["build", *(extra_args or [])], home, work)
     print("+", " ".join(argv), flush=True)
-    done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     print(done.stdout[-20000:], flush=True)
     if done.stderr.strip():
         print(done.stderr[-5000:], file=sys.stderr, flush=True)

@@ -123,8 +123,8 @@ def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> 
     """
     root = root or settings.home()
     path = prepare_build(root, full_refresh=full_refresh)
-    argv, env = dbt_run.command(["build"], root, root / "dbt", path)
-    return subprocess.run(argv, cwd=root, env=env).returncode
+    argv, env, cwd = dbt_run.command(["build"], root, root / "dbt", path)
+    return subprocess.run(argv, cwd=cwd, env=env).returncode
 
 
 def incremental_blocker(warehouse_file: Path, fingerprint: str | None = None) -> str | None:
@@ -311,7 +311,9 @@ def _stage_report(outputs: Outputs, con, source: Path, folder: Path, root: Path,
 def _stage_docs(outputs: Outputs, con, source: Path, folder: Path, root: Path, stamp: str) -> None:
     # dbt reads the catalog from a copy: the process that ran dbt may still hold the build file
     # (`airflow dags test` runs every task in one process), and a second process cannot open it.
-    copy = folder.parent / "docs-db" / source.name
+    # The copy sits where the build file is relative to dbt's work folder (`build/` beside `dbt-docs-work/`,
+    # as in a home), so the profile is the build's and dbt reuses the build's saved parse.
+    copy = folder.parent / "build" / source.name
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, copy)
     try:
@@ -354,8 +356,9 @@ def export_marts(con: duckdb.DuckDBPyConnection, folder: Path, stamp: str = "") 
 def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     """`dbt docs generate --static` against the build file; copies the site files into `folder`."""
     work = folder.parent / "dbt-docs-work"
-    argv, env = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file)
-    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    dbt_run.reuse_parse(root / "dbt", work)  # the build's parse, when the build ran as `dbt_run.build` does
+    argv, env, cwd = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file)
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,14 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
-from regtrail.build import warehouse
+from regtrail.build import dbt_run, warehouse
 from regtrail.ops import publish as publishing
 from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT = REPO_ROOT / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
+_SESSION: list[Path] = []  # the session's shared folder, once `use_session` is called
 
 
 COUNTS = "select (select count(*) from fct_list_batches), (select count(*) from fct_filings)"
@@ -35,13 +37,49 @@ def run_dbt_build(home: Path, work: Path, *args: str) -> subprocess.CompletedPro
 
 
 def run_dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
-            project: Path = REPO_ROOT / "dbt_project") -> subprocess.CompletedProcess:
-    """One dbt command of `project` over the event log in `home` on the file `build_db`; target and logs in `work`."""
-    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=str(build_db),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+            project: Path = PROJECT) -> subprocess.CompletedProcess:
+    """One dbt command of `project` over the event log in `home` on the file `build_db`; target and logs in `work`.
+
+    Run in `work` with the build file named relative to it, as `regtrail.build.dbt_run.command` does: the
+    project's first command in `work` starts from the session's saved parse (`session_parse`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    if project == PROJECT and _SESSION:
+        dbt_run.reuse_parse(session_parse(_SESSION[0]), work)
+    return _dbt(command, home, work, build_db, *args, project=project)
+
+
+def _dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
+         project: Path) -> subprocess.CompletedProcess:
+    build_db = os.path.relpath(build_db.resolve(), work.resolve())
+    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=build_db, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     cmd = [str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(project),
            "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
-    return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+
+
+def session_root(base: Path) -> Path:
+    """The folder shared by the session's xdist workers (`base`: a worker's `tmp_path_factory.getbasetemp()`)."""
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def use_session(base: Path) -> None:
+    """Let `run_dbt` start from the session's saved parse (tests/conftest.py calls it once per worker)."""
+    _SESSION[:] = [session_root(base)]
+
+
+def session_parse(root: Path) -> Path:
+    """dbt's work folder of one `dbt parse` of the project per session, made by the first worker to need it.
+
+    A test's dbt command copies its saved parse (`partial_parse.msgpack`) into a new target folder: dbt checks
+    that the project, the profile (the build file `build.duckdb` in the work folder) and dbt are unchanged, so
+    the copy saves a full parse (about 2 s of CPU) in each new folder and cannot change what dbt does."""
+    work = root / "dbt-parse"
+    with FileLock(root / "dbt-parse.lock"):
+        if not (work / "target" / dbt_run.PARTIAL_PARSE).exists():
+            work.mkdir(exist_ok=True)
+            result = _dbt("parse", root / "dbt-parse-home", work, work / "build.duckdb", project=PROJECT)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return work
 
 
 def lineage(*models: str) -> tuple[str, ...]:
@@ -92,7 +130,7 @@ def sample_build(base: Path) -> SampleBuild:
     session's folder above it, made by the first worker to need it under a file lock while the others wait.
     Read it, or copy it (`adopt_sample_build`); never write to it.
     """
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = session_root(base)
     home, work = root / "sample-home", root / "sample-work"
     with FileLock(root / "sample-build.lock"):
         if not (work / "built").exists():

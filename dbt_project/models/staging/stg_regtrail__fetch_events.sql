@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('regtrail', 'fetch_events') }}
+    select * from {{ event_log('fetch_events', 'fetch') }}
 
 ),
 

@@ -1,6 +1,6 @@
 -- One row per record event, deduplicated by event_id. Incremental: a run reads only the segment
--- files it has not loaded yet (`segments` lists the files each event was read from; the files are
--- read with the options of the source `record_events` in _sources.yml), so a replay
+-- files it has not loaded yet (`segments` lists the files each event was read from; new files are read
+-- with the options a full build reads the source `record_events` with), so a replay
 -- that appends records for old documents (with old observed_at) is picked up by load, not by date.
 -- An event_id seen again in a new segment (a crash/retry copy) is decided again over all its copies,
 -- exactly as a full refresh decides it (first by observed_at, run_key, segment).
@@ -22,7 +22,7 @@ new_rows as (
     {%- set segments = new_event_segments(this, 'records') if is_incremental() else none %}
     {%- if segments is none %}
         select {{ columns | join(', ') }}, filename as segment
-        from {{ source('regtrail', 'record_events') }}
+        from {{ event_log('record_events', 'records') }}
     {%- elif segments %}
     -- only the new files are opened (a filename filter on the source glob would still read them all)
     select {{ columns | join(', ') }}, filename as segment
