@@ -221,9 +221,9 @@ def dbt_project_dir() -> Path:
     return _shipped("dbt_project")
 
 
-def dbt_work_dir() -> Path:
-    """dbt's target and log folders of the warehouse build (`<dir>/target`, `<dir>/logs`)."""
-    return home() / "dbt"
+def dbt_work_dir(home_dir: Path | None = None) -> Path:
+    """dbt's target and log folders of the warehouse build (`<dir>/target`, `<dir>/logs`), its working folder."""
+    return (home_dir or home()) / "dbt"
 
 
 def dbt_manifest() -> Path:

@@ -84,7 +84,8 @@ def test_progress_observer_sees_every_change(tmp_path: Path, monkeypatch: pytest
 
 @pytest.mark.dbt
 def test_build_then_publish_through_the_cli(tmp_path: Path) -> None:
-    """`regtrail build` runs dbt into the build file, `publish` swaps it in; a second publish has nothing to swap."""
+    """`regtrail build` runs dbt into the build file, `publish` swaps it in (with the dbt docs); a second publish has
+    nothing to swap."""
     import duckdb
 
     from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
@@ -93,8 +94,13 @@ def test_build_then_publish_through_the_cli(tmp_path: Path) -> None:
     built = run("build", REGTRAIL_HOME=str(home))
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
     assert (home / "build" / "warehouse.duckdb").exists() and not (home / "warehouse.duckdb").exists()
-    published = run("publish", "--no-docs", "--no-report", REGTRAIL_HOME=str(home))
+    published = run("publish", "--no-report", REGTRAIL_HOME=str(home))
     assert published.returncode == 0, published.stderr[-2000:]
+    # The docs run started from the build's saved parse (its copy of the build file sits where the build's was):
+    # of the two dbt commands in the log (beside the build's), only the build parsed the project.
+    log = (home / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert log.count("Starting full parse") == 1 and log.count("no changes found, skipping parsing") == 1, log[-3000:]
+    assert (home / "docs" / "catalog.json").exists()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from fct_filings").fetchone()[0] == len({r[6] for r in AR_ROWS + DS_ROWS})
     assert (home / "exports" / "fct_filings.parquet").exists() and not (home / "report").exists()

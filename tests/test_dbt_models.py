@@ -15,6 +15,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from regtrail.build import dbt_run
 from tests.support.events import (
     AR_LIST_ID,
     AR_NOTICE_URL,
@@ -267,6 +268,19 @@ def test_wrong_expected_count_fails_the_build(tmp_path):
     statuses = node_statuses(tmp_path)
     assert statuses["reconcile_parsed_rows_with_expected_count"] == "fail"
     assert statuses["reconcile_parsed_rows_with_row_count"] == "pass"
+
+
+def test_a_saved_parse_holds_for_a_log_anywhere(build, tmp_path):
+    """dbt reuses the sample build's saved parse for a log in another home (the models read the log's location only
+    when dbt executes; the build file is named relative to dbt's working folder), and reads that home's log."""
+    home = write_sample_log(tmp_path / "elsewhere")
+    assert dbt_run.reuse_parse(build.work, tmp_path / "work")
+    result = run_dbt_build(home, tmp_path / "work", "--select", "stg_regtrail__record_events")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "no changes found, skipping parsing" in (tmp_path / "work" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "work" / "build.duckdb"), read_only=True) as con:
+        segments = con.execute("select distinct unnest(segments) from staging.stg_regtrail__record_events").fetchall()
+    assert segments and all(path.startswith(f"{home}/events/records/") for (path,) in segments), segments
 
 
 def test_every_table_enforces_a_contract(build, db):

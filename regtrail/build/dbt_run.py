@@ -61,10 +61,11 @@ class Invocation(NamedTuple):
     cwd: Path
 
 
-def command(args: list[str], home: Path, work: Path, build_db: Path | None = None) -> Invocation:
+def command(args: list[str], home: Path, work: Path, build_db: Path | None = None,
+            logs: Path | None = None) -> Invocation:
     """One dbt invocation on the project (`args`: `build`, `docs generate`, ...): the profile of `profiles_dir`
-    (with the log's filesystem), target and log folders under `work`, the build file `build_db` (default: as in
-    `dbt_env`), run in `work`.
+    (with the log's filesystem), the target folder under `work`, dbt's log in `logs` (default: under `work`),
+    the build file `build_db` (default: as in `dbt_env`), run in `work`.
 
     The build file is named relative to `work` (`../build/warehouse.duckdb` in a home), because dbt keeps a
     saved parse (`target/partial_parse.msgpack`) only while the profile is unchanged, file path included: so a
@@ -75,7 +76,7 @@ def command(args: list[str], home: Path, work: Path, build_db: Path | None = Non
     work.mkdir(parents=True, exist_ok=True)
     env["REGTRAIL_BUILD_DB"] = os.path.relpath(target.resolve(), work.resolve())  # as the process will see it
     argv = [settings.dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir",
-            str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+            str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(logs or work / "logs")]
     return Invocation(argv, env, work)
 
 
@@ -99,7 +100,7 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     the DAG parser).
     """
     home = home or settings.home()
-    work = home / "dbt"
+    work = settings.dbt_work_dir(home)
     work.mkdir(parents=True, exist_ok=True)
     argv, env, cwd = command(["build", *(extra_args or [])], home, work)
     print("+", " ".join(argv), flush=True)

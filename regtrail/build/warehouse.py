@@ -123,7 +123,7 @@ def dbt_build(root: Path | None = None, *, full_refresh: bool | None = None) -> 
     """
     root = root or settings.home()
     path = prepare_build(root, full_refresh=full_refresh)
-    argv, env, cwd = dbt_run.command(["build"], root, root / "dbt", path)
+    argv, env, cwd = dbt_run.command(["build"], root, settings.dbt_work_dir(root), path)
     return subprocess.run(argv, cwd=cwd, env=env).returncode
 
 
@@ -355,9 +355,11 @@ def export_marts(con: duckdb.DuckDBPyConnection, folder: Path, stamp: str = "") 
 
 def generate_docs(root: Path, build_file: Path, folder: Path) -> Path:
     """`dbt docs generate --static` against the build file; copies the site files into `folder`."""
-    work = folder.parent / "dbt-docs-work"
-    dbt_run.reuse_parse(root / "dbt", work)  # the build's parse, when the build ran as `dbt_run.build` does
-    argv, env, cwd = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file)
+    work, builds = folder.parent / "dbt-docs-work", settings.dbt_work_dir(root)
+    dbt_run.reuse_parse(builds, work)  # the build's saved parse
+    # dbt's log goes beside the build's (`$REGTRAIL_HOME/dbt/logs/dbt.log`): the work folder is removed
+    argv, env, cwd = dbt_run.command(["docs", "generate", "--static", "--quiet"], root, work, build_file,
+                                     logs=builds / "logs")
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"dbt docs generate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
