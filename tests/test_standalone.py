@@ -89,6 +89,10 @@ def test_standalone_publishes_from_the_mirror_and_leaves_no_process(tmp_path: Pa
             time.sleep(3)
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
             assert con.execute("select count(*) from fct_filings").fetchone()[0] > 0
+        # dbt parsed the project once, for the DAG's manifest; the build and the docs reused that parse
+        dbt_log = (home / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+        assert dbt_log.count("Starting full parse") == 1, dbt_log[-3000:]
+        assert dbt_log.count("no changes found, skipping parsing") >= 2, dbt_log[-3000:]
         text = (tmp_path / "standalone.log").read_text()
         assert f"http://localhost:{port}" in text and "simple_auth_manager_passwords.json.generated" in text
         assert "crawling the mirror at http://127.0.0.1:" in text

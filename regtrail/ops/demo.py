@@ -21,7 +21,7 @@ from rich.status import Status
 from regtrail import settings
 from regtrail.analyst import redaction
 from regtrail.analyst.safe import visible
-from regtrail.build import buildlock
+from regtrail.build import buildlock, dbt_run
 from regtrail.ops import airflow_env, orchestration
 
 BIN = Path(sys.executable).parent
@@ -57,14 +57,15 @@ def mirror_running() -> Iterator[str]:
 
 def run(cmd: list[str], **kwargs) -> None:
     print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=settings.home(), **kwargs)
+    subprocess.run(cmd, check=True, **{"cwd": settings.home(), **kwargs})
 
 
 def prepare_airflow() -> None:
-    """dbt manifest for fast DAG parsing, migrated SQLite metadata, the one-slot dbt pool."""
-    dbt_dir, target = settings.dbt_project_dir(), settings.dbt_manifest().parent
-    run([settings.dbt_executable(), "parse", "--quiet", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
-         "--target-path", str(target), "--log-path", str(target.parent / "logs")])
+    """dbt manifest for fast DAG parsing, migrated SQLite metadata, the one-slot dbt pool.
+
+    The parse is the build's (`dbt_run.command`: same work folder and profile), so the first build reuses it."""
+    parse = dbt_run.command(["parse", "--quiet"], settings.home(), settings.dbt_work_dir())
+    run(parse.argv, env=parse.env, cwd=parse.cwd)
     run([str(BIN / "airflow"), "db", "migrate"], stdout=subprocess.DEVNULL)
     run([str(BIN / "airflow"), "pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time"],
         stdout=subprocess.DEVNULL)
