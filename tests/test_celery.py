@@ -6,8 +6,9 @@ mirror, Airflow's API server (the execution API the workers report to), schedule
 two Celery workers; the second alone serves the `warehouse` queue (REGTRAIL_WAREHOUSE_QUEUE), as a
 deployment pins the dbt build to the worker whose disk holds the build file. The DAGs are unpaused as
 the README says (warehouse first, then crawl): the scheduler starts exactly one crawl run, its event-log
-update starts one warehouse run. The published marts equal those of a local run (the same sources crawled
-and built in the test's process, local event log) except for the clocks of the crawl (`observed_at`, ...).
+update starts one warehouse run. The published marts equal those of a local run (tests/test_pipeline.py's
+`airflow dags test` of the same DAGs, or the same sources crawled and built in the test's process when that
+module is not in the session) except for the clocks of the crawl (`observed_at`, ...).
 
 Slow (about 3 minutes here); `make test-celery` runs it alone.
 """
@@ -24,7 +25,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import duckdb
 import pytest
 import s3fs
 import sqlalchemy
@@ -36,26 +36,12 @@ from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import build_site
 from regtrail.ops import airflow_env, orchestration
 from tests.support import services
+from tests.support.local_run import LocalRun, Marts, marts
 
 pytestmark = [pytest.mark.slow, pytest.mark.celery]
 BIN = Path(sys.executable).parent
 CRAWL_DAG = next(iter(orchestration.crawl_dags()))
 WAREHOUSE_DAG = orchestration.WAREHOUSE_DAG
-MARTS = ["fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches"]
-
-
-def marts(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every mart's rows, without the columns that hold when the crawl ran (timestamps with a zone)."""
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for mart in MARTS:
-            columns = [c for c, t in con.execute(
-                "select column_name, data_type from information_schema.columns where table_name = ? "
-                "order by ordinal_position", [mart]).fetchall() if t != "TIMESTAMP WITH TIME ZONE"]
-            out[mart] = con.execute(f"select {', '.join(columns)} from {mart} order by all").fetchall()
-    return out
-
-
 class Cluster:
     """The Airflow components on CeleryExecutor, and queries against its PostgreSQL metadata database."""
 
@@ -105,21 +91,24 @@ class Cluster:
                           d=dag_id)
 
 
-@pytest.fixture(scope="module")
-def local_marts(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> dict[str, list[tuple]]:
-    """The reference: the crawl DAG's sources crawled and built in this process (local event log, no executor).
+def local_marts(base: Path, shared: Path) -> Marts:
+    """The reference: the marts of a local run (tests/support/local_run.py): tests/test_pipeline.py's `airflow dags
+    test` of the same DAGs, or, when that module is not in the session, the crawl DAG's sources crawled and built
+    in this process (local event log, no executor)."""
 
-    That `airflow dags test` of both DAGs publishes these same marts is tests/test_pipeline.py's business."""
-    home = tmp_path_factory.mktemp("local")
-    _, sources = orchestration.crawl_dags()[CRAWL_DAG]
-    with start_mirror(build_site(shared.parent)) as mirror, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REGTRAIL_MIRROR", mirror.origin)
-        patch.setenv("REGTRAIL_HOME", str(home))
-        for name in ("REGTRAIL_LOG", "REGTRAIL_BUILD_DB"):
-            patch.delenv(name, raising=False)
-        runner.crawl(sources, run_key="local", root=home)
-        assert warehouse.dbt_build(home, full_refresh=True) == 0
-    return marts(warehouse.build_path(home))
+    def crawl_and_build() -> Path:
+        home = base / "local"
+        _, sources = orchestration.crawl_dags()[CRAWL_DAG]
+        with start_mirror(build_site(shared.parent)) as mirror, pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REGTRAIL_MIRROR", mirror.origin)
+            patch.setenv("REGTRAIL_HOME", str(home))
+            for name in ("REGTRAIL_LOG", "REGTRAIL_BUILD_DB"):
+                patch.delenv(name, raising=False)
+            runner.crawl(sources, run_key="local", root=home)
+            assert warehouse.dbt_build(home, full_refresh=True) == 0
+        return warehouse.build_path(home)
+
+    return LocalRun(base).marts(crawl_and_build)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +155,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[
         yield run
 
 
-def test_celery_executor_runs_the_dags_like_a_local_run(local_marts: dict, cluster: Cluster) -> None:
+def test_celery_executor_runs_the_dags_like_a_local_run(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory,
+                                                        shared: Path) -> None:
     # The README's order: the warehouse DAG first, so it is listening when the crawl updates the event log.
     cluster.airflow("dags", "unpause", WAREHOUSE_DAG)
     cluster.airflow("dags", "unpause", CRAWL_DAG)
@@ -188,7 +178,7 @@ def test_celery_executor_runs_the_dags_like_a_local_run(local_marts: dict, clust
     assert warehouse_tasks <= set(executed["worker2"]) and not warehouse_tasks & set(executed["worker1"]), executed
 
     published = cluster.home / "warehouse.duckdb"
-    assert marts(published) == local_marts
+    assert marts(published) == local_marts(tmp_path_factory.getbasetemp(), shared)
     fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": cluster.env["AWS_ENDPOINT_URL"]}, key="testing",
                            secret="testing")
     root = cluster.env["REGTRAIL_LOG"].removeprefix("s3://")

@@ -23,12 +23,12 @@ from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import Site, build_site
 from regtrail.ops import airflow_env
+from tests.support.local_run import MARTS, LocalRun
 from tests.support.mirror import expected_lists
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 CRAWL_DAG = "regtrail_crawl_daily"
-MARTS = ["fct_filings", "fct_timeline_events", "dim_entities", "fct_list_batches"]
 
 
 @dataclass
@@ -71,14 +71,17 @@ class Pipeline:
 def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[Pipeline]:
     home = tmp_path_factory.mktemp("pipeline")
     site = build_site(shared.parent)
+    local = LocalRun(tmp_path_factory.getbasetemp())
     with start_mirror(site) as mirror:
         env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": mirror.origin}
         run = Pipeline(home, env, site)
-        run.airflow("db", "migrate")
-        run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
-        run.crawl("2026-01-01")
-        assert run.event_log_updates() == 1, "the first crawl appended records: one event-log update"
-        run.first_build = run.dag_test("regtrail_warehouse", "2026-01-01")  # one `dbt build` task (the default)
+        with local.lock:  # tests/test_celery.py compares its run with this one's marts: it waits for them
+            run.airflow("db", "migrate")
+            run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
+            run.crawl("2026-01-01")
+            assert run.event_log_updates() == 1, "the first crawl appended records: one event-log update"
+            run.first_build = run.dag_test("regtrail_warehouse", "2026-01-01")  # one `dbt build` task (the default)
+            local.record(home / "warehouse.duckdb")
         yield run
 
 
