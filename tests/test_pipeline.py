@@ -7,7 +7,6 @@ not from the pipeline's own output.
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from regtrail import settings
 from regtrail.log import events
 from regtrail.mirror.server import start_mirror
 from regtrail.mirror.site import Site, build_site
-from regtrail.ops import airflow_env
+from tests.support import airflow
 from tests.support.local_run import MARTS, LocalRun
 from tests.support.mirror import expected_lists
 
@@ -73,11 +72,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator
     site = build_site(shared.parent)
     local = LocalRun(tmp_path_factory.getbasetemp())
     with start_mirror(site) as mirror:
-        env = {**os.environ, **airflow_env.airflow_environ(home), "REGTRAIL_MIRROR": mirror.origin}
+        env = {**airflow.environ(home, tmp_path_factory.getbasetemp()), "REGTRAIL_MIRROR": mirror.origin}
         run = Pipeline(home, env, site)
         with local.lock:  # tests/test_celery.py compares its run with this one's marts: it waits for them
-            run.airflow("db", "migrate")
-            run.airflow("pools", "set", airflow_env.DBT_POOL, "1", "one dbt writer at a time")
             run.crawl("2026-01-01")
             assert run.event_log_updates() == 1, "the first crawl appended records: one event-log update"
             run.first_build = run.dag_test("regtrail_warehouse", "2026-01-01")  # one `dbt build` task (the default)

@@ -10,7 +10,6 @@ it runs `dbt build` of the whole log and publishes. Expectations come from the s
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -27,8 +26,8 @@ import pytest
 
 from regtrail import settings
 from regtrail.build import warehouse
-from regtrail.ops import airflow_env
 from regtrail.ops import publish as publishing
+from tests.support import airflow
 from tests.support.events import DS, DS_ROWS, _digest_of, _document, _list_records, _Log, write_sample_log
 from tests.support.warehouse import (
     COUNTS,
@@ -296,16 +295,8 @@ def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
     before = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
     # A later crawl: the source now claims a row the list does not have.
     write_sample_log(home, ds_expected_count=6, ds_list_observed=datetime(2025, 7, 1, tzinfo=UTC))
-    env = {**os.environ, **airflow_env.airflow_environ(home)}
-    bin_dir = Path(sys.executable).parent
-
-    def run(*command: str, check: bool = True) -> subprocess.CompletedProcess:
-        out = subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-        assert not check or out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
-        return out
-
-    run(str(bin_dir / "airflow"), "db", "migrate")
-    dag_test = run(str(bin_dir / "airflow"), "dags", "test", "regtrail_warehouse", "2026-01-01", check=False)
+    env = airflow.environ(home, base)
+    dag_test = airflow.run(env, "dags", "test", "regtrail_warehouse", "2026-01-01", check=False)
     assert dag_test.returncode != 0, "a failed DAG run must fail the command that ran it"
     # the per-node table in the task log names the failing reconciliation test
     assert "fail" in dag_test.stdout + dag_test.stderr and "reconcil" in dag_test.stdout + dag_test.stderr

@@ -9,25 +9,22 @@ events: the reference marts), a build after a fetch segment is lost, and the bui
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from regtrail import settings
 from regtrail.analyst.db import records
 from regtrail.build import dbt_run, warehouse
 from regtrail.crawl import recovery, runner
 from regtrail.fetch.transport import latest_accepted
 from regtrail.log import events, quarantine
 from regtrail.mirror.site import Site, build_site
-from regtrail.ops import airflow_env
+from tests.support import airflow
 from tests.support.fault_server import FaultServer
 from tests.support.warehouse import snapshot
 
@@ -103,13 +100,9 @@ def report(home_or_warehouse: Path) -> list[dict]:
         return records(con, f"select * from {REPORT} order by quarantined_at, segment")
 
 
-def run_warehouse_dag(home: Path) -> None:
-    """`airflow db migrate` and `airflow dags test regtrail_warehouse` on `home`; the run must succeed."""
-    env = {**os.environ, **airflow_env.airflow_environ(home)}
-    airflow = str(Path(sys.executable).parent / "airflow")
-    for command in ([airflow, "db", "migrate"], [airflow, "dags", "test", "regtrail_warehouse", "2026-01-01"]):
-        out = subprocess.run(command, env=env, cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=900)
-        assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
+def run_warehouse_dag(home: Path, base: Path) -> None:
+    """`airflow dags test regtrail_warehouse` on `home` (its Airflow metadata ready); the run must succeed."""
+    airflow.run(airflow.environ(home, base), "dags", "test", "regtrail_warehouse", "2026-01-01")
     with sqlite3.connect(home / "airflow" / "airflow.db") as meta:
         assert meta.execute("select state from dag_run where dag_id = 'regtrail_warehouse'").fetchall() == [
             ("success",)]
@@ -125,7 +118,8 @@ def event_ids(home: Path, kind: str) -> set[str]:
 
 @pytest.mark.slow
 def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_restores_what_they_held(
-        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """1. A truncated records segment dropped in: the next `regtrail_warehouse` DAG run (Airflow end to end)
     succeeds, builds from exactly the clean log's events (so its marts are the clean log's: the reference
     below) and the published report names the file. 2. A fetch segment cut short: the next build equals the
@@ -139,7 +133,7 @@ def test_builds_and_a_dag_run_go_on_without_unreadable_segments_and_replay_resto
     # 1. the DAG run over a dropped-in copy: the reference marts
     dropped = drop_truncated(home, "records")
     sizes = {relative(home, dropped): dropped.stat().st_size}
-    run_warehouse_dag(home)
+    run_warehouse_dag(home, tmp_path_factory.getbasetemp())
     published = home / "warehouse.duckdb"
     assert event_ids(home, "records") == clean_records and event_ids(home, "fetch") == clean_fetches
     with duckdb.connect(str(published), read_only=True) as con:
