@@ -41,9 +41,14 @@ def duckdb1() -> Path:
     VENV.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(VENV) + ".lock"):
         if not marker.exists() or marker.read_text() != "\n".join(CLIENTS):
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
-            done = subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                                   *CLIENTS], capture_output=True, text=True, timeout=600)
+            uv = Path(sys.executable).with_name("uv")  # `make venv` installs it: 0.5 s of CPU against pip's 7 s
+            if uv.exists():
+                subprocess.run([str(uv), "venv", "-q", "--clear", "--python", sys.executable, str(VENV)], check=True)
+                install = [str(uv), "pip", "install", "-q", "--python", str(VENV / "bin" / "python")]
+            else:
+                subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+                install = [str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
+            done = subprocess.run([*install, *CLIENTS], capture_output=True, text=True, timeout=600)
             assert done.returncode == 0, f"installing {CLIENTS} failed:\n{done.stderr[-3000:]}"
             marker.write_text("\n".join(CLIENTS))
     return VENV
