@@ -33,6 +33,7 @@ from regtrail import settings
 from regtrail.analyst import redaction, safe
 from regtrail.cli.analyst import main
 from tests.support.events import AR_ROWS, DS_ROWS, _Log, write_sample_log
+from tests.support.warehouse import with_saved_parse
 
 pytestmark = pytest.mark.dbt
 
@@ -99,7 +100,7 @@ def regtrail(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def news_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess, ...]:
     home = tmp_path_factory.mktemp("news-only") / "home"
-    _write_news(home)
+    _write_news(with_saved_parse(home))
     notify = f"json://alice:{SECRET}@127.0.0.1:{_free_port()}/"  # nothing listens: the notification fails
     built = regtrail("-v", "build", home=home, REGTRAIL_NOTIFY=notify)
     published = regtrail("-v", "publish", "--no-docs", home=home, REGTRAIL_NOTIFY=notify)
@@ -218,7 +219,7 @@ def _write_genai_list(home: Path, period: str = "2024年4月") -> list[str]:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     home = write_sample_log(tmp_path_factory.mktemp("cli-truth") / "home")
-    numbers = _write_genai_list(home)
+    numbers = _write_genai_list(with_saved_parse(home))
     built = regtrail("build", home=home)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
     published = regtrail("publish", "--no-docs", "--no-report", home=home)

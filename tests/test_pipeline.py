@@ -24,6 +24,7 @@ from regtrail.mirror.site import Site, build_site
 from tests.support import airflow
 from tests.support.local_run import MARTS, LocalRun
 from tests.support.mirror import expected_lists
+from tests.support.warehouse import with_saved_parse
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -68,7 +69,7 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[Pipeline]:
-    home = tmp_path_factory.mktemp("pipeline")
+    home = with_saved_parse(tmp_path_factory.mktemp("pipeline"))
     site = build_site(shared.parent)
     local = LocalRun(tmp_path_factory.getbasetemp())
     with start_mirror(site) as mirror:

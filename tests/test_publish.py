@@ -37,6 +37,7 @@ from tests.support.warehouse import (
     counts,
     dbt_build,
     published_sample,
+    with_saved_parse,
 )
 
 pytestmark = pytest.mark.dbt
@@ -224,7 +225,7 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`airflow dags test` runs dbt (in-process) and publish in one process: the build file stays open.
     A home published (with docs) while a connection like dbt's holds its build file; returns the home."""
     base = tmp_path_factory.getbasetemp()
-    home = write_sample_log(tmp_path_factory.mktemp("held-build"))
+    home = with_saved_parse(write_sample_log(tmp_path_factory.mktemp("held-build")))
     adopt_sample_build(base, home)
     holder = duckdb.connect(str(warehouse.build_path(home)), config=warehouse.dbt_connect_config())  # as dbt keeps it
     try:
@@ -295,7 +296,7 @@ def test_failing_dbt_test_fails_the_dag_run_and_keeps_the_published_warehouse(
     before = (published.stat().st_ino, counts(published), (home / "exports").resolve(), (home / "report").resolve())
     # A later crawl: the source now claims a row the list does not have.
     write_sample_log(home, ds_expected_count=6, ds_list_observed=datetime(2025, 7, 1, tzinfo=UTC))
-    env = airflow.environ(home, base)
+    env = airflow.environ(with_saved_parse(home), base)
     dag_test = airflow.run(env, "dags", "test", "regtrail_warehouse", "2026-01-01", check=False)
     assert dag_test.returncode != 0, "a failed DAG run must fail the command that ran it"
     # the per-node table in the task log names the failing reconciliation test

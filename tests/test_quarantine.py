@@ -26,7 +26,7 @@ from regtrail.log import events, quarantine
 from regtrail.mirror.site import Site, build_site
 from tests.support import airflow
 from tests.support.fault_server import FaultServer
-from tests.support.warehouse import snapshot
+from tests.support.warehouse import snapshot, with_saved_parse
 
 pytestmark = pytest.mark.dbt
 SOURCE = "cac_deep_synthesis"
@@ -87,7 +87,7 @@ def build(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]
     monkeypatch.setenv("REGTRAIL_HOME", str(home))
     monkeypatch.delenv("REGTRAIL_BUILD_DB", raising=False)
     path = warehouse.prepare_build(home, full_refresh=True)
-    argv, env, cwd = dbt_run.command(["build", *MODELS_ONLY], home, home / "dbt", path)
+    argv, env, cwd = dbt_run.command(["build", *MODELS_ONLY], with_saved_parse(home), home / "dbt", path)
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:]
     return {name: rows for name, rows in snapshot(path).items() if name.startswith(("fct_", "dim_")) and name != REPORT}
@@ -102,7 +102,7 @@ def report(home_or_warehouse: Path) -> list[dict]:
 
 def run_warehouse_dag(home: Path, base: Path) -> None:
     """`airflow dags test regtrail_warehouse` on `home` (its Airflow metadata ready); the run must succeed."""
-    airflow.run(airflow.environ(home, base), "dags", "test", "regtrail_warehouse", "2026-01-01")
+    airflow.run(airflow.environ(with_saved_parse(home), base), "dags", "test", "regtrail_warehouse", "2026-01-01")
     with sqlite3.connect(home / "airflow" / "airflow.db") as meta:
         assert meta.execute("select state from dag_run where dag_id = 'regtrail_warehouse'").fetchall() == [
             ("success",)]

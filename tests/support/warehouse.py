@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from regtrail import settings
 from regtrail.build import dbt_run, warehouse
 from regtrail.ops import publish as publishing
 from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
@@ -80,6 +81,23 @@ def session_parse(root: Path) -> Path:
             result = _dbt("parse", root / "dbt-parse-home", work, work / "build.duckdb", project=PROJECT)
             assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return work
+
+
+def with_saved_parse(home: Path) -> Path:
+    """`home` with its dbt folder started from the session's saved parse in the product's layout (`regtrail
+    build`, the warehouse DAG: `dbt_run.command` in `$REGTRAIL_HOME/dbt`), so its first build parses nothing.
+
+    Not for a test of that first parse itself (tests/test_cli.py, tests/test_standalone.py)."""
+    if _SESSION:
+        root = _SESSION[0]
+        with FileLock(root / "home-parse.lock"):
+            parsed = settings.dbt_work_dir(root / "home-parse")
+            if not (parsed / "target" / dbt_run.PARTIAL_PARSE).exists():
+                argv, env, cwd = dbt_run.command(["parse", "--quiet"], root / "home-parse", parsed)
+                done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+                assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        dbt_run.reuse_parse(parsed, settings.dbt_work_dir(home))
+    return home
 
 
 def lineage(*models: str) -> tuple[str, ...]:
