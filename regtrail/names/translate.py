@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -397,28 +397,50 @@ def provinces_from_admin_codes(rows: Iterable[tuple[str, str]]) -> frozenset[str
     return frozenset(names)
 
 
-def places_from_admin_codes(rows: Iterable[tuple[str, str]]) -> dict[str, str]:
+def places_from_admin_codes(rows: Iterable[tuple[str, str]]) -> Mapping[str, str]:
     """Place names (Chinese -> English) from (adcode, name) rows of the admin-code table.
 
     Provinces and cities are known with or without their suffix (深圳市, 深圳 -> Shenzhen); districts and
     counties only with it (余杭区 -> Yuhang District), as a bare district name is too often an ordinary word.
+    A place's English is spelt when it is first read: a build reads a few of some 3,500.
     """
-    places = dict(PLACES)
+    parts: dict[str, tuple[str, str | None]] = {name: (name, None) for name in PLACES}
     for adcode, name in rows:
         if not name or name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
             continue
-        level = "district" if not str(adcode).endswith("00") else "city_or_province"
         base = name
         for suffix in PLACE_SUFFIXES:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 base = name[: -len(suffix)]
                 break
-        short = PLACES.get(base) or _pinyin(base, PLACE_READINGS)
-        if level == "district":
-            suffix = name[len(base):]
-            english = f"{short} {PLACE_SUFFIX_WORDS[suffix]}" if suffix in PLACE_SUFFIX_WORDS else short
-            places.setdefault(name, english)
+        if not str(adcode).endswith("00"):  # a district or county: its English names its kind
+            parts.setdefault(name, (base, PLACE_SUFFIX_WORDS.get(name[len(base):])))
         else:
-            places.setdefault(name, short)
-            places.setdefault(base, short)
-    return places
+            parts.setdefault(name, (base, None))
+            parts.setdefault(base, (base, None))
+    return _Places(parts)
+
+
+class _Places(Mapping[str, str]):
+    """Place names -> English, from each name's (base name, English word of its kind or None)."""
+
+    def __init__(self, parts: dict[str, tuple[str, str | None]]) -> None:
+        self._parts = parts
+        self._english: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        english = self._english.get(name)
+        if english is None:
+            base, kind = self._parts[name]
+            short = PLACES.get(base) or _pinyin(base, PLACE_READINGS)
+            english = self._english[name] = f"{short} {kind}" if kind else short
+        return english
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
