@@ -101,7 +101,6 @@ def build(home: Path | None = None, *, extra_args: list[str] | None = None) -> d
     """
     home = home or settings.home()
     work = settings.dbt_work_dir(home)
-    work.mkdir(parents=True, exist_ok=True)
     argv, env, cwd = command(["build", *(extra_args or [])], home, work)
     print("+", " ".join(argv), flush=True)
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)

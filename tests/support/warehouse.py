@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,12 +76,8 @@ def session_parse(root: Path) -> Path:
     that the project, the profile (the build file `build.duckdb` in the work folder) and dbt are unchanged, so
     the copy saves a full parse (about 2 s of CPU) in each new folder and cannot change what dbt does."""
     work = root / "dbt-parse"
-    with FileLock(root / "dbt-parse.lock"):
-        if not (work / "target" / dbt_run.PARTIAL_PARSE).exists():
-            work.mkdir(exist_ok=True)
-            result = _dbt("parse", root / "dbt-parse-home", work, work / "build.duckdb", project=PROJECT)
-            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return work
+    return _parsed_once(work, lambda: _dbt("parse", root / "dbt-parse-home", work, work / "build.duckdb",
+                                           project=PROJECT))
 
 
 def with_saved_parse(home: Path) -> Path:
@@ -89,15 +86,23 @@ def with_saved_parse(home: Path) -> Path:
 
     Not for a test of that first parse itself (tests/test_cli.py, tests/test_standalone.py)."""
     if _SESSION:
-        root = _SESSION[0]
-        with FileLock(root / "home-parse.lock"):
-            parsed = settings.dbt_work_dir(root / "home-parse")
-            if not (parsed / "target" / dbt_run.PARTIAL_PARSE).exists():
-                argv, env, cwd = dbt_run.command(["parse", "--quiet"], root / "home-parse", parsed)
-                done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-                assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        dbt_run.reuse_parse(parsed, settings.dbt_work_dir(home))
+        parse = dbt_run.command(["parse", "--quiet"], _SESSION[0] / "home-parse",
+                                settings.dbt_work_dir(_SESSION[0] / "home-parse"))
+        done = _parsed_once(parse.cwd, lambda: subprocess.run(parse.argv, cwd=parse.cwd, env=parse.env,
+                                                              capture_output=True, text=True, timeout=600))
+        dbt_run.reuse_parse(done, settings.dbt_work_dir(home))
     return home
+
+
+def _parsed_once(work: Path, parse: Callable[[], subprocess.CompletedProcess]) -> Path:
+    """`work`, a dbt work folder holding a saved parse, which `parse()` makes once per session under a lock."""
+    work.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(work.with_name(work.name + ".lock")):
+        if not (work / "target" / dbt_run.PARTIAL_PARSE).exists():
+            work.mkdir(parents=True, exist_ok=True)
+            done = parse()
+            assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return work
 
 
 def lineage(*models: str) -> tuple[str, ...]:
