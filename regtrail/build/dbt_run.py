@@ -22,11 +22,17 @@ DBT_DIR = settings.dbt_project_dir()
 PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in its target folder
 
 
+# dbt's unit tests check the models' SQL on fixed rows, not the data: dbt Labs advises running them in
+# development and CI only. The product's dbt processes leave them out (about 1 s of each build);
+# `make test` runs them (tests/test_dbt_unit_tests.py), as does a `dbt build` typed by hand.
+NO_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
 def dbt_env(home: Path | None = None) -> dict[str, str]:
-    """The environment of a dbt process: the build file, the log root, no telemetry."""
+    """The environment of a dbt process: the build file, the log root, no telemetry, no unit tests."""
     home = home or settings.home()
     return {**os.environ, "REGTRAIL_HOME": str(home), "REGTRAIL_BUILD_DB": str(settings.build_db(home)),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", **settings.log_env()}
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1", **NO_UNIT_TESTS, **settings.log_env()}
 
 
 def profiles_dir(home: Path | None = None) -> Path:
@@ -62,10 +68,11 @@ class Invocation(NamedTuple):
 
 
 def command(args: list[str], home: Path, work: Path, build_db: Path | None = None,
-            logs: Path | None = None) -> Invocation:
+            logs: Path | None = None, project: Path = DBT_DIR) -> Invocation:
     """One dbt invocation on the project (`args`: `build`, `docs generate`, ...): the profile of `profiles_dir`
     (with the log's filesystem), the target folder under `work`, dbt's log in `logs` (default: under `work`),
-    the build file `build_db` (default: as in `dbt_env`), run in `work`.
+    the build file `build_db` (default: as in `dbt_env`), run in `work`. `project`: another copy of the
+    project (the tests' edited copies).
 
     The build file is named relative to `work` (`../build/warehouse.duckdb` in a home), because dbt keeps a
     saved parse (`target/partial_parse.msgpack`) only while the profile is unchanged, file path included: so a
@@ -75,7 +82,7 @@ def command(args: list[str], home: Path, work: Path, build_db: Path | None = Non
     target = Path(env["REGTRAIL_BUILD_DB"]) if build_db is None else build_db
     work.mkdir(parents=True, exist_ok=True)
     env["REGTRAIL_BUILD_DB"] = os.path.relpath(target.resolve(), work.resolve())  # as the process will see it
-    argv = [settings.dbt_executable(), *args, "--project-dir", str(DBT_DIR), "--profiles-dir",
+    argv = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir",
             str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(logs or work / "logs")]
     return Invocation(argv, env, work)
 

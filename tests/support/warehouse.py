@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ from tests.support.events import AR_ROWS, DS_ROWS, write_sample_log
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 _SESSION: list[Path] = []  # the session's shared folder, once `use_session` is called
 
 
@@ -38,25 +36,25 @@ def run_dbt_build(home: Path, work: Path, *args: str) -> subprocess.CompletedPro
     return run_dbt("build", home, work, work / "build.duckdb", *args)
 
 
-def run_dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
-            project: Path = PROJECT) -> subprocess.CompletedProcess:
+def run_dbt(command: str, home: Path, work: Path, build_db: Path, *args: str, project: Path = PROJECT,
+            unit_tests: bool = False) -> subprocess.CompletedProcess:
     """One dbt command of `project` over the event log in `home` on the file `build_db`; target and logs in `work`.
 
-    Run in `work` with the build file named relative to it, as `regtrail.build.dbt_run.command` does: the
-    project's first command in `work` starts from the session's saved parse (`session_parse`)."""
+    The product's invocation (`regtrail.build.dbt_run.command`: run in `work`, the build file named relative to
+    it, dbt's unit tests left out unless `unit_tests`); the project's first command in `work` starts from the
+    session's saved parse (`session_parse`)."""
     work.mkdir(parents=True, exist_ok=True)
     if project == PROJECT and _SESSION:
         dbt_run.reuse_parse(session_parse(_SESSION[0]), work)
-    return _dbt(command, home, work, build_db, *args, project=project)
+    return _dbt(command, home, work, build_db, *args, project=project, unit_tests=unit_tests)
 
 
-def _dbt(command: str, home: Path, work: Path, build_db: Path, *args: str,
-         project: Path) -> subprocess.CompletedProcess:
-    build_db = os.path.relpath(build_db.resolve(), work.resolve())
-    env = dict(os.environ, REGTRAIL_HOME=str(home), REGTRAIL_BUILD_DB=build_db, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    cmd = [str(DBT), command, "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"), *args]
-    return subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+def _dbt(command: str, home: Path, work: Path, build_db: Path, *args: str, project: Path,
+         unit_tests: bool = False) -> subprocess.CompletedProcess:
+    argv, env, cwd = dbt_run.command([command, *args], home, work, build_db, project=project)
+    if unit_tests:
+        env = {key: value for key, value in env.items() if key not in dbt_run.NO_UNIT_TESTS}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def session_root(base: Path) -> Path:
