@@ -14,8 +14,9 @@ import re
 import time
 from collections import Counter
 
-from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, legal_form_pinyin
+from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED
 from regtrail.names.data import english_names, official_names, shared_organisations, translator
+from regtrail.names.translate import legal_form_pinyin
 
 LETTERS = re.compile(r"youxian|gongsi|zeren|gufen", re.IGNORECASE)
 

@@ -149,6 +149,9 @@ class Env:
                             "events.")
     build_db = Setting("REGTRAIL_BUILD_DB", _text, "", "The file dbt builds into before publication.",
                        "REGTRAIL_HOME/build/warehouse.duckdb")
+    cache_dir = Setting("REGTRAIL_CACHE_DIR", _text, "", "Work a build may reuse from an earlier one (the English "
+                        "names' translations, filed under everything they depend on); deleting it only costs time.",
+                        "REGTRAIL_HOME/cache")
     build_lock_ttl = Setting("REGTRAIL_BUILD_LOCK_TTL", _float, 7200.0, "Seconds a build lease lasts without "
                              "renewal before another build may take it.")
     build_lock_wait = Setting("REGTRAIL_BUILD_LOCK_WAIT", _float, 0.0, "Seconds a build waits for another "
@@ -296,6 +299,11 @@ def warehouse_path() -> Path:
 def build_db(home_dir: Path | None = None) -> Path:
     """The file dbt builds into (`REGTRAIL_BUILD_DB`, default `<home>/build/warehouse.duckdb`)."""
     return Path(ENV.build_db) if ENV.build_db else (home_dir or home()) / "build" / "warehouse.duckdb"
+
+
+def cache_dir(home_dir: Path | None = None) -> Path:
+    """Work a build may reuse from an earlier one (`REGTRAIL_CACHE_DIR`, default `<home>/cache`)."""
+    return Path(ENV.cache_dir) if ENV.cache_dir else (home_dir or home()) / "cache"
 
 
 def dbt_tasks() -> str:

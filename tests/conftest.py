@@ -30,10 +30,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_session(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The dbt commands of tests/support/warehouse.py start from the session's one saved parse of the project."""
+    """The dbt commands of tests/support/warehouse.py start from the session's one saved parse of the project;
+    every build of the session (every worker, every home) shares one REGTRAIL_CACHE_DIR, so the English names
+    are translated by the first build and read by the others (the product's own default, `<home>/cache`, is
+    what a home that sets no cache folder gets: tests/test_wheel.py's demo)."""
     from tests.support import warehouse  # imported here: most modules run no dbt
 
     warehouse.use_session(tmp_path_factory.getbasetemp())
+    os.environ["REGTRAIL_CACHE_DIR"] = str(warehouse.session_root(tmp_path_factory.getbasetemp()) / "cache")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from regtrail import settings
 from regtrail.cli.analyst import main
-from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, Translator, legal_form_pinyin
+from regtrail.names import OFFICIAL, ROMANISED, TRANSLATED, memo
 from regtrail.names.data import (
     GROUPS_SEED,
     OFFICIAL_SEED,
@@ -26,7 +28,13 @@ from regtrail.names.data import (
     shared_organisations,
     translator,
 )
-from regtrail.names.translate import places_from_admin_codes
+from regtrail.names.glossary import BRANDS
+from regtrail.names.translate import (
+    Translator,
+    legal_form_pinyin,
+    places_from_admin_codes,
+    provinces_from_admin_codes,
+)
 from tests.support.events import AR, DS, _document, _list_records, _Log, write_sample_log
 from tests.support.warehouse import run_dbt_build
 
@@ -234,6 +242,97 @@ def test_thirty_well_known_organisations(shared: Path) -> None:
     assert {zh: en for zh, (en, _) in names.items()} == WELL_KNOWN
 
 
+# --- translations kept between builds (regtrail.names.memo) -----------------------------------------------
+
+PLACES = [("110000", "北京市"), ("310000", "上海市"), ("440300", "深圳市")]
+GROUPS = [("腾讯", "Tencent")]
+
+
+def translated_by(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names memo hands to a translator from now on (it still translates them)."""
+    asked: list[str] = []
+    real = memo._translator
+
+    def counting(codes: list, groups: list):  # noqa: ANN202
+        translate = real(codes, groups)
+        return lambda name: asked.append(name) or translate(name)
+
+    monkeypatch.setattr(memo, "_translator", counting)
+    return asked
+
+
+def test_a_build_translates_only_names_no_earlier_build_translated(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = translated_by(monkeypatch)
+    names = list(WELL_KNOWN)
+    first = memo.translations(names[:20], PLACES, GROUPS, tmp_path)
+    assert sorted(asked) == sorted(names[:20]) and len(list(tmp_path.glob("*.json"))) == 1
+    asked.clear()
+    again = memo.translations(names, PLACES, GROUPS, tmp_path)
+    assert sorted(asked) == sorted(names[20:])  # the first twenty read from the file
+    direct = Translator(places_from_admin_codes(PLACES), {**BRANDS, **dict(GROUPS)},
+                        provinces_from_admin_codes(PLACES))
+    assert again == {name: direct.translate(name) for name in names} and first.items() <= again.items()
+    assert memo.translations(names, PLACES, GROUPS, None) == again  # no folder: all translated, nothing filed
+
+
+def test_concurrent_builds_add_up_their_translations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = list(WELL_KNOWN)
+    real = memo._translator
+
+    def meanwhile(codes: list, groups: list):  # noqa: ANN202
+        # another build files its names while this one translates (between this build's read and its write)
+        monkeypatch.setattr(memo, "_translator", real)
+        memo.translations(names[10:], codes, groups, tmp_path)
+        return real(codes, groups)
+
+    monkeypatch.setattr(memo, "_translator", meanwhile)
+    memo.translations(names[:10], PLACES, GROUPS, tmp_path)
+    (path,) = tmp_path.glob("*.json")
+    assert set(json.loads(path.read_text(encoding="utf-8"))["names"]) == set(names)
+
+
+@pytest.mark.parametrize("change", ["a place", "a brand", "the translator's code"])
+def test_translations_are_filed_under_everything_they_depend_on(change: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ["深圳市腾讯计算机系统有限公司", "上海某某文化传媒有限公司"]
+    memo.translations(names, PLACES, GROUPS, tmp_path)
+    places, groups = PLACES, GROUPS
+    if change == "a place":
+        places = [*PLACES, ("330100", "杭州市")]
+    elif change == "a brand":
+        groups = [("腾讯", "Tencent Holdings")]
+    else:
+        package = tmp_path / "names"
+        shutil.copytree(Path(memo.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+        (package / "glossary.py").write_text((package / "glossary.py").read_text(encoding="utf-8") + "\n# edited\n",
+                                             encoding="utf-8")
+        monkeypatch.setattr(memo, "__file__", str(package / "memo.py"))
+    asked = translated_by(monkeypatch)
+    english = memo.translations(names, places, groups, tmp_path)
+    assert sorted(asked) == sorted(names), "a changed input must not reuse the filed translations"
+    if change == "a brand":
+        assert english[names[0]][0].startswith("Shenzhen Tencent Holdings")
+
+
+FOREIGN = '{"key": "another", "names": {"上海某某文化传媒有限公司": ["X", "translated"]}}'
+UNKNOWN_SOURCE = '{"key": "@", "names": {"上海某某文化传媒有限公司": ["X", "made up"]}}'
+
+
+@pytest.mark.parametrize("content", ["", "{not json", "[]", FOREIGN, UNKNOWN_SOURCE])
+def test_an_unreadable_or_foreign_file_is_translated_again(content: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "上海某某文化传媒有限公司"
+    path = tmp_path / f"{memo.key(PLACES, GROUPS)}.json"
+    path.write_text(content.replace("@", path.stem), encoding="utf-8")
+    asked = translated_by(monkeypatch)
+    assert memo.translations([name], PLACES, GROUPS, tmp_path) == {name: ("Shanghai Moumou Culture Media Co., Ltd.",
+                                                                          TRANSLATED)}
+    assert asked == [name]
+    assert json.loads(path.read_text(encoding="utf-8"))["names"] == {name: ["Shanghai Moumou Culture Media Co., Ltd.",
+                                                                            TRANSLATED]}
+
+
 # --- one dbt build: the sample log plus the real rows of the organisations searched in English -----------
 
 SEARCHED = {  # English query -> an organisation it must find
@@ -304,6 +403,9 @@ def test_every_entity_has_an_english_name_and_its_source(wh: Path) -> None:
     found = rows(wh, "select entity_name_zh, name_en, name_en_source from dim_entities order by 1")
     expected = english_names([zh for zh, _, _ in found], official, translator())
     assert found and {zh: (en, source) for zh, en, source in found} == expected
+    filed = {name for path in (settings.cache_dir() / "names").glob("*.json")
+             for name in json.loads(path.read_text(encoding="utf-8"))["names"]}
+    assert {zh for zh, _, source in found if source != OFFICIAL} <= filed  # for the next build to read
     assert {source for _, _, source in found} == {OFFICIAL, TRANSLATED}  # reviewed and translated names
     assert not [en for _, en, _ in found if LEGAL_FORM_PINYIN.search(en)]
 

@@ -1,14 +1,7 @@
-"""English names of organisations: reviewed official names, else a translation, else pinyin."""
+"""English names of organisations: reviewed official names, else a translation, else pinyin.
 
-from regtrail.names.translate import (
-    OFFICIAL,
-    ROMANISED,
-    TRANSLATED,
-    Translator,
-    legal_form_pinyin,
-    places_from_admin_codes,
-    provinces_from_admin_codes,
-)
+`translate` translates (it loads jieba and pypinyin), `memo` keeps translations between builds, `data` reads
+the seeds and the real registry for tests and benches. Importing the package itself loads none of them.
+"""
 
-__all__ = ["OFFICIAL", "ROMANISED", "TRANSLATED", "Translator", "legal_form_pinyin", "places_from_admin_codes",
-           "provinces_from_admin_codes"]
+TRANSLATED, ROMANISED, OFFICIAL = "translated", "romanised", "official"  # where an English name comes from

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from regtrail import settings
+from regtrail.names import OFFICIAL
 from regtrail.names.glossary import BRANDS
-from regtrail.names.translate import OFFICIAL, Translator, places_from_admin_codes, provinces_from_admin_codes
+from regtrail.names.translate import Translator, places_from_admin_codes, provinces_from_admin_codes
 
 SEEDS = settings.seeds_dir()
 OFFICIAL_SEED = SEEDS / "entity_names_official.csv"

@@ -16,6 +16,7 @@ from functools import lru_cache
 import jieba
 from pypinyin import Style, lazy_pinyin
 
+from regtrail.names import ROMANISED, TRANSLATED
 from regtrail.names.glossary import (
     BRANDS,
     FORMS,
@@ -29,7 +30,6 @@ from regtrail.names.glossary import (
 
 jieba.setLogLevel(logging.WARNING)
 
-TRANSLATED, ROMANISED, OFFICIAL = "translated", "romanised", "official"
 PUNCTUATION = str.maketrans({"（": "(", "）": ")", "，": ",", "、": ",", "·": " ", "　": " ", "－": "-", "．": ".",
                              "：": ":", "＆": "&", "“": "", "”": "", "《": "", "》": ""})
 HAN = re.compile(r"[\u3400-\u9fff]")
