@@ -82,7 +82,7 @@ def command(args: list[str], home: Path, work: Path, build_db: Path | None = Non
     target = Path(env["REGTRAIL_BUILD_DB"]) if build_db is None else build_db
     work.mkdir(parents=True, exist_ok=True)
     env["REGTRAIL_BUILD_DB"] = os.path.relpath(target.resolve(), work.resolve())  # as the process will see it
-    argv = [settings.dbt_executable(), *args, "--project-dir", str(project), "--profiles-dir",
+    argv = [sys.executable, "-m", "regtrail.build.dbt_cli", *args, "--project-dir", str(project), "--profiles-dir",
             str(profiles_dir(home)), "--target-path", str(work / "target"), "--log-path", str(logs or work / "logs")]
     return Invocation(argv, env, work)
 
