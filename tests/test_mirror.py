@@ -338,3 +338,15 @@ def test_a_list_added_to_the_shared_data_is_served(tmp_path: Path) -> None:
         assert algo[-1].get_text(strip=True) == "境内互联网信息服务算法备案清单（2027年2月）.docx"
         body = get(handle, urljoin(ALGO_URL, algo[-1]["href"]), Referer=ALGO_URL).content
         assert body == (CAC_DATA / "original_docx" / added["algo_recommendation"]).read_bytes()
+
+
+def test_a_generated_attachment_is_built_once_per_process_and_again_when_its_rows_change() -> None:
+    from regtrail.mirror import genai_fixtures
+
+    rows = genai_fixtures.PeriodRows("生成式人工智能服务已备案信息（测试）", synthetic=True)
+    rows.tables[genai_fixtures.KINDS[0]] = [["1", "服务甲", "北京", "某某科技有限公司", "Beijing-A-1"]]
+    first = genai_fixtures.build_attachment("2099年1月", "附件", rows, pdf=False)
+    assert genai_fixtures.build_attachment("2099年1月", "附件", rows, pdf=False) is first  # read, not built
+    rows.tables[genai_fixtures.KINDS[0]][0][1] = "服务乙"
+    changed = genai_fixtures.build_attachment("2099年1月", "附件", rows, pdf=False)
+    assert changed != first
