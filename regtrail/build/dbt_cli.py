@@ -4,7 +4,7 @@ the loaded project exempt from Python's garbage collector.
 dbt keeps the whole manifest (every node, macro and context) alive for the command, and Python's collector walks
 all of it again and again while the nodes run: 8 % of the CPU of a build of the demo. Frozen (`gc.freeze`) once
 dbt has compiled its graph, the collections walk only what each node makes: 10.8 s to 9.9 s of user CPU per build
-of the demo, the same as with no collection at all (`bench`-style: `/usr/bin/time` over the same `dbt build`).
+of the demo, the same as with no collection at all (`/usr/bin/time` over the same `dbt build --full-refresh`).
 """
 
 from __future__ import annotations
